@@ -1,0 +1,27 @@
+# Every target installs what it needs first (scripts/setup.sh is idempotent and quick when done).
+VENV ?= .venv
+BIN := $(VENV)/bin
+export XPROJ_VENV := $(VENV)
+
+.PHONY: setup demo test test-all lint bench-projection bench-alignment-quality bench-alignment-speed
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup  ## the main job: project the sample (and Europarl when present), query, evaluate
+	$(BIN)/xproj demo
+
+test: setup  ## the whole test suite (slow tests included), as CI runs it
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench-projection: setup
+	$(BIN)/python -m benchmarks.projection_quality
+
+bench-alignment-quality: setup
+	$(BIN)/python -m benchmarks.alignment_quality
+
+bench-alignment-speed: setup
+	$(BIN)/python -m benchmarks.alignment_speed

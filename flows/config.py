@@ -1,0 +1,146 @@
+"""Typed flow configurations: defaults live here; YAML files and CLI flags only override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from schemas.errors import E_BAD_CONFIG, ConfigError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputSpec(_Model):
+    """One side of a parallel dataset.
+
+    ``conll`` files carry tokens and tags; ``jsonl``/``parquet`` carry text and character spans;
+    ``hf`` is any Hugging Face dataset with token and ClassLabel tag columns (by name, or a local
+    folder / data files); ``text`` is one untokenized sentence per line (target side only), split
+    with the language's word tokenizer.
+    """
+
+    path: str
+    lang: str
+    format: Literal["conll", "jsonl", "parquet", "hf", "text"] = "conll"
+    scheme: Literal["auto", "iob1", "iob2", "bioes"] = "auto"
+    hf_config: str | None = None
+    split: str = "train"
+    tokens_column: str = "tokens"
+    tags_column: str = "ner_tags"
+    id_column: str = "id"
+    text_column: str = "text"
+    spans_column: str = "spans"
+
+
+class BitextSpec(_Model):
+    """Extra parallel text for statistical aligners (``src ||| tgt``, TSV, or two files)."""
+
+    path: str
+    format: Literal["auto", "pipes", "tsv"] = "auto"
+    tgt_path: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+
+class PolicyConfig(_Model):
+    """Mirror of ``projectors.policy.ProjectionPolicy`` (see its docstring)."""
+
+    punctuation: Literal["drop", "trim", "keep"] = "drop"
+    gap_fill: int = Field(default=1, ge=0)
+    grouping: Literal["largest", "extent"] = "largest"
+    overlap: Literal["type_then_length", "keep"] = "type_then_length"
+    anchor_identical: bool = True
+
+    def build(self):
+        from projectors.policy import ProjectionPolicy
+
+        return ProjectionPolicy(**self.model_dump())
+
+
+class ProjectParallelConfig(_Model):
+    """Configuration of the ``project_parallel`` flow.
+
+    Example (YAML)::
+
+        name: europarl-en-es
+        source: {path: ../shared/data/ner-europarl/en-europarl.test.conll02, lang: en}
+        target: {path: ../shared/data/ner-europarl/es-europarl.test.conll02, lang: es}
+        aligner: eflomal.v1
+        aligner_options: {symmetrization: grow-diag-final-and}
+    """
+
+    name: str = ""
+    source: InputSpec
+    target: InputSpec
+    aligner: str = "eflomal.v1"
+    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    extra_bitext: list[BitextSpec] = Field(default_factory=list)
+    method: str = "align.v1"
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    shard_size: int = Field(default=20_000, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+    lake: str | None = None
+    evaluate: bool = True
+    force: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
+        if v.format == "text":
+            raise ValueError("the source side needs labels: use conll, jsonl, parquet or hf")
+        return v
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.source.path).stem}-{self.source.lang}-{self.target.lang}"
+
+
+def load_config(model: type[_Model], path: str | Path | None, overrides: dict[str, Any]) -> Any:
+    """Build a config from an optional YAML file, then apply dotted-key overrides.
+
+    ``overrides`` maps ``"source.path"``-style keys to values; ``None`` values are ignored, so CLI
+    flags that were not given leave the file's (or the model's default) value in place.
+    """
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} not found.", fix="check the --config path.",
+                              code=E_BAD_CONFIG)
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as err:
+            line = getattr(getattr(err, "problem_mark", None), "line", None)
+            raise ConfigError(f"invalid YAML: {err}", file=str(p),
+                              line=None if line is None else line + 1,
+                              fix="fix the YAML syntax.", code=E_BAD_CONFIG) from None
+        if not isinstance(data, dict):
+            raise ConfigError("the config file must hold a mapping.", file=str(p),
+                              fix="write `key: value` pairs at the top level.", code=E_BAD_CONFIG)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}",
+                          file=None if path is None else str(path),
+                          fix="see `xproj project --help` and the example in README.md.",
+                          code=E_BAD_CONFIG) from None

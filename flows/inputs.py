@@ -1,0 +1,124 @@
+"""Turn an ``InputSpec`` into records, and two sides into sentence pairs (nothing vanishes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.config import BitextSpec, InputSpec
+from schemas.errors import (
+    E_BITEXT_LINE_COUNT,
+    E_COUNTERPART_REJECTED,
+    E_EMPTY_SENTENCE,
+    InputFormatError,
+    Reject,
+)
+from schemas.records import AnnotatedSentence, ParallelPair
+
+Item = AnnotatedSentence | Reject
+
+
+def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
+    """Records of one side, one item (sentence or reject) per input record, in input order."""
+    from schemas.languages import normalize_lang
+
+    lang = normalize_lang(spec.lang)
+    if spec.format == "conll":
+        from schemas.readers.conll import iter_conll
+
+        return iter_conll(spec.path, lang, scheme=spec.scheme, on_error=on_error)
+    if spec.format in ("jsonl", "parquet"):
+        from schemas.readers.spans import SpanFields, iter_spans
+
+        fields = SpanFields(id=spec.id_column, text=spec.text_column, spans=spec.spans_column,
+                            tokens=spec.tokens_column)
+        return iter_spans(spec.path, lang, fmt=spec.format, on_error=on_error, fields=fields)
+    if spec.format == "hf":
+        from schemas.readers.hf import iter_hf_tokens
+
+        return iter_hf_tokens(spec.path, config=spec.hf_config, split=spec.split, lang=lang,
+                              tokens_column=spec.tokens_column, tags_column=spec.tags_column,
+                              scheme=spec.scheme, on_error=on_error)
+    return _iter_text(spec.path, lang)
+
+
+def _iter_text(path: str, lang: str) -> Iterator[Item]:
+    from schemas.readers._files import iter_lines
+
+    from projectors.tokenize import tokenizer_for
+
+    tok = tokenizer_for(lang)
+    stem = Path(path).stem
+    for number, line in iter_lines(path):
+        if not line.strip():
+            yield Reject("read", path, f"line {number}", E_EMPTY_SENTENCE, "empty line: no sentence.", "")
+            continue
+        tokens = tok.tokenize(line)
+        yield AnnotatedSentence(f"{stem}:{number}", lang, tuple(t for t, _, _ in tokens), (),
+                                line, tuple((s, e) for _, s, e in tokens))
+
+
+@dataclass
+class ParallelInput:
+    """Sentence pairs plus a reject for every pair that could not be formed."""
+
+    pairs: list[ParallelPair] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    source_count: int = 0
+
+
+def read_parallel(
+    source: InputSpec, target: InputSpec, *, on_error: str = "reject", limit: int | None = None
+) -> ParallelInput:
+    """Zip two sides by position. Different record counts are an error, checked on the whole input.
+
+    A record rejected on either side rejects the pair; the reject names both sides.
+    """
+    src_items = list(iter_side(source, on_error=on_error))
+    tgt_items = list(iter_side(target, on_error=on_error))
+    if len(src_items) != len(tgt_items):
+        raise InputFormatError(
+            f"the source has {len(src_items)} records but the target has {len(tgt_items)} "
+            f"({target.path}).",
+            fix="give line-aligned sides: record k of the target must translate record k of "
+                "the source.",
+            file=source.path,
+            code=E_BITEXT_LINE_COUNT,
+        )
+    out = ParallelInput(source_count=len(src_items))
+    for k, (s, t) in enumerate(zip(src_items, tgt_items, strict=True)):
+        if limit is not None and len(out.pairs) + len(out.rejects) >= limit:
+            break
+        if isinstance(s, Reject) or isinstance(t, Reject):
+            for side in (s, t):
+                if isinstance(side, Reject):
+                    out.rejects.append(side)
+            other = t if isinstance(s, Reject) else s
+            if not isinstance(other, Reject):
+                out.rejects.append(Reject("read", other.id, f"pair {k + 1}", E_COUNTERPART_REJECTED,
+                                          "its counterpart on the other side was rejected.",
+                                          other.text[:500]))
+            continue
+        out.pairs.append(ParallelPair(f"{s.id}|{t.id}", s, t))
+    return out
+
+
+def read_bitext_tokens(spec: BitextSpec, src_lang: str, tgt_lang: str,
+                       rejects: list[Reject]) -> list[tuple[list[str], list[str]]]:
+    """Extra bitext for statistical aligners, word-tokenized like the data it helps align."""
+    from projectors.tokenize import tokenizer_for
+    from schemas.readers.bitext import iter_bitext
+
+    stok, ttok = tokenizer_for(src_lang), tokenizer_for(tgt_lang)
+    out = []
+    for item in iter_bitext(spec.path, fmt=spec.format, tgt_path=spec.tgt_path,
+                            on_error="reject"):
+        if isinstance(item, Reject):
+            rejects.append(item)
+            continue
+        _, src, tgt = item
+        out.append(([t for t, _, _ in stok.tokenize(src)], [t for t, _, _ in ttok.tokenize(tgt)]))
+        if spec.limit is not None and len(out) >= spec.limit:
+            break
+    return out

@@ -1,0 +1,82 @@
+"""GivenAligner: links from a Pharaoh file, count and range checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from projectors.aligners import get_aligner
+from projectors.aligners.given import GivenAligner
+from schemas.errors import E_GOLD_COUNT, E_LINK_OUT_OF_RANGE, InputFormatError
+from schemas.records import Alignment
+
+PAIRS = [
+    (["Anna", "sleeps", "."], ["Anna", "dort", "."]),
+    (["Hello"], ["Bonjour", "!"]),
+]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "links.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "one_based", "expected"),
+    [
+        (
+            "0-0 1-1 2-2\n0-0\n",
+            False,
+            [Alignment({(0, 0), (1, 1), (2, 2)}), Alignment({(0, 0)})],
+        ),
+        (
+            "1-1 2-2 3-3\n1-1 1p2\n",
+            True,
+            [Alignment({(0, 0), (1, 1), (2, 2)}), Alignment({(0, 0)}, {(0, 1)})],
+        ),
+        # a pair without links is a blank line
+        ("\n0-1\n", False, [Alignment(set()), Alignment({(0, 1)})]),
+    ],
+)
+def test_given_returns_file_links_in_order(tmp_path, text, one_based, expected):
+    aligner = GivenAligner(_write(tmp_path, text), one_based=one_based)
+    assert aligner.align(PAIRS) == expected
+
+
+@pytest.mark.parametrize("text", ["0-0\n", "0-0\n0-0\n0-0\n"])
+def test_given_rejects_line_count_mismatch(tmp_path, text):
+    with pytest.raises(InputFormatError) as err:
+        GivenAligner(_write(tmp_path, text)).align(PAIRS)
+    assert err.value.code == E_GOLD_COUNT
+
+
+@pytest.mark.parametrize(
+    ("text", "bad_line"),
+    [
+        ("0-3\n0-0\n", 1),  # source has 3 tokens: index 3 is out of range
+        ("0-0\n0-2\n", 2),  # target of pair 2 has 2 tokens
+        ("0-0\n1-0\n", 2),  # source of pair 2 has 1 token
+    ],
+)
+def test_given_out_of_range_link_raises_when_strict(tmp_path, text, bad_line):
+    with pytest.raises(InputFormatError) as err:
+        GivenAligner(_write(tmp_path, text)).align(PAIRS)
+    assert (err.value.code, err.value.line) == (E_LINK_OUT_OF_RANGE, bad_line)
+
+
+def test_given_out_of_range_link_recorded_when_lenient(tmp_path):
+    aligner = GivenAligner(_write(tmp_path, "0-0 0-9\n0-1\n"), strict=False)
+    assert aligner.align(PAIRS) == [Alignment({(0, 0)}), Alignment({(0, 1)})]
+    assert [(r.code, r.locator, r.raw) for r in aligner.rejects] == [
+        (E_LINK_OUT_OF_RANGE, "line 1", "0-9")
+    ]
+
+
+def test_given_registered_and_describes_file(tmp_path):
+    path = _write(tmp_path, "0-0\n0-0\n")
+    aligner = get_aligner("given.v1", path=path)
+    assert isinstance(aligner, GivenAligner)
+    info = aligner.describe()
+    assert (info["name"], info["path"], len(info["sha256"])) == ("given.v1", str(path), 64)

@@ -1,0 +1,250 @@
+"""Declared table schemas: round trips through the lake, and what ``conform`` refuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
+from schemas.tables import TABLES, conform, empty
+
+T0 = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
+    pair = {"run_id": run_id, "pair_id": f"p{i}", "src_lang": "en", "tgt_lang": "de"}
+    if table == "projected":
+        return {
+            **pair,
+            "src_text": "Angela Merkel visited Paris",
+            "src_tokens": ["Angela", "Merkel", "visited", "Paris"],
+            "src_tags": ["B-PER", "I-PER", "O", "B-LOC"],
+            "tgt_text": "Angela Merkel besuchte Paris",
+            "tgt_tokens": ["Angela", "Merkel", "besuchte", "Paris"],
+            "tgt_tags": ["B-PER", "I-PER", "O", "B-LOC"],
+            "tgt_spans": [
+                {"start": 0, "end": 2, "label": "PER"},
+                {"start": 3, "end": 4, "label": "LOC"},
+            ],
+            "tgt_char_spans": [
+                {"start": 0, "end": 13, "label": "PER"},
+                {"start": 23, "end": 28, "label": "LOC"},
+            ],
+            "method": "align.v1",
+            "aligner": "eflomal.v1",
+            "aligner_model": None if i % 2 else "priors-en-de",
+            "tokenizer": "spacy.blank.de",
+            "n_source_spans": 2,
+            "n_projected": 2 - i % 2,
+        }
+    if table == "outcomes":
+        dropped = i % 2 == 1
+        return {
+            **pair,
+            "span_index": i,
+            "label": "PER",
+            "src_start": 0,
+            "src_end": 2,
+            "src_text": "Angela Merkel",
+            "tgt_start": None if dropped else 0,
+            "tgt_end": None if dropped else 2,
+            "tgt_char_start": None if dropped else 0,
+            "tgt_char_end": None if dropped else 13,
+            "tgt_text": None if dropped else "Angela Merkel",
+            "reason": "no_alignment" if dropped else None,
+            "merged_into": None,
+            "method": "align.v1",
+        }
+    if table == "alignments":
+        return {
+            **pair,
+            "aligner": "simalign.argmax.v1",
+            "links": [{"src": 0, "tgt": 0}, {"src": 1, "tgt": i}],
+        }
+    if table == "rejected":
+        return {
+            "run_id": run_id,
+            "stage": "read",
+            "source": "data/en.conll",
+            "locator": f"line {i + 1}",
+            "code": "XP103",
+            "reason": "3 tokens but 2 tags",
+            "raw": "EU rejects German",
+        }
+    if table == "runs":
+        return {
+            "run_id": run_id,
+            "run_key": "k" * 32,
+            "flow": "project",
+            "status": "ok",
+            "started_at": T0,
+            "finished_at": T0,
+            "parameters": '{"method": "align.v1"}',
+            "code_version": "xproj 0.1.0 (git abc1234)",
+            "inputs": [
+                {"name": "src", "ref": "data/en.conll", "version": None, "sha256": "ab" * 32},
+                {"name": "pairs", "ref": "projected", "version": 3, "sha256": None},
+            ],
+            "outputs": [{"table": "projected", "version": i, "rows": 10}],
+            "aligner": None if i % 2 else "eflomal.v1",
+            "models": ["facebook/nllb-200-distilled-600M"],
+            "metrics": '{"projection_rate": 0.9}',
+            "timings": '{"total_s": 1.5}',
+        }
+    if table == "evaluations":
+        return {
+            "eval_id": f"e{i}",
+            "run_id": None if i % 2 else run_id,
+            "created_at": T0,
+            "kind": "alignment",
+            "dataset": "gold.en-de",
+            "system": "simalign.argmax.v1",
+            "label": "_all",
+            "precision": 0.8,
+            "recall": 0.7,
+            "f1": 0.7466666666666667,
+            "aer": 0.25 if i % 2 == 0 else None,
+            "n_gold": 100,
+            "n_pred": 90,
+            "n_correct": 70,
+            "params": "{}",
+        }
+    raise KeyError(table)
+
+
+def sample_rows(table: str, run_id: str = "r1", n: int = 3) -> list[dict[str, Any]]:
+    """``n`` hand-built rows of a declared table (shared with the catalog tests)."""
+    return [_row(table, run_id, i) for i in range(n)]
+
+
+def test_tables_every_declared_table_has_sample_rows():
+    assert sorted(TABLES) == sorted(t for t in TABLES if sample_rows(t))
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_conform_rows_keeps_values_and_schema(table):
+    rows = sample_rows(table)
+    out = conform(table, rows)
+    assert out.schema == TABLES[table]
+    assert out.to_pylist() == rows
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_conform_reorders_and_narrows_arrow_columns(table):
+    rows = sample_rows(table)
+    wide = pa.Table.from_pylist(rows)  # inferred types: int64, large layouts, reversed order
+    reversed_cols = wide.select(list(reversed(wide.column_names)))
+    out = conform(table, reversed_cols)
+    assert out.schema == TABLES[table]
+    assert out.to_pylist() == rows
+
+
+def _without(rows, column):
+    return [{k: v for k, v in r.items() if k != column} for r in rows]
+
+
+def _with(rows, column, value):
+    return [{**r, column: value} for r in rows]
+
+
+BAD_ROWS = [
+    # (table, transform, column named in the error)
+    ("rejected", lambda rows: _without(rows, "reason"), "reason"),
+    ("rejected", lambda rows: _with(rows, "extra", 1), "extra"),
+    ("rejected", lambda rows: _with(rows, "stage", None), "stage"),
+    ("outcomes", lambda rows: _with(rows, "span_index", "first"), "span_index"),
+    ("outcomes", lambda rows: _with(rows, "src_start", 2**40), "src_start"),
+    ("projected", lambda rows: _with(rows, "src_tokens", "Angela Merkel"), "src_tokens"),
+    ("runs", lambda rows: _with(rows, "started_at", "yesterday"), "started_at"),
+    ("evaluations", lambda rows: _with(rows, "f1", "high"), "f1"),
+]
+
+
+@pytest.mark.parametrize(("table", "transform", "column"), BAD_ROWS)
+def test_tables_conform_rows_refuses_with_table_and_column(table, transform, column):
+    with pytest.raises(CatalogError) as err:
+        conform(table, transform(sample_rows(table)))
+    assert err.value.code == E_SCHEMA_MISMATCH
+    assert repr(table) in str(err.value) and repr(column) in str(err.value)
+
+
+BAD_COLUMNS = [
+    ("rejected", lambda t: t.drop_columns(["raw"]), "raw"),
+    ("rejected", lambda t: t.append_column("extra", pa.array([1, 2, 3])), "extra"),
+    (
+        "outcomes",
+        lambda t: t.set_column(
+            t.schema.get_field_index("span_index"), "span_index", pa.array(["0", "1", "2"])
+        ),
+        "span_index",
+    ),
+    (
+        "outcomes",
+        lambda t: t.set_column(
+            t.schema.get_field_index("src_end"), "src_end", pa.array([1.5, 2.0, 3.0])
+        ),
+        "src_end",
+    ),
+    (
+        "outcomes",
+        lambda t: t.set_column(
+            t.schema.get_field_index("src_start"), "src_start", pa.array([2**40, 1, 1])
+        ),
+        "src_start",
+    ),
+    (
+        "projected",
+        lambda t: t.set_column(
+            t.schema.get_field_index("method"), "method", pa.array([None, "a", "b"], pa.string())
+        ),
+        "method",
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "transform", "column"), BAD_COLUMNS)
+def test_tables_conform_arrow_refuses_with_table_and_column(table, transform, column):
+    data = transform(pa.Table.from_pylist(sample_rows(table)))
+    with pytest.raises(CatalogError) as err:
+        conform(table, data)
+    assert err.value.code == E_SCHEMA_MISMATCH
+    assert repr(table) in str(err.value) and repr(column) in str(err.value)
+
+
+def test_tables_conform_unknown_table_lists_declared():
+    with pytest.raises(CatalogError) as err:
+        conform("translationz", [])
+    assert err.value.code == E_UNKNOWN_TABLE
+    assert "projected" in str(err.value)
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_empty_has_declared_schema(table):
+    assert empty(table).schema == TABLES[table]
+    assert conform(table, []).num_rows == 0
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_round_trip_through_lake(table, lake_root):
+    from catalog import InputRef, Lake, RunRecord
+
+    lake = Lake(lake_root)
+    inputs = [InputRef("src", "data/en.conll", None, "ab" * 32), InputRef("pairs", "projected", 3)]
+    run = RunRecord.start(
+        "roundtrip", {"table": table}, inputs, aligner="eflomal.v1", models=["m1", "m2"]
+    )
+    run.metrics = {"projection_rate": 0.5, "per_label": {"PER": 1}}
+    rows = sample_rows(table, run_id=run.run_id)
+    if table == "runs":  # commit writes runs itself: the committed row must round-trip
+        lake.commit(run, {})
+        expected = conform("runs", [run.to_row(run.outputs)])
+        assert lake.read("runs").to_pylist() == expected.to_pylist()
+        assert RunRecord.from_row(expected.to_pylist()[0]) == run
+        return
+    lake.commit(run, {table: rows})
+    back = lake.read(table)
+    assert back.schema == TABLES[table]
+    assert back.to_pylist() == rows
