@@ -42,5 +42,5 @@ def alignment_evaluation_table(scores, *, run_id: str | None, dataset: str, syst
     row = {**_base(run_id, "alignment", dataset, system, params), "label": "_all",
            "precision": scores.precision, "recall": scores.recall, "f1": scores.f1,
            "aer": scores.aer, "n_gold": scores.n_sure, "n_pred": scores.n_pred,
-           "n_correct": scores.n_correct_sure}
+           "n_correct": round(scores.recall * scores.n_sure)}
     return conform("evaluations", pa.Table.from_pylist([row]))

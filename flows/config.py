@@ -35,6 +35,14 @@ class InputSpec(_Model):
     text_column: str = "text"
     spans_column: str = "spans"
 
+    @field_validator("lang")
+    @classmethod
+    def _known_language(cls, v: str) -> str:
+        from schemas.languages import normalize_lang
+
+        normalize_lang(v)  # raises LanguageCodeError (XP201) with close matches
+        return v
+
 
 class BitextSpec(_Model):
     """Extra parallel text for statistical aligners (``src ||| tgt``, TSV, or two files)."""

@@ -94,11 +94,13 @@ def read_parallel(
             for side in (s, t):
                 if isinstance(side, Reject):
                     out.rejects.append(side)
-            other = t if isinstance(s, Reject) else s
+            other, path = (t, target.path) if isinstance(s, Reject) else (s, source.path)
             if not isinstance(other, Reject):
-                out.rejects.append(Reject("read", other.id, f"pair {k + 1}", E_COUNTERPART_REJECTED,
-                                          "its counterpart on the other side was rejected.",
-                                          other.text[:500]))
+                bad = s if isinstance(s, Reject) else t
+                out.rejects.append(Reject(
+                    "read", path, f"record {other.id}", E_COUNTERPART_REJECTED,
+                    f"pair {k + 1}: its counterpart was rejected ({bad.code} at {bad.source} "
+                    f"{bad.locator}).", other.text[:500]))
             continue
         out.pairs.append(ParallelPair(f"{s.id}|{t.id}", s, t))
     return out

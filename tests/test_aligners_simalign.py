@@ -182,7 +182,9 @@ def test_simalign_matching_hand_built(sim, expected_argmax, expected_itermax):
 @pytest.mark.parametrize("method", ["argmax", "itermax", "match"])
 @pytest.mark.parametrize("token_type", ["bpe", "word"])
 def test_simalign_sentence_with_itself_aligns_diagonally(tiny_bert, method, token_type):
-    aligner = SimAlignAligner(str(tiny_bert), layer=LAYER, method=method, token_type=token_type)
+    aligner = SimAlignAligner(
+        str(tiny_bert), layer=LAYER, method=method, token_type=token_type, device="auto"
+    )
     words = SAMPLE_TEXT[4].split()
     [alignment] = aligner.align([(words, words)])
     assert alignment.links == {(i, i) for i in range(len(words))}

@@ -201,7 +201,8 @@ class SimAlignAligner(Aligner):
         distortion: SimAlign's position-distortion ratio (0 = off, SimAlign's default).
         batch_size: embedding batch bound, in padded tokens or in sentences (``batch_type``).
         batch_type: ``"tokens"`` or ``"sentences"``.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` …; ``None`` picks CUDA when available.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"`` …; ``None`` or ``"auto"`` picks CUDA when
+            available.
         read_ahead: pairs embedded together (memory grows with it; results do not depend on it).
         skip_unused_layers: load and run only the blocks up to ``layer`` (BERT/RoBERTa/XLM-R/
             ELECTRA families, where that leaves the layer's output unchanged).
@@ -307,10 +308,19 @@ class SimAlignAligner(Aligner):
                 fix="pip install torch transformers.",
                 code=E_BACKEND_MISSING,
             ) from None
-        device = self._device_setting or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self._device_setting
+        if device in (None, "auto"):
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         offline = _hub_offline()
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_name, local_files_only=offline)
+            try:
+                tokenizer(["a"], is_split_into_words=True)
+            except ValueError:
+                # byte-level BPE tokenizers (RoBERTa, GPT-2 style) need this for word lists
+                tokenizer = AutoTokenizer.from_pretrained(
+                    self.model_name, local_files_only=offline, add_prefix_space=True
+                )
             model = AutoModel.from_pretrained(self.model_name, local_files_only=offline)
         except (OSError, ValueError) as err:
             raise self._load_error(err) from None
@@ -502,6 +512,13 @@ class SimAlignAligner(Aligner):
 
     def _hidden(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         out = self._model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
+        if self.layer >= len(out.hidden_states):  # a config without a known depth
+            raise ConfigError(
+                f"simalign layer={self.layer} is outside model {self.model_name!r}, which has "
+                f"{len(out.hidden_states) - 1} layers.",
+                fix=f"choose a layer from 0 to {len(out.hidden_states) - 1}.",
+                code=E_BAD_CONFIG,
+            )
         return out.hidden_states[self.layer]
 
     @staticmethod

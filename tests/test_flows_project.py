@@ -1,0 +1,133 @@
+"""The project_parallel flow end to end: tables, versions, idempotence, crash-resume, rejects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from catalog import Lake, query
+from flows.config import ProjectParallelConfig
+from tests.conftest import REPO
+
+SAMPLES = REPO / "data" / "samples" / "ner"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_backend():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def _config(lake_root: Path, lang: str = "es", **kw) -> ProjectParallelConfig:
+    return ProjectParallelConfig(
+        name=f"sample-en-{lang}",
+        source={"path": str(SAMPLES / "sample.en.conll"), "lang": "en"},
+        target={"path": str(SAMPLES / f"sample.{lang}.conll"), "lang": lang},
+        lake=str(lake_root),
+        **kw,
+    )
+
+
+def test_flows_project_writes_versions_and_lineage(lake_root):
+    from flows.project_parallel import project_parallel
+
+    result = project_parallel(_config(lake_root))
+    lake = Lake(lake_root)
+    assert set(result.versions) >= {"projected", "outcomes", "alignments", "evaluations", "runs"}
+    projected = lake.read("projected")
+    assert projected.num_rows == 36
+    outcomes = lake.read("outcomes").to_pylist()
+    # exactly one outcome per source span
+    n_src_spans = sum(row["n_source_spans"] for row in projected.to_pylist())
+    assert len(outcomes) == n_src_spans == 65
+    run = query(lake, "SELECT * FROM runs").to_pylist()[0]
+    assert run["flow"] == "project_parallel" and run["status"] == "ok"
+    assert {i["name"] for i in run["inputs"]} == {"source", "target"}
+    assert all(i["sha256"] for i in run["inputs"])
+    assert {o["table"] for o in run["outputs"]} >= {"projected", "outcomes"}
+    micro = query(lake, "SELECT f1 FROM evaluations WHERE label = '_micro'").to_pylist()
+    assert len(micro) == 1 and 0.5 < micro[0]["f1"] <= 1.0
+    # char spans round-trip to the target text
+    for row in projected.to_pylist():
+        for tok, cs in zip(row["tgt_spans"], row["tgt_char_spans"], strict=True):
+            text = row["tgt_text"][cs["start"]:cs["end"]]
+            assert text == " ".join(row["tgt_tokens"][tok["start"]:tok["end"]])
+
+
+def test_flows_project_identical_rerun_reuses_run(lake_root):
+    from flows.project_parallel import project_parallel
+
+    first = project_parallel(_config(lake_root, "de"))
+    second = project_parallel(_config(lake_root, "de"))
+    assert second.reused and second.run_id == first.run_id
+    assert Lake(lake_root).latest_version("projected") == first.versions["projected"]
+    forced = project_parallel(_config(lake_root, "de", force=True))
+    assert not forced.reused and forced.versions["projected"] == first.versions["projected"] + 1
+
+
+def test_flows_project_crash_resumes_without_duplicates(lake_root, monkeypatch):
+    import projectors.pipeline as pipeline
+    from flows.project_parallel import project_parallel
+
+    real = pipeline.project_pairs
+    calls = []
+
+    def crash_on_third_shard(pairs, aligner, **kw):
+        calls.append(len(pairs))
+        if len(calls) == 3:
+            raise RuntimeError("simulated crash")
+        return real(pairs, aligner, **kw)
+
+    monkeypatch.setattr(pipeline, "project_pairs", crash_on_third_shard)
+    cfg = _config(lake_root, "fr", shard_size=10)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        project_parallel(cfg)
+    lake = Lake(lake_root)
+    assert lake.tables() == []  # a failed run leaves no version anywhere
+    monkeypatch.setattr(pipeline, "project_pairs", real)
+    resumed = project_parallel(cfg)
+    projected = lake.read("projected").to_pylist()
+    assert len(projected) == 36
+    assert len({r["pair_id"] for r in projected}) == 36
+    assert {r["run_id"] for r in projected} == {resumed.run_id}
+    assert not (Path(lake_root) / "_staging" / resumed.run_key).exists()
+
+
+def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
+    from flows.project_parallel import project_parallel
+
+    src = tmp_path / "src.conll"
+    tgt = tmp_path / "tgt.conll"
+    src.write_text("Anna\tB-PER\nsings\tO\n\nBob\tI-PER\nruns\tO\nfast\n\nRome\tB-LOC\n")
+    tgt.write_text("Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nRoma\tB-LOC\n")
+    cfg = ProjectParallelConfig(source={"path": str(src), "lang": "en", "scheme": "iob2"},
+                                target={"path": str(tgt), "lang": "es"},
+                                aligner="eflomal.v1", lake=str(lake_root))
+    project_parallel(cfg)
+    lake = Lake(lake_root)
+    assert lake.read("projected").num_rows == 2
+    rejected = sorted(lake.read("rejected").to_pylist(), key=lambda r: r["code"])
+    # the bad source record (one-column line 6), and its counterpart on the target side
+    assert [r["code"] for r in rejected] == ["XP101", "XP112"]
+    assert rejected[0]["source"].endswith("src.conll") and rejected[0]["locator"] == "line 6"
+    assert "Bob\tcorre" not in rejected[1]["raw"] and "Bob corre" in rejected[1]["raw"]
+
+
+def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root):
+    from flows.project_parallel import project_parallel
+    from schemas.errors import InputFormatError
+
+    src = tmp_path / "src.conll"
+    tgt = tmp_path / "tgt.conll"
+    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n")
+    tgt.write_text("Anna\tB-PER\n")
+    cfg = ProjectParallelConfig(source={"path": str(src), "lang": "en"},
+                                target={"path": str(tgt), "lang": "es"}, lake=str(lake_root))
+    with pytest.raises(InputFormatError) as err:
+        project_parallel(cfg)
+    assert err.value.code == "XP106" and "src.conll" in str(err.value)
+    assert Lake(lake_root).tables() == []
