@@ -44,12 +44,13 @@ def demo_configs(shared: Path) -> list:
 
 
 SUMMARY_SQL = """
-SELECT p.src_lang || '→' || p.tgt_lang AS pair, o.label,
+SELECT json_extract_string(r.parameters, '$.name') AS dataset, o.label,
        count(*) AS spans,
        count(*) FILTER (WHERE o.reason IS NULL) AS projected,
-       round(count(*) FILTER (WHERE o.reason IS NULL) / count(*), 3) AS rate
-FROM outcomes o JOIN (SELECT DISTINCT run_id, src_lang, tgt_lang FROM projected) p USING (run_id)
-GROUP BY ALL ORDER BY pair, o.label
+       round(count(*) FILTER (WHERE o.reason IS NULL) / count(*), 3) AS rate,
+       string_agg(DISTINCT o.reason, ', ') AS drop_reasons
+FROM outcomes o JOIN runs r USING (run_id)
+GROUP BY ALL ORDER BY dataset, o.label
 """
 
 QUALITY_SQL = """
@@ -80,7 +81,7 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
               + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items())))
     lk = Lake(lake)
     print(f"\nLake: {lk.root}\n")
-    print("$ xproj query \"<projection rate per language pair and label>\"")
+    print("$ xproj query \"<projection rate and drop reasons per dataset and label>\"")
     print(SUMMARY_SQL.strip())
     render(query(lk, SUMMARY_SQL), fmt="table", max_rows=100)
     print("\nProjection quality against the human target annotations:")

@@ -50,8 +50,9 @@ def read_inputs(config: ProjectParallelConfig):
 
 
 @task(name="align-project-shard", cache_policy=NO_CACHE)
-def align_project_shard(shard_id: int, pairs: Sequence[ParallelPair], config: ProjectParallelConfig,
-                        extra_bitext: list, run_id: str, staging) -> int:
+def align_project_shard(shard_id: int, start: int, pairs: Sequence[ParallelPair],
+                        config: ProjectParallelConfig, extra_bitext: list, run_id: str,
+                        staging) -> int:
     """Align one shard and project its spans; stage the rows. Returns the number of pairs."""
     from catalog.rows import projection_rows
     from projectors.aligners import get_aligner
@@ -62,7 +63,7 @@ def align_project_shard(shard_id: int, pairs: Sequence[ParallelPair], config: Pr
     options = dict(config.aligner_options)
     if extra_bitext:
         options["extra_bitext"] = extra_bitext
-    aligner = get_aligner(config.aligner, **options)
+    aligner = get_aligner(config.aligner, **options).for_shard(start)
     results = project_pairs(pairs, aligner, policy=config.policy.build())
     rows = projection_rows(
         results, run_id=run_id, method=config.method, aligner=config.aligner,
@@ -140,7 +141,8 @@ def run_project_parallel(config: ProjectParallelConfig) -> FlowResult:
         if staging.done(shard_id):
             log.info("shard %d already staged by an earlier attempt; reusing it", shard_id)
             continue
-        align_project_shard(shard_id, shard, config, extra, run.run_id, staging)
+        align_project_shard(shard_id, shard_id * config.shard_size, shard, config, extra,
+                            run.run_id, staging)
     timings["align_project_s"] = time.perf_counter() - t1
 
     outputs = {name: staging.load(name) for name in ("projected", "outcomes", "alignments")}

@@ -80,3 +80,32 @@ def test_given_registered_and_describes_file(tmp_path):
     assert isinstance(aligner, GivenAligner)
     info = aligner.describe()
     assert (info["name"], info["path"], len(info["sha256"])) == ("given.v1", str(path), 64)
+
+
+def test_given_for_shard_reads_its_window(tmp_path):
+    path = tmp_path / "links.align"
+    path.write_text("0-0\n0-1\n1-0 0-0\n")
+    pairs = [(["a", "b"], ["x", "y"])] * 2
+    whole = GivenAligner(path).align([(["a", "b"], ["x", "y"])] * 3)
+    assert GivenAligner(path).for_shard(1).align(pairs) == whole[1:3]
+    assert GivenAligner(path).for_shard(0).align(pairs[:1]) == whole[:1]
+
+
+def test_given_for_shard_past_the_end_is_a_coded_error(tmp_path):
+    from schemas.errors import InputFormatError
+
+    path = tmp_path / "links.align"
+    path.write_text("0-0\n0-1\n")
+    with pytest.raises(InputFormatError) as err:
+        GivenAligner(path).for_shard(1).align([(["a"], ["x", "y"])] * 2)
+    assert err.value.code == "XP111" and "lines 2–3" in str(err.value)
+
+
+def test_given_for_shard_checks_ranges_with_file_line_numbers(tmp_path):
+    from schemas.errors import InputFormatError
+
+    path = tmp_path / "links.align"
+    path.write_text("0-0\n0-0\n5-0\n")
+    with pytest.raises(InputFormatError) as err:
+        GivenAligner(path).for_shard(2).align([(["a"], ["x"])])
+    assert err.value.code == "XP107" and err.value.line == 3

@@ -131,3 +131,24 @@ def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root)
         project_parallel(cfg)
     assert err.value.code == "XP106" and "src.conll" in str(err.value)
     assert Lake(lake_root).tables() == []
+
+
+def test_flows_project_given_alignments_same_for_any_shard_size(tmp_path):
+    from flows.project_parallel import project_parallel
+    from schemas.readers.conll import read_conll
+
+    src = read_conll(SAMPLES / "sample.en.conll", "en")
+    tgt = read_conll(SAMPLES / "sample.es.conll", "es")
+    links = tmp_path / "diag.align"
+    links.write_text("".join(
+        " ".join(f"{i}-{i}" for i in range(min(len(s.tokens), len(t.tokens)))) + "\n"
+        for s, t in zip(src, tgt, strict=True)))
+    results = []
+    for shard_size, lake in ((36, tmp_path / "a"), (7, tmp_path / "b")):
+        cfg = _config(lake, "es", aligner="given.v1", aligner_options={"path": str(links)},
+                      shard_size=shard_size)
+        project_parallel(cfg)
+        rows = Lake(lake).read("outcomes").to_pylist()
+        results.append(sorted((r["pair_id"], r["span_index"], r["tgt_start"], r["tgt_end"],
+                               r["reason"]) for r in rows))
+    assert results[0] == results[1] and len(results[0]) == 65

@@ -28,6 +28,14 @@ class Aligner(ABC):
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """Align every pair; an empty side yields an empty alignment, never an error."""
 
+    def for_shard(self, start: int) -> Aligner:
+        """The aligner for the pairs ``start``, ``start + 1`` … of the whole input.
+
+        Flows align shard by shard; an aligner whose output depends on the pairs' global positions
+        (links read from a file) returns a view of itself for that shard. Others return ``self``.
+        """
+        return self
+
     def describe(self) -> dict[str, Any]:
         """Settings that determine the output, for lineage (the ``runs`` table)."""
         return {"name": self.name}

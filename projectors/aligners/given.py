@@ -22,7 +22,7 @@ class GivenAligner(Aligner):
     """Returns the links of a Pharaoh file, line ``k`` for pair ``k`` (registered ``"given.v1"``).
 
     Each ``align`` call reads the whole file, so the file must hold exactly one line per pair of
-    that call. Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
+    that call; a view made by ``for_shard(start)`` reads the lines of its shard only. Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
     in ``Alignment.possible``.
 
     Args:
@@ -51,12 +51,21 @@ class GivenAligner(Aligner):
         self.one_based = one_based
         self.strict = strict
         self.rejects: list[Reject] = []
+        self.start: int | None = None
+
+    def for_shard(self, start: int) -> GivenAligner:
+        """This file's lines from ``start`` on (0-based), for the shard that begins there."""
+        view = GivenAligner(self.path, self.one_based, strict=self.strict)
+        view.rejects = self.rejects
+        view.start = start
+        return view
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """The file's alignments in order, range-checked against ``pairs``."""
         lengths = [(len(src), len(tgt)) for src, tgt in pairs]
         issues: list[Reject] | None = None if self.strict else []
-        result = read_pharaoh(self.path, one_based=self.one_based, lengths=lengths, issues=issues)
+        result = read_pharaoh(self.path, one_based=self.one_based, lengths=lengths, issues=issues,
+                              window_start=self.start)
         if issues:
             self.rejects.extend(issues)
         return result

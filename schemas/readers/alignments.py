@@ -58,6 +58,7 @@ def read_pharaoh(
     one_based: bool | None = None,
     lengths: Sequence[tuple[int, int]] | None = None,
     issues: list[Reject] | None = None,
+    window_start: int | None = None,
 ) -> list[Alignment]:
     """Read a Pharaoh alignment file into one 0-based ``Alignment`` per line.
 
@@ -77,6 +78,9 @@ def read_pharaoh(
         lengths: ``(source tokens, target tokens)`` per line, to check every link's range.
         issues: where to append a ``Reject`` (code XP107) for each out-of-range link, which is then
             left out of its alignment. Without it, the first such link raises.
+        window_start: read only the lines ``window_start`` … ``window_start + len(lengths) - 1``
+            (0-based) — the alignments of one shard of a larger corpus. The file must have at
+            least that many lines; the index base is still detected over the whole file.
 
     Returns:
         One ``Alignment`` per line, in file order.
@@ -92,6 +96,20 @@ def read_pharaoh(
         [Alignment(links=frozenset({(0, 0)}), possible=frozenset({(1, 2)}))]
     """
     lines = _parse_file(path)
+    offset = 0
+    if window_start is not None:
+        if lengths is None:
+            raise ValueError("window_start needs lengths (the window's sentence pairs)")
+        if window_start < 0 or window_start + len(lengths) > len(lines):
+            raise InputFormatError(
+                f"the alignment file has {len(lines)} lines; lines {window_start + 1}–"
+                f"{window_start + len(lengths)} were asked for.",
+                fix="give one alignment line per sentence pair of the whole input.",
+                file=str(path),
+                code=E_GOLD_COUNT,
+            )
+        base_lines, offset = lines, window_start
+        lines = lines[window_start : window_start + len(lengths)]
     if lengths is not None and len(lengths) != len(lines):
         raise InputFormatError(
             f"the alignment file has {len(lines)} lines but {len(lengths)} sentence pairs were "
@@ -101,10 +119,11 @@ def read_pharaoh(
             file=str(path),
             code=E_GOLD_COUNT,
         )
-    base = 1 if (_detect_one_based(lines) if one_based is None else one_based) else 0
+    detect_on = base_lines if window_start is not None else lines
+    base = 1 if (_detect_one_based(detect_on) if one_based is None else one_based) else 0
     result: list[Alignment] = []
-    for number, links in enumerate(lines, 1):
-        n_src, n_tgt = lengths[number - 1] if lengths is not None else (None, None)
+    for number, links in enumerate(lines, 1 + offset):
+        n_src, n_tgt = lengths[number - 1 - offset] if lengths is not None else (None, None)
         sure: set[tuple[int, int]] = set()
         possible: set[tuple[int, int]] = set()
         for i_raw, j_raw, is_possible, token in links:
