@@ -346,7 +346,6 @@ CONFIGS = [
     Config("extra, no prefix", True, NO_PREFIX),
     Config("extra, no prefix, no lowercasing", True, {**NO_PREFIX, "lowercase": False}),
     CHOSEN,
-    Config("extra, prefix-5 stats", True, {"src_prefix_len": 5, "tgt_prefix_len": 5}),
     Config("extra, prefix-4 stats, 6 samplers", True, {"n_samplers": 6}),
 ]
 
@@ -364,6 +363,8 @@ def evaluate(gs: GoldSet, config: Config) -> dict[str, Any]:
             for k, (f, r) in enumerate(zip(fwd, rev, strict=True))
         ]
         scores[method] = asdict(alignment_scores(pred, gs.gold))
+        if method == aligner.symmetrization:
+            links = {(k, i, j) for k, a in enumerate(pred) for i, j in a.links}
     settings = aligner.describe()
     settings["extra_bitext"] = gs.extra_sources if config.extra else {}
     return {
@@ -372,7 +373,16 @@ def evaluate(gs: GoldSet, config: Config) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "aer": {m: round(s["aer"], 4) for m, s in scores.items()},
         "scores": scores,
+        "_links": links,
     }
+
+
+def _link_change(runs: list[dict[str, Any]]) -> float | None:
+    """Share of links that differ between the first two runs: |A xor B| / |A or B|."""
+    if len(runs) < 2:
+        return None
+    a, b = runs[0]["_links"], runs[1]["_links"]
+    return round(len(a ^ b) / max(1, len(a | b)), 4)
 
 
 def speed(data: Path, n_pairs: int = 10_000, repeats: int = 2) -> dict[str, Any]:
@@ -424,16 +434,24 @@ def _ablation_table(results: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def _method_table(per_set: dict[str, dict[str, list[float]]]) -> tuple[str, dict[str, float]]:
-    """Mean AER per symmetrisation and set over the repeated runs, and the mean over sets."""
-    lines = [f"{'method':22s}" + "".join(f"{n:>8s}" for n in per_set) + f"{'mean':>8s}"]
-    means: dict[str, float] = {}
+def _method_table(
+    per_set: dict[str, dict[str, list[float]]],
+) -> tuple[str, dict[str, dict[str, float]]]:
+    """Per symmetrisation: mean AER per set over the repeated runs, the mean over sets, and the
+    worst gap to the best method of each set (max regret)."""
+    best = {name: min(statistics.mean(v) for v in per_set[name].values()) for name in per_set}
+    lines = [f"{'method':22s}" + "".join(f"{n:>8s}" for n in per_set)
+             + f"{'mean':>8s}{'max gap':>9s}"]  # fmt: skip
+    table: dict[str, dict[str, float]] = {}
     for method in METHODS:
-        cells = [statistics.mean(per_set[name][method]) for name in per_set]
-        means[method] = round(statistics.mean(cells), 4)
-        lines.append(f"{method:22s}" + "".join(f"{100 * c:8.2f}" for c in cells)
-                     + f"{100 * means[method]:8.2f}")  # fmt: skip
-    return "\n".join(lines), means
+        cells = {name: statistics.mean(per_set[name][method]) for name in per_set}
+        mean = statistics.mean(cells.values())
+        gap = max(cells[name] - best[name] for name in per_set)
+        table[method] = {**{k: round(v, 4) for k, v in cells.items()},
+                         "mean": round(mean, 4), "max_gap": round(gap, 4)}  # fmt: skip
+        lines.append(f"{method:22s}" + "".join(f"{100 * c:8.2f}" for c in cells.values())
+                     + f"{100 * mean:8.2f}{100 * gap:9.2f}")  # fmt: skip
+    return "\n".join(lines), table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -467,8 +485,9 @@ def main(argv: list[str] | None = None) -> None:
     per_set = {
         name: {m: [r["aer"][m] for r in repeats[name]] for m in METHODS} for name in MAIN_SETS
     }
-    method_text, method_means = _method_table(per_set)
-    best_method = min(method_means, key=method_means.__getitem__)
+    method_text, method_table = _method_table(per_set)
+    best_mean = min(method_table, key=lambda m: method_table[m]["mean"])
+    best_gap = min(method_table, key=lambda m: method_table[m]["max_gap"])
     print(f"\ndefault settings, AER % per symmetrisation, mean of {args.repeats} run(s):")
     print(method_text)
 
@@ -482,6 +501,7 @@ def main(argv: list[str] | None = None) -> None:
             "aer_runs": runs,
             "aer_mean": round(statistics.mean(runs), 4),
             "aer_stdev": round(statistics.stdev(runs), 4) if len(runs) > 1 else None,
+            "links_changed_between_runs": _link_change(repeats[gs.name]),
             "published_aer_percent": PUBLISHED[gs.name.split("-")[0]],
         }
     passed = summary["enfr"]["aer_mean"] <= BAR_AER_ENFR
@@ -489,8 +509,12 @@ def main(argv: list[str] | None = None) -> None:
     for name, s in summary.items():
         pub = ", ".join(f"{k} {v}" for k, v in s["published_aer_percent"].items())
         runs = ", ".join(f"{100 * a:.1f}" for a in s["aer_runs"])
-        print(f"  {name:10s} AER {100 * s['aer_mean']:5.1f}% (runs {runs}) | published: {pub}")
-    print(f"  best symmetrisation by mean over sets: {best_method} (default: {default_method})")
+        changed = s["links_changed_between_runs"]
+        changed_text = f", {100 * changed:.1f}% links changed run to run" if changed else ""
+        print(f"  {name:10s} AER {100 * s['aer_mean']:5.1f}% (runs {runs}{changed_text})"
+              f" | published: {pub}")  # fmt: skip
+    print(f"  symmetrisation: default {default_method}; lowest mean over sets {best_mean}; "
+          f"smallest worst-case gap to each set's best {best_gap}")  # fmt: skip
     print(f"bar: en-fr AER <= {BAR_AER_ENFR}: {'PASS' if passed else 'FAIL'}")
 
     speed_result = None if args.no_speed else speed(data)
@@ -510,8 +534,11 @@ def main(argv: list[str] | None = None) -> None:
             },
             "bar": {"enfr_aer_max": BAR_AER_ENFR, "passed": passed},
             "summary": summary,
-            "symmetrization_mean_aer": method_means,
-            "ablation": results,
+            "symmetrization_by_set": method_table,
+            "ablation": {
+                name: [{k: v for k, v in row.items() if k != "_links"} for row in rows]
+                for name, rows in results.items()
+            },
             "speed_10k": speed_result,
             "runtime_seconds": round(time.perf_counter() - t_start, 1),
             "data_sources": "awesome-align examples (gold), Tatoeba (CC BY 2.0 FR), "

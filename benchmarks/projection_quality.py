@@ -49,7 +49,7 @@ def datasets(shared: Path) -> dict[str, tuple[Any, Any]]:
 
 def configurations() -> dict[str, dict[str, Any]]:
     """Name → aligner options and projection policy."""
-    from flows.config import ProjectParallelConfig, PolicyConfig
+    from flows.config import PolicyConfig, ProjectParallelConfig
 
     defaults = ProjectParallelConfig.model_fields
     xproj_aligner = dict(defaults["aligner_options"].get_default(call_default_factory=True))

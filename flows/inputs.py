@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flows.config import BitextSpec, InputSpec
 from schemas.errors import (
     E_BITEXT_LINE_COUNT,
     E_COUNTERPART_REJECTED,
-    E_EMPTY_SENTENCE,
     InputFormatError,
     Reject,
 )
@@ -40,23 +38,10 @@ def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
         return iter_hf_tokens(spec.path, config=spec.hf_config, split=spec.split, lang=lang,
                               tokens_column=spec.tokens_column, tags_column=spec.tags_column,
                               scheme=spec.scheme, on_error=on_error)
-    return _iter_text(spec.path, lang)
-
-
-def _iter_text(path: str, lang: str) -> Iterator[Item]:
-    from schemas.readers._files import iter_lines
-
     from projectors.tokenize import tokenizer_for
+    from schemas.readers.plain import iter_text_lines
 
-    tok = tokenizer_for(lang)
-    stem = Path(path).stem
-    for number, line in iter_lines(path):
-        if not line.strip():
-            yield Reject("read", path, f"line {number}", E_EMPTY_SENTENCE, "empty line: no sentence.", "")
-            continue
-        tokens = tok.tokenize(line)
-        yield AnnotatedSentence(f"{stem}:{number}", lang, tuple(t for t, _, _ in tokens), (),
-                                line, tuple((s, e) for _, s, e in tokens))
+    return iter_text_lines(spec.path, lang, tokenizer_for(lang).tokenize, on_error=on_error)
 
 
 @dataclass

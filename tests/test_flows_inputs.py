@@ -1,0 +1,72 @@
+"""Pairing two sides: formats, rejects that keep positions, count mismatches."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flows.config import InputSpec
+from flows.inputs import read_parallel
+from schemas.errors import InputFormatError
+from schemas.readers.plain import iter_text_lines
+from schemas.text import simple_tokenize
+
+
+def _jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_flows_inputs_jsonl_source_text_target(tmp_path):
+    src = _jsonl(tmp_path / "s.jsonl", [
+        {"id": "a1", "text": "Angela Merkel visited Paris.",
+         "spans": [{"start": 0, "end": 13, "label": "PER"}, {"start": 22, "end": 27, "label": "LOC"}]},
+        {"id": "a2", "text": "Hello.", "spans": []},
+    ])
+    tgt = tmp_path / "t.txt"
+    tgt.write_text("Angela Merkel a visité Paris.\nBonjour.\n")
+    data = read_parallel(InputSpec(path=str(src), lang="en", format="jsonl"),
+                         InputSpec(path=str(tgt), lang="fr", format="text"))
+    assert not data.rejects
+    first = data.pairs[0]
+    assert [first.src.span_text(s) for s in first.src.spans] == ["Angela Merkel", "Paris"]
+    assert first.tgt.tokens == ("Angela", "Merkel", "a", "visité", "Paris", ".")
+    assert first.tgt.text == "Angela Merkel a visité Paris."
+
+
+def test_flows_inputs_blank_target_line_rejects_the_pair(tmp_path):
+    src = tmp_path / "s.conll"
+    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n")
+    tgt = tmp_path / "t.txt"
+    tgt.write_text("Anna\n\nOslo\n")
+    data = read_parallel(InputSpec(path=str(src), lang="en"),
+                         InputSpec(path=str(tgt), lang="es", format="text"))
+    assert [p.src.tokens for p in data.pairs] == [("Anna",), ("Oslo",)]
+    assert [(r.code, r.locator) for r in data.rejects] == [("XP102", "line 2"),
+                                                           ("XP112", "record s:2")]
+
+
+def test_flows_inputs_count_mismatch_names_both_files(tmp_path):
+    src = tmp_path / "s.conll"
+    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n")
+    tgt = tmp_path / "t.txt"
+    tgt.write_text("Anna\n")
+    with pytest.raises(InputFormatError) as err:
+        read_parallel(InputSpec(path=str(src), lang="en"),
+                      InputSpec(path=str(tgt), lang="es", format="text"))
+    assert err.value.code == "XP106"
+    assert "s.conll" in str(err.value) and "t.txt" in str(err.value)
+
+
+@pytest.mark.parametrize(("on_error", "expect"), [("reject", "reject"), ("raise", "raise")])
+def test_readers_plain_blank_line(tmp_path, on_error, expect):
+    path = tmp_path / "t.txt"
+    path.write_text("one\n   \nthree\n")
+    if expect == "raise":
+        with pytest.raises(InputFormatError) as err:
+            list(iter_text_lines(path, "en", simple_tokenize, on_error=on_error))
+        assert err.value.line == 2 and err.value.code == "XP102"
+    else:
+        items = list(iter_text_lines(path, "en", simple_tokenize, on_error=on_error))
+        assert len(items) == 3 and items[1].code == "XP102" and items[2].id == "t:3"
