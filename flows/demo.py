@@ -48,7 +48,7 @@ SELECT json_extract_string(r.parameters, '$.name') AS dataset, o.label,
        count(*) AS spans,
        count(*) FILTER (WHERE o.reason IS NULL) AS projected,
        round(count(*) FILTER (WHERE o.reason IS NULL) / count(*), 3) AS rate,
-       string_agg(DISTINCT o.reason, ', ') AS drop_reasons
+       coalesce(string_agg(DISTINCT o.reason, ', '), '-') AS drop_reasons
 FROM outcomes o JOIN runs r USING (run_id)
 GROUP BY ALL ORDER BY dataset, o.label
 """
