@@ -6,20 +6,23 @@ Hansards (447 pairs, sure + possible links), ro-en WPT 2005 (248, sure only), zh
 parallel text, tokenised the way that gold set is tokenised (see :data:`STYLES`):
 
 - en-fr: the 76k-pair Tatoeba bitext (``bitext/eng-fra.tatoeba.tsv``);
-- ro-en: XQuAD en/ro (questions, and context sentences where a paragraph splits into the same
-  number of sentences on both sides, else the whole paragraph); Tatoeba has no Romanian;
+- ro-en: XQuAD en/ro (the questions, and the context sentences of paragraphs that split into the
+  same number of sentences on both sides); Tatoeba has no Romanian;
 - zh-en: Tatoeba ``cmn-eng`` (1k) and XQuAD en/zh as for ro. The Chinese side is aligned as
   characters (as the pipeline's ``zh`` tokenizer splits it; no word segmenter is installed) and
   the links are mapped back to the gold words. The ``zhen-words`` row aligns the gold words
   instead, with the extra Chinese text segmented by greedy longest match against the gold set's
   own Chinese vocabulary (input words, not gold links).
 
-The ablation aligns each set with several configurations side by side; the five symmetrisations
-are computed from the same sampling run. eflomal cannot be seeded (see
-``projectors.aligners.eflomal``), so the chosen configuration is also run ``--repeats`` times to
-show the run-to-run spread.
+The ablation aligns each set with several configurations side by side (one sampling run per row;
+the five symmetrisations are scored on the same run). eflomal cannot be seeded (see
+``projectors.aligners.eflomal``), so the adapter defaults are run ``--repeats`` times per set;
+the symmetrisation table averages those runs and shows, per method, the mean AER over the three
+sets and the largest gap to the best method of any one set. Last, alignment speed on 10k Tatoeba
+pairs.
 
-Run: ``.venv/bin/python -m benchmarks.alignment_quality`` (about 6 minutes on 2 cores).
+Run: ``.venv/bin/python -m benchmarks.alignment_quality`` (about 8 minutes on 2 shared cores;
+``--quick`` runs only the defaults).
 """
 
 from __future__ import annotations
@@ -78,7 +81,7 @@ class TokenStyle:
     strip_diacritics: bool = False
 
 
-#: gold set → (source style, target style); Chinese is segmented separately.
+#: gold set → (source style, target style); ``None``: Chinese, handled as characters.
 STYLES: dict[str, tuple[TokenStyle | None, TokenStyle]] = {
     "enfr": (
         TokenStyle("en", expand_negation=True),
