@@ -137,8 +137,13 @@ def tokenize(text: str, style: TokenStyle) -> list[str]:
     tokens: list[str] = []
     for match in _token_pattern(style).finditer(text):
         tok = match.group()
-        if tok == "." and tokens and tokens[-1].lower() in _ABBREVIATIONS and match.start() > 0 \
-                and not text[match.start() - 1].isspace():
+        if (
+            tok == "."
+            and tokens
+            and tokens[-1].lower() in _ABBREVIATIONS
+            and match.start() > 0
+            and not text[match.start() - 1].isspace()
+        ):
             tokens[-1] += "."
         elif style.expand_french and tok.lower() in _FR_ELIDED:
             tokens.append(_FR_ELIDED[tok.lower()])
@@ -532,8 +537,9 @@ def main(argv: list[str] | None = None) -> None:
                 "defaults": EflomalAligner().describe(),
                 "repeats": args.repeats,
                 "configs": [asdict(c) for c in ([CHOSEN] if args.quick else CONFIGS)],
-                "tokenisation": {k: [asdict(s) if s else "characters" for s in v]
-                                 for k, v in STYLES.items()},  # fmt: skip
+                "tokenisation": {
+                    k: [asdict(s) if s else "characters" for s in v] for k, v in STYLES.items()
+                },  # fmt: skip
             },
             "bar": {"enfr_aer_max": BAR_AER_ENFR, "passed": passed},
             "summary": summary,

@@ -37,13 +37,17 @@ def datasets(shared: Path) -> dict[str, tuple[Any, Any]]:
     """Name → (source InputSpec, target InputSpec)."""
     from flows.config import InputSpec
 
-    out = {"europarl-es": (
-        InputSpec(path=str(shared / "ner-europarl/en-europarl.test.conll02"), lang="en"),
-        InputSpec(path=str(shared / "ner-europarl/es-europarl.test.conll02"), lang="es"))}
+    out = {
+        "europarl-es": (
+            InputSpec(path=str(shared / "ner-europarl/en-europarl.test.conll02"), lang="en"),
+            InputSpec(path=str(shared / "ner-europarl/es-europarl.test.conll02"), lang="es"),
+        )
+    }
     for lang, stem in ABSA.items():
         out[f"absa-{lang}"] = (
             InputSpec(path=str(shared / "absa-projection/en/en.absa.train.tsv"), lang="en"),
-            InputSpec(path=str(shared / f"absa-projection/en2{lang}/{stem}.train.tsv"), lang=lang))
+            InputSpec(path=str(shared / f"absa-projection/en2{lang}/{stem}.train.tsv"), lang=lang),
+        )
     return out
 
 
@@ -54,9 +58,14 @@ def configurations() -> dict[str, dict[str, Any]]:
     defaults = ProjectParallelConfig.model_fields
     xproj_aligner = dict(defaults["aligner_options"].get_default(call_default_factory=True))
     return {
-        "plain": {"aligner": {"symmetrization": "grow-diag-final-and", "src_prefix_len": 0,
-                              "tgt_prefix_len": 0},
-                  "policy": PolicyConfig(anchor_identical=False)},
+        "plain": {
+            "aligner": {
+                "symmetrization": "grow-diag-final-and",
+                "src_prefix_len": 0,
+                "tgt_prefix_len": 0,
+            },
+            "policy": PolicyConfig(anchor_identical=False),
+        },
         "xproj": {"aligner": xproj_aligner, "policy": PolicyConfig()},
     }
 
@@ -67,8 +76,9 @@ def score_once(pairs, aligner_options: dict[str, Any], policy) -> tuple[float, f
     from projectors.metrics import span_scores
     from projectors.pipeline import project_pairs
 
-    results = project_pairs(pairs, get_aligner("eflomal.v1", **aligner_options),
-                            policy=policy.build())
+    results = project_pairs(
+        pairs, get_aligner("eflomal.v1", **aligner_options), policy=policy.build()
+    )
     s = span_scores([r.spans for r in results], [r.pair.tgt.spans for r in results])
     return s.precision, s.recall, s.f1
 
@@ -97,16 +107,20 @@ def main(argv: list[str] | None = None) -> int:
             f1s = [r[2] for r in runs]
             table.setdefault(name, {})[cname] = {
                 "f1_mean": round(statistics.mean(f1s), 4),
-                "f1_min": round(min(f1s), 4), "f1_max": round(max(f1s), 4),
+                "f1_min": round(min(f1s), 4),
+                "f1_max": round(max(f1s), 4),
                 "precision_mean": round(statistics.mean(r[0] for r in runs), 4),
                 "recall_mean": round(statistics.mean(r[1] for r in runs), 4),
                 "pairs": len(data.pairs),
                 "gold_spans": sum(len(p.tgt.spans) for p in data.pairs),
                 "seconds_per_run": round(t.seconds / args.reps, 2),
             }
-            print(f"{name:12s} {cname:6s} F1 {statistics.mean(f1s):.4f} "
-                  f"[{min(f1s):.4f}, {max(f1s):.4f}] over {args.reps} runs "
-                  f"({t.seconds / args.reps:.1f} s/run)", flush=True)
+            print(
+                f"{name:12s} {cname:6s} F1 {statistics.mean(f1s):.4f} "
+                f"[{min(f1s):.4f}, {max(f1s):.4f}] over {args.reps} runs "
+                f"({t.seconds / args.reps:.1f} s/run)",
+                flush=True,
+            )
 
     summary: dict[str, Any] = {}
     for cname in configs:
@@ -124,21 +138,42 @@ def main(argv: list[str] | None = None) -> int:
     print("\nconfiguration   Europarl en-es   ABSA avg (es/fr/ru/tr)")
     for cname, s in summary.items():
         print(f"{cname:15s} {s['europarl_f1']!s:>14} {s['absa_average_f1']!s:>22}")
-    print(f"bars: Europarl ≥ {BARS['europarl']} → {'PASS' if passed['europarl'] else 'FAIL'}; "
-          f"ABSA average ≥ {BARS['absa_average']} → {'PASS' if passed['absa_average'] else 'FAIL'}")
-    path = write_result("projection_quality", {
-        "settings": {"reps": args.reps, "configurations": {
-            k: {"aligner": v["aligner"], "policy": v["policy"].model_dump()}
-            for k, v in configs.items()}, "aligner": "eflomal.v1 (CPU)"},
-        "versions": versions(["eflomal", "spacy", "polars", "deltalake"]),
-        "data": {"europarl": "ixa-ehu/ner-evaluation-corpus-europarl (Agerri et al. 2018)",
-                 "absa": "ikergarcia1996/Easy-Label-Projection (García-Ferrero et al. 2022), "
-                         "SemEval-2016 restaurants, train split"},
-        "results": table, "summary": summary, "bars": BARS, "passed": passed,
-        "published": {"europarl_en_es_de_it_average": {"FastAlign": 71, "Mgiza": 72,
-                                                       "SimAlign": 84, "awesome-align": 87},
-                      "absa_test_simalign": {"es": 86.7, "fr": 86.3, "ru": 87.7, "tr": 81.9}},
-    })
+    print(
+        f"bars: Europarl ≥ {BARS['europarl']} → {'PASS' if passed['europarl'] else 'FAIL'}; "
+        f"ABSA average ≥ {BARS['absa_average']} → {'PASS' if passed['absa_average'] else 'FAIL'}"
+    )
+    path = write_result(
+        "projection_quality",
+        {
+            "settings": {
+                "reps": args.reps,
+                "configurations": {
+                    k: {"aligner": v["aligner"], "policy": v["policy"].model_dump()}
+                    for k, v in configs.items()
+                },
+                "aligner": "eflomal.v1 (CPU)",
+            },
+            "versions": versions(["eflomal", "spacy", "polars", "deltalake"]),
+            "data": {
+                "europarl": "ixa-ehu/ner-evaluation-corpus-europarl (Agerri et al. 2018)",
+                "absa": "ikergarcia1996/Easy-Label-Projection (García-Ferrero et al. 2022), "
+                "SemEval-2016 restaurants, train split",
+            },
+            "results": table,
+            "summary": summary,
+            "bars": BARS,
+            "passed": passed,
+            "published": {
+                "europarl_en_es_de_it_average": {
+                    "FastAlign": 71,
+                    "Mgiza": 72,
+                    "SimAlign": 84,
+                    "awesome-align": 87,
+                },
+                "absa_test_simalign": {"es": 86.7, "fr": 86.3, "ru": 87.7, "tr": 81.9},
+            },
+        },
+    )
     print(f"result written to {path}")
     return 0 if all(passed.values()) else 1
 

@@ -21,12 +21,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-eval_app = typer.Typer(help="Evaluate alignments or projections against human gold.",
-                       no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate alignments or projections against human gold.", no_args_is_help=True
+)
 app.add_typer(eval_app, name="eval")
 
-LakeOpt = Annotated[str | None, typer.Option("--lake", help="Lake root (default: $XPROJ_LAKE or "
-                                             "./data/lake).", envvar="XPROJ_LAKE")]
+LakeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lake", help="Lake root (default: $XPROJ_LAKE or ./data/lake).", envvar="XPROJ_LAKE"
+    ),
+]
 
 
 @app.command()
@@ -34,25 +39,37 @@ def project(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
     source: Annotated[str | None, typer.Option(help="Labeled source file or dataset.")] = None,
     source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
-    source_format: Annotated[str | None, typer.Option(
-        help="conll | jsonl | parquet | hf.")] = None,
-    target: Annotated[str | None, typer.Option(help="Target side, record-aligned with the "
-                                               "source.")] = None,
+    source_format: Annotated[str | None, typer.Option(help="conll | jsonl | parquet | hf.")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target side, record-aligned with the source.")
+    ] = None,
     target_lang: Annotated[str | None, typer.Option(help="Target language code.")] = None,
-    target_format: Annotated[str | None, typer.Option(
-        help="conll | jsonl | parquet | hf | text (one untokenized sentence per line).")] = None,
+    target_format: Annotated[
+        str | None,
+        typer.Option(
+            help="conll | jsonl | parquet | hf | text (one untokenized sentence per line)."
+        ),
+    ] = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
-    symmetrization: Annotated[str | None, typer.Option(
-        help="intersection | grow-diag-final-and | union (statistical aligners).")] = None,
-    model: Annotated[str | None, typer.Option(help="Encoder for simalign.v1 (path or Hub id).")] = None,
+    symmetrization: Annotated[
+        str | None,
+        typer.Option(help="intersection | grow-diag-final-and | union (statistical aligners)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Encoder for simalign.v1 (path or Hub id).")
+    ] = None,
     alignments: Annotated[str | None, typer.Option(help="Pharaoh file for given.v1.")] = None,
-    extra_bitext: Annotated[list[str] | None, typer.Option(
-        help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable.")] = None,
+    extra_bitext: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable."),
+    ] = None,
     shard_size: Annotated[int | None, typer.Option(help="Pairs per shard.")] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N pairs.")] = None,
     name: Annotated[str | None, typer.Option(help="Dataset name in evaluations.")] = None,
-    on_error: Annotated[str | None, typer.Option(
-        help="reject (record bad records and go on) | raise (stop at the first).")] = None,
+    on_error: Annotated[
+        str | None,
+        typer.Option(help="reject (record bad records and go on) | raise (stop at the first)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
     lake: LakeOpt = None,
 ) -> None:
@@ -67,10 +84,19 @@ def project(
     if alignments:
         aligner_options["path"] = alignments
     overrides = {
-        "source.path": source, "source.lang": source_lang, "source.format": source_format,
-        "target.path": target, "target.lang": target_lang, "target.format": target_format,
-        "aligner": aligner, "shard_size": shard_size, "limit": limit, "name": name,
-        "on_error": on_error, "lake": lake, "force": force or None,
+        "source.path": source,
+        "source.lang": source_lang,
+        "source.format": source_format,
+        "target.path": target,
+        "target.lang": target_lang,
+        "target.format": target_format,
+        "aligner": aligner,
+        "shard_size": shard_size,
+        "limit": limit,
+        "name": name,
+        "on_error": on_error,
+        "lake": lake,
+        "force": force or None,
         "extra_bitext": [{"path": p} for p in extra_bitext] if extra_bitext else None,
     }
     overrides.update({f"aligner_options.{k}": v for k, v in aligner_options.items()})
@@ -84,18 +110,24 @@ def project(
 def _print_result(result) -> None:
     m = result.metrics
     state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(f"run {result.run_id} {state}: " + ", ".join(
-        f"{t}@v{v}" for t, v in sorted(result.versions.items())))
-    typer.echo(f"pairs {m.get('pairs')}, spans {m.get('spans')}, projected {m.get('projected')} "
-               f"(rate {m.get('projection_rate', 0):.3f}), rejected records "
-               f"{m.get('rejected_records')}")
+    typer.echo(
+        f"run {result.run_id} {state}: "
+        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
+    )
+    typer.echo(
+        f"pairs {m.get('pairs')}, spans {m.get('spans')}, projected {m.get('projected')} "
+        f"(rate {m.get('projection_rate', 0):.3f}), rejected records "
+        f"{m.get('rejected_records')}"
+    )
     if m.get("drop_reasons"):
-        typer.echo("drop reasons: " + ", ".join(f"{k} {v}" for k, v in
-                                                sorted(m["drop_reasons"].items())))
+        typer.echo(
+            "drop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items()))
+        )
     gold = m.get("gold", {}).get("_micro")
     if gold:
-        typer.echo(f"against gold: P {gold['precision']:.3f}  R {gold['recall']:.3f}  "
-                   f"F1 {gold['f1']:.3f}")
+        typer.echo(
+            f"against gold: P {gold['precision']:.3f}  R {gold['recall']:.3f}  F1 {gold['f1']:.3f}"
+        )
 
 
 @app.command()
@@ -113,23 +145,31 @@ def tables(lake: LakeOpt = None) -> None:
 
 
 @app.command()
-def versions(table: Annotated[str, typer.Argument(help="Table name.")], lake: LakeOpt = None) -> None:
+def versions(
+    table: Annotated[str, typer.Argument(help="Table name.")], lake: LakeOpt = None
+) -> None:
     """List a table's versions with the run that made each."""
     from catalog import Lake
 
     for v in Lake(lake).versions(table):
-        typer.echo(f"v{v.version}\t{v.timestamp}\t{v.operation}\trun={v.run_id or '-'}\t"
-                   f"rows+={v.rows_added if v.rows_added is not None else '-'}")
+        typer.echo(
+            f"v{v.version}\t{v.timestamp}\t{v.operation}\trun={v.run_id or '-'}\t"
+            f"rows+={v.rows_added if v.rows_added is not None else '-'}"
+        )
 
 
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="A read-only SQL query over the lake's tables.")],
-    at: Annotated[list[str] | None, typer.Option(help="Pin a table version: TABLE=VERSION; "
-                                                 "repeatable.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | parquet")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of "
-                                                "stdout.")] = None,
+    at: Annotated[
+        list[str] | None, typer.Option(help="Pin a table version: TABLE=VERSION; repeatable.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table | csv | json | parquet")
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
     lake: LakeOpt = None,
 ) -> None:
@@ -142,8 +182,11 @@ def query(
     for item in at or []:
         t, sep, v = item.partition("=")
         if not sep or not v.isdigit():
-            raise ConfigError(f"--at {item!r} is not TABLE=VERSION.", fix="e.g. --at projected=3",
-                              code=E_BAD_CONFIG)
+            raise ConfigError(
+                f"--at {item!r} is not TABLE=VERSION.",
+                fix="e.g. --at projected=3",
+                code=E_BAD_CONFIG,
+            )
         pins[t] = int(v)
     result = run_query(Lake(lake), sql, at=pins or None)
     render(result, fmt=fmt, output=output, max_rows=max_rows)
@@ -153,8 +196,12 @@ def query(
 def eval_alignment(
     pred: Annotated[Path, typer.Option(help="Predicted alignments (Pharaoh).")],
     gold: Annotated[Path, typer.Option(help="Gold alignments (Pharaoh, i-j sure, ipj possible).")],
-    bitext: Annotated[Path | None, typer.Option(help="Tokenized bitext (src ||| tgt) to check "
-                                                "links against sentence lengths.")] = None,
+    bitext: Annotated[
+        Path | None,
+        typer.Option(
+            help="Tokenized bitext (src ||| tgt) to check links against sentence lengths."
+        ),
+    ] = None,
     gold_one_based: Annotated[bool, typer.Option(help="Gold indices start at 1.")] = False,
     pred_one_based: Annotated[bool, typer.Option(help="Predicted indices start at 1.")] = False,
     dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
@@ -166,22 +213,35 @@ def eval_alignment(
     from flows.evaluate import evaluate_alignment_files
 
     scores, issues = evaluate_alignment_files(
-        pred, gold, bitext=bitext, pred_one_based=pred_one_based, gold_one_based=gold_one_based,
-        dataset=dataset or gold.stem, system=system or pred.stem, lake=lake if store else False)
+        pred,
+        gold,
+        bitext=bitext,
+        pred_one_based=pred_one_based,
+        gold_one_based=gold_one_based,
+        dataset=dataset or gold.stem,
+        system=system or pred.stem,
+        lake=lake if store else False,
+    )
     for r in issues:
         typer.echo(f"warning: {r.source} {r.locator}: {r.reason}", err=True)
-    typer.echo(f"P {scores.precision:.4f}  R {scores.recall:.4f}  F1 {scores.f1:.4f}  "
-               f"AER {scores.aer:.4f}  (links: predicted {scores.n_pred}, sure {scores.n_sure})")
+    typer.echo(
+        f"P {scores.precision:.4f}  R {scores.recall:.4f}  F1 {scores.f1:.4f}  "
+        f"AER {scores.aer:.4f}  (links: predicted {scores.n_pred}, sure {scores.n_sure})"
+    )
 
 
 @eval_app.command("projection")
 def eval_projection(
     gold: Annotated[Path, typer.Option(help="Gold target annotations (CoNLL).")],
     gold_lang: Annotated[str, typer.Option(help="Language of the gold file.")],
-    pred: Annotated[Path | None, typer.Option(help="Predicted annotations (CoNLL), "
-                                              "sentence-aligned with the gold.")] = None,
-    run: Annotated[str | None, typer.Option(help="Take predictions from this run's projected "
-                                            "rows in the lake.")] = None,
+    pred: Annotated[
+        Path | None,
+        typer.Option(help="Predicted annotations (CoNLL), sentence-aligned with the gold."),
+    ] = None,
+    run: Annotated[
+        str | None,
+        typer.Option(help="Take predictions from this run's projected rows in the lake."),
+    ] = None,
     dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
     system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
     store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,
@@ -190,20 +250,31 @@ def eval_projection(
     """Span precision, recall and F1 (micro and per label) against gold target annotations."""
     from flows.evaluate import evaluate_projection
 
-    scores = evaluate_projection(gold, gold_lang, pred=pred, run_id=run,
-                                 dataset=dataset or gold.stem, system=system or (run or str(pred)),
-                                 lake=lake, store=store)
+    scores = evaluate_projection(
+        gold,
+        gold_lang,
+        pred=pred,
+        run_id=run,
+        dataset=dataset or gold.stem,
+        system=system or (run or str(pred)),
+        lake=lake,
+        store=store,
+    )
     typer.echo(f"{'label':<12}{'P':>8}{'R':>8}{'F1':>8}{'gold':>7}{'pred':>7}")
     for r in scores.as_rows():
-        typer.echo(f"{r['label']:<12}{r['precision']:>8.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
-                   f"{r['n_gold']:>7}{r['n_pred']:>7}")
+        typer.echo(
+            f"{r['label']:<12}{r['precision']:>8.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
+            f"{r['n_gold']:>7}{r['n_pred']:>7}"
+        )
 
 
 @app.command()
 def demo(
     lake: LakeOpt = None,
-    shared_data: Annotated[Path | None, typer.Option(
-        help="Evaluation data folder (default $XPROJ_SHARED_DATA or ../shared/data).")] = None,
+    shared_data: Annotated[
+        Path | None,
+        typer.Option(help="Evaluation data folder (default $XPROJ_SHARED_DATA or ../shared/data)."),
+    ] = None,
 ) -> None:
     """The main job: project the shipped sample (and Europarl when present), query, evaluate."""
     from flows.demo import run_demo

@@ -120,18 +120,27 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise ConfigError(f"config file {p} not found.", fix="check the --config path.",
-                              code=E_BAD_CONFIG)
+            raise ConfigError(
+                f"config file {p} not found.", fix="check the --config path.", code=E_BAD_CONFIG
+            )
         try:
             data = yaml.safe_load(p.read_text()) or {}
         except yaml.YAMLError as err:
             line = getattr(getattr(err, "problem_mark", None), "line", None)
-            raise ConfigError(f"invalid YAML: {err}", file=str(p),
-                              line=None if line is None else line + 1,
-                              fix="fix the YAML syntax.", code=E_BAD_CONFIG) from None
+            raise ConfigError(
+                f"invalid YAML: {err}",
+                file=str(p),
+                line=None if line is None else line + 1,
+                fix="fix the YAML syntax.",
+                code=E_BAD_CONFIG,
+            ) from None
         if not isinstance(data, dict):
-            raise ConfigError("the config file must hold a mapping.", file=str(p),
-                              fix="write `key: value` pairs at the top level.", code=E_BAD_CONFIG)
+            raise ConfigError(
+                "the config file must hold a mapping.",
+                file=str(p),
+                fix="write `key: value` pairs at the top level.",
+                code=E_BAD_CONFIG,
+            )
     for key, value in overrides.items():
         if value is None:
             continue
@@ -148,7 +157,9 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
         problems = "; ".join(
             f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()
         )
-        raise ConfigError(f"invalid configuration: {problems}",
-                          file=None if path is None else str(path),
-                          fix="see `xproj project --help` and the example in README.md.",
-                          code=E_BAD_CONFIG) from None
+        raise ConfigError(
+            f"invalid configuration: {problems}",
+            file=None if path is None else str(path),
+            fix="see `xproj project --help` and the example in README.md.",
+            code=E_BAD_CONFIG,
+        ) from None

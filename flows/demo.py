@@ -35,11 +35,13 @@ def demo_configs(shared: Path) -> list:
     ]
     europarl = shared / "ner-europarl"
     if europarl.is_dir():
-        configs.append(ProjectParallelConfig(
-            name="europarl-en-es",
-            source={"path": str(europarl / "en-europarl.test.conll02"), "lang": "en"},
-            target={"path": str(europarl / "es-europarl.test.conll02"), "lang": "es"},
-        ))
+        configs.append(
+            ProjectParallelConfig(
+                name="europarl-en-es",
+                source={"path": str(europarl / "en-europarl.test.conll02"), "lang": "en"},
+                target={"path": str(europarl / "es-europarl.test.conll02"), "lang": "es"},
+            )
+        )
     return configs
 
 
@@ -77,11 +79,13 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
         print(f"== {cfg.dataset_name()}: {cfg.source.path} → {cfg.target.path}")
         result = project_parallel(cfg)
         state = "reused identical run" if result.reused else "committed"
-        print(f"   run {result.run_id} {state}: "
-              + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items())))
+        print(
+            f"   run {result.run_id} {state}: "
+            + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
+        )
     lk = Lake(lake)
     print(f"\nLake: {lk.root}\n")
-    print("$ xproj query \"<projection rate and drop reasons per dataset and label>\"")
+    print('$ xproj query "<projection rate and drop reasons per dataset and label>"')
     print(SUMMARY_SQL.strip())
     render(query(lk, SUMMARY_SQL), fmt="table", max_rows=100)
     print("\nProjection quality against the human target annotations:")

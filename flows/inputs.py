@@ -29,15 +29,26 @@ def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
     if spec.format in ("jsonl", "parquet"):
         from schemas.readers.spans import SpanFields, iter_spans
 
-        fields = SpanFields(id=spec.id_column, text=spec.text_column, spans=spec.spans_column,
-                            tokens=spec.tokens_column)
+        fields = SpanFields(
+            id=spec.id_column,
+            text=spec.text_column,
+            spans=spec.spans_column,
+            tokens=spec.tokens_column,
+        )
         return iter_spans(spec.path, lang, fmt=spec.format, on_error=on_error, fields=fields)
     if spec.format == "hf":
         from schemas.readers.hf import iter_hf_tokens
 
-        return iter_hf_tokens(spec.path, config=spec.hf_config, split=spec.split, lang=lang,
-                              tokens_column=spec.tokens_column, tags_column=spec.tags_column,
-                              scheme=spec.scheme, on_error=on_error)
+        return iter_hf_tokens(
+            spec.path,
+            config=spec.hf_config,
+            split=spec.split,
+            lang=lang,
+            tokens_column=spec.tokens_column,
+            tags_column=spec.tags_column,
+            scheme=spec.scheme,
+            on_error=on_error,
+        )
     from projectors.tokenize import tokenizer_for
     from schemas.readers.plain import iter_text_lines
 
@@ -67,7 +78,7 @@ def read_parallel(
             f"the source has {len(src_items)} records but the target has {len(tgt_items)} "
             f"({target.path}).",
             fix="give line-aligned sides: record k of the target must translate record k of "
-                "the source.",
+            "the source.",
             file=source.path,
             code=E_BITEXT_LINE_COUNT,
         )
@@ -82,25 +93,32 @@ def read_parallel(
             other, path = (t, target.path) if isinstance(s, Reject) else (s, source.path)
             if not isinstance(other, Reject):
                 bad = s if isinstance(s, Reject) else t
-                out.rejects.append(Reject(
-                    "read", path, f"record {other.id}", E_COUNTERPART_REJECTED,
-                    f"pair {k + 1}: its counterpart was rejected ({bad.code} at {bad.source} "
-                    f"{bad.locator}).", other.text[:500]))
+                out.rejects.append(
+                    Reject(
+                        "read",
+                        path,
+                        f"record {other.id}",
+                        E_COUNTERPART_REJECTED,
+                        f"pair {k + 1}: its counterpart was rejected ({bad.code} at {bad.source} "
+                        f"{bad.locator}).",
+                        other.text[:500],
+                    )
+                )
             continue
         out.pairs.append(ParallelPair(f"{s.id}|{t.id}", s, t))
     return out
 
 
-def read_bitext_tokens(spec: BitextSpec, src_lang: str, tgt_lang: str,
-                       rejects: list[Reject]) -> list[tuple[list[str], list[str]]]:
+def read_bitext_tokens(
+    spec: BitextSpec, src_lang: str, tgt_lang: str, rejects: list[Reject]
+) -> list[tuple[list[str], list[str]]]:
     """Extra bitext for statistical aligners, word-tokenized like the data it helps align."""
     from projectors.tokenize import tokenizer_for
     from schemas.readers.bitext import iter_bitext
 
     stok, ttok = tokenizer_for(src_lang), tokenizer_for(tgt_lang)
     out = []
-    for item in iter_bitext(spec.path, fmt=spec.format, tgt_path=spec.tgt_path,
-                            on_error="reject"):
+    for item in iter_bitext(spec.path, fmt=spec.format, tgt_path=spec.tgt_path, on_error="reject"):
         if isinstance(item, Reject):
             rejects.append(item)
             continue

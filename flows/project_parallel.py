@@ -40,19 +40,30 @@ def read_inputs(config: ProjectParallelConfig):
     from flows.inputs import read_bitext_tokens, read_parallel
     from schemas.languages import normalize_lang
 
-    data = read_parallel(config.source, config.target, on_error=config.on_error,
-                         limit=config.limit)
+    data = read_parallel(config.source, config.target, on_error=config.on_error, limit=config.limit)
     extra: list = []
     for spec in config.extra_bitext:
-        extra.extend(read_bitext_tokens(spec, normalize_lang(config.source.lang),
-                                        normalize_lang(config.target.lang), data.rejects))
+        extra.extend(
+            read_bitext_tokens(
+                spec,
+                normalize_lang(config.source.lang),
+                normalize_lang(config.target.lang),
+                data.rejects,
+            )
+        )
     return data, extra
 
 
 @task(name="align-project-shard", cache_policy=NO_CACHE)
-def align_project_shard(shard_id: int, start: int, pairs: Sequence[ParallelPair],
-                        config: ProjectParallelConfig, extra_bitext: list, run_id: str,
-                        staging) -> int:
+def align_project_shard(
+    shard_id: int,
+    start: int,
+    pairs: Sequence[ParallelPair],
+    config: ProjectParallelConfig,
+    extra_bitext: list,
+    run_id: str,
+    staging,
+) -> int:
     """Align one shard and project its spans; stage the rows. Returns the number of pairs."""
     from catalog.rows import projection_rows
     from projectors.aligners import get_aligner
@@ -66,8 +77,12 @@ def align_project_shard(shard_id: int, start: int, pairs: Sequence[ParallelPair]
     aligner = get_aligner(config.aligner, **options).for_shard(start)
     results = project_pairs(pairs, aligner, policy=config.policy.build())
     rows = projection_rows(
-        results, run_id=run_id, method=config.method, aligner=config.aligner,
-        aligner_model=aligner.model_id, tokenizer=_tokenizer_name(config, tokenizer_for),
+        results,
+        run_id=run_id,
+        method=config.method,
+        aligner=config.aligner,
+        aligner_model=aligner.model_id,
+        tokenizer=_tokenizer_name(config, tokenizer_for),
     )
     staging.put(shard_id, {name: conform(name, r) for name, r in rows.items()})
     return len(pairs)
@@ -110,47 +125,58 @@ def run_project_parallel(config: ProjectParallelConfig) -> FlowResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     lake = Lake(config.lake)
-    inputs = [InputRef.for_file(side, spec.path) if spec.format != "hf"
-              else InputRef(side, spec.path)
-              for side, spec in (("source", config.source), ("target", config.target))]
-    inputs += [InputRef.for_file(f"extra_bitext[{k}]", b.path)
-               for k, b in enumerate(config.extra_bitext)]
+    inputs = [
+        InputRef.for_file(side, spec.path) if spec.format != "hf" else InputRef(side, spec.path)
+        for side, spec in (("source", config.source), ("target", config.target))
+    ]
+    inputs += [
+        InputRef.for_file(f"extra_bitext[{k}]", b.path) for k, b in enumerate(config.extra_bitext)
+    ]
     params = config.model_dump(exclude={"force", "lake"})
     run = RunRecord.start(FLOW_NAME, params, inputs, aligner=config.aligner)
     if not config.force:
         previous = lake.find_run(run.run_key)
         if previous is not None:
-            log.info("identical run %s already committed; nothing to do (use force to redo)",
-                     previous.run_id)
+            log.info(
+                "identical run %s already committed; nothing to do (use force to redo)",
+                previous.run_id,
+            )
             versions = {o.table: o.version for o in previous.outputs if o.version is not None}
-            return FlowResult(previous.run_id, run.run_key, versions, previous.metrics,
-                              reused=True)
+            return FlowResult(previous.run_id, run.run_key, versions, previous.metrics, reused=True)
 
     staging = Staging(lake, run.run_key)
     staging.resume(run)  # a rerun after a crash continues the earlier attempt's run id and shards
     data, extra = read_inputs(config)
     timings["read_s"] = time.perf_counter() - t0
-    log.info("read %d pairs (%d rejected records); %d extra bitext pairs",
-             len(data.pairs), len(data.rejects), len(extra))
+    log.info(
+        "read %d pairs (%d rejected records); %d extra bitext pairs",
+        len(data.pairs),
+        len(data.rejects),
+        len(extra),
+    )
 
-    shards = [data.pairs[i : i + config.shard_size]
-              for i in range(0, len(data.pairs), config.shard_size)]
+    shards = [
+        data.pairs[i : i + config.shard_size] for i in range(0, len(data.pairs), config.shard_size)
+    ]
     t1 = time.perf_counter()
-    for shard_id, shard in enumerate(tqdm(shards, desc="align+project", unit="shard",
-                                          disable=len(shards) < 2)):
+    for shard_id, shard in enumerate(
+        tqdm(shards, desc="align+project", unit="shard", disable=len(shards) < 2)
+    ):
         if staging.done(shard_id):
             log.info("shard %d already staged by an earlier attempt; reusing it", shard_id)
             continue
-        align_project_shard(shard_id, shard_id * config.shard_size, shard, config, extra,
-                            run.run_id, staging)
+        align_project_shard(
+            shard_id, shard_id * config.shard_size, shard, config, extra, run.run_id, staging
+        )
     timings["align_project_s"] = time.perf_counter() - t1
 
     outputs = {name: staging.load(name) for name in ("projected", "outcomes", "alignments")}
     outputs["rejected"] = conform("rejected", reject_rows(data.rejects, run_id=run.run_id))
     metrics = summarize(outputs, data.rejects, len(data.pairs))
     if config.evaluate:
-        evals = evaluate_against_gold(data.pairs, outputs["projected"], run.run_id,
-                                      config.dataset_name(), config.aligner)
+        evals = evaluate_against_gold(
+            data.pairs, outputs["projected"], run.run_id, config.dataset_name(), config.aligner
+        )
         if evals is not None:
             outputs["evaluations"] = evals
             metrics["gold"] = _gold_metrics(evals)
@@ -180,17 +206,25 @@ def summarize(outputs: dict, rejects: Sequence[Reject], n_pairs: int) -> dict[st
     def pack(c: Counter) -> dict[str, Any]:
         spans = c["spans"]
         reasons = {k: v for k, v in c.items() if k not in ("spans", "projected")}
-        return {"spans": spans, "projected": c["projected"],
-                "projection_rate": round(c["projected"] / spans, 6) if spans else 0.0,
-                "drop_reasons": reasons}
+        return {
+            "spans": spans,
+            "projected": c["projected"],
+            "projection_rate": round(c["projected"] / spans, 6) if spans else 0.0,
+            "drop_reasons": reasons,
+        }
 
-    return {"pairs": n_pairs, "rejected_records": len(rejects),
-            "rejected_by_code": dict(reject_codes), **pack(total),
-            "per_label": {k: pack(v) for k, v in sorted(per_label.items())}}
+    return {
+        "pairs": n_pairs,
+        "rejected_records": len(rejects),
+        "rejected_by_code": dict(reject_codes),
+        **pack(total),
+        "per_label": {k: pack(v) for k, v in sorted(per_label.items())},
+    }
 
 
-def evaluate_against_gold(pairs: Sequence[ParallelPair], projected, run_id: str, dataset: str,
-                          system: str):
+def evaluate_against_gold(
+    pairs: Sequence[ParallelPair], projected, run_id: str, dataset: str, system: str
+):
     """Span P/R/F1 of the projected target spans against gold target spans, if the target has any."""
     if not any(p.tgt.spans for p in pairs):
         return None
@@ -198,33 +232,51 @@ def evaluate_against_gold(pairs: Sequence[ParallelPair], projected, run_id: str,
     from projectors.metrics import span_scores
     from schemas.records import TokenSpan
 
-    by_id = {r["pair_id"]: r["tgt_spans"] for r in
-             projected.select(["pair_id", "tgt_spans"]).to_pylist()}
-    pred = [[TokenSpan(s["start"], s["end"], s["label"]) for s in by_id.get(p.id, [])]
-            for p in pairs]
+    by_id = {
+        r["pair_id"]: r["tgt_spans"] for r in projected.select(["pair_id", "tgt_spans"]).to_pylist()
+    }
+    pred = [
+        [TokenSpan(s["start"], s["end"], s["label"]) for s in by_id.get(p.id, [])] for p in pairs
+    ]
     scores = span_scores(pred, [p.tgt.spans for p in pairs])
     return span_evaluation_table(scores, run_id=run_id, dataset=dataset, system=system)
 
 
 def _gold_metrics(evals) -> dict[str, Any]:
     rows = evals.to_pylist()
-    return {r["label"]: {"precision": r["precision"], "recall": r["recall"], "f1": r["f1"],
-                         "n_gold": r["n_gold"]} for r in rows}
+    return {
+        r["label"]: {
+            "precision": r["precision"],
+            "recall": r["recall"],
+            "f1": r["f1"],
+            "n_gold": r["n_gold"],
+        }
+        for r in rows
+    }
 
 
 def _artifact(config: ProjectParallelConfig, run_id: str, metrics: dict[str, Any]) -> None:
-    lines = [f"# {config.dataset_name()}: projection ({config.source.lang} → "
-             f"{config.target.lang}, {config.aligner}, {config.method})", "",
-             f"run `{run_id}` · pairs {metrics['pairs']} · rejected records "
-             f"{metrics['rejected_records']}", "",
-             "| label | spans | projected | rate | drop reasons | gold F1 |",
-             "|---|---:|---:|---:|---|---:|"]
+    lines = [
+        f"# {config.dataset_name()}: projection ({config.source.lang} → "
+        f"{config.target.lang}, {config.aligner}, {config.method})",
+        "",
+        f"run `{run_id}` · pairs {metrics['pairs']} · rejected records "
+        f"{metrics['rejected_records']}",
+        "",
+        "| label | spans | projected | rate | drop reasons | gold F1 |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
     gold = metrics.get("gold", {})
     for label, m in [*metrics["per_label"].items(), ("all", metrics)]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "—"
         g = gold.get("_micro" if label == "all" else label)
         f1 = f"{g['f1']:.3f}" if g else "—"
-        lines.append(f"| {label} | {m['spans']} | {m['projected']} | "
-                     f"{m['projection_rate']:.3f} | {reasons} | {f1} |")
-    create_markdown_artifact("\n".join(lines), key="projection-summary",
-                             description="projection rate and drop reasons per label")
+        lines.append(
+            f"| {label} | {m['spans']} | {m['projected']} | "
+            f"{m['projection_rate']:.3f} | {reasons} | {f1} |"
+        )
+    create_markdown_artifact(
+        "\n".join(lines),
+        key="projection-summary",
+        description="projection rate and drop reasons per label",
+    )

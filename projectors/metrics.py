@@ -38,9 +38,7 @@ class AlignmentScores:
     n_possible: int
 
 
-def alignment_scores(
-    predicted: Sequence[Alignment], gold: Sequence[Alignment]
-) -> AlignmentScores:
+def alignment_scores(predicted: Sequence[Alignment], gold: Sequence[Alignment]) -> AlignmentScores:
     """Precision, recall, F1 and AER of predicted alignments against gold, over the corpus.
 
     Only ``predicted[k].links`` counts as predicted (its ``possible`` set is ignored). Gold sure

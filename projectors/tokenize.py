@@ -46,8 +46,11 @@ class WordTokenizer:
 
     def tokenize(self, text: str) -> list[Token]:
         if self._nlp is not None:
-            return [(t.text, t.idx, t.idx + len(t.text)) for t in self._nlp.make_doc(text)
-                    if not t.is_space]
+            return [
+                (t.text, t.idx, t.idx + len(t.text))
+                for t in self._nlp.make_doc(text)
+                if not t.is_space
+            ]
         return _script_char_tokens(text)
 
 

@@ -54,7 +54,10 @@ class XprojError(Exception):
         return text
 
     def __reduce__(self):  # keep keyword arguments through pickling (Prefect, multiprocessing)
-        return (_rebuild, (type(self), self.message, self.fix, self.file, self.line, self.record, self.code))
+        return (
+            _rebuild,
+            (type(self), self.message, self.fix, self.file, self.line, self.record, self.code),
+        )
 
 
 def _rebuild(cls, message, fix, file, line, record, code):

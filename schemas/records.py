@@ -163,7 +163,9 @@ class AnnotatedSentence:
 
     def with_spans(self, spans: Sequence[TokenSpan]) -> AnnotatedSentence:
         """The same sentence with other spans (offsets reused)."""
-        return AnnotatedSentence(self.id, self.lang, self.tokens, tuple(spans), self.text, self.offsets)
+        return AnnotatedSentence(
+            self.id, self.lang, self.tokens, tuple(spans), self.text, self.offsets
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,7 +127,9 @@ def test_aligners_eflomal_registry_unknown_name():
 
 
 def test_aligners_eflomal_import_is_lazy():
-    code = "import sys, projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
+    code = (
+        "import sys, projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],

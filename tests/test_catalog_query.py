@@ -155,8 +155,13 @@ def test_catalog_query_empty_lake(lake_root):
 
 @pytest.mark.parametrize(
     "where",
-    ["label = 'PER'", "span_index >= 1", "reason IS NULL", "tgt_start IS NOT NULL",
-     "pair_id LIKE 'p%'"],
+    [
+        "label = 'PER'",
+        "span_index >= 1",
+        "reason IS NULL",
+        "tgt_start IS NOT NULL",
+        "pair_id LIKE 'p%'",
+    ],
 )
 def test_catalog_query_filters_see_committed_rows(lake, where):
     # A filtered scan must return what filtering the whole table returns: file statistics must

@@ -15,15 +15,26 @@ from tests.conftest import REPO
 from tests.test_tables import sample_rows
 
 runner = CliRunner()
-HEAVY = ("torch", "transformers", "prefect", "deltalake", "duckdb", "spacy", "polars", "pyarrow",
-         "datasets", "ctranslate2", "simalign")
+HEAVY = (
+    "torch",
+    "transformers",
+    "prefect",
+    "deltalake",
+    "duckdb",
+    "spacy",
+    "polars",
+    "pyarrow",
+    "datasets",
+    "ctranslate2",
+    "simalign",
+)
 
 
 def test_cli_help_imports_nothing_heavy():
-    code = ("import sys, flows.cli; "
-            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=REPO)
+    code = f"import sys, flows.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
     assert out.stdout.strip() == ""
 
 
@@ -50,13 +61,23 @@ def test_cli_tables_and_versions(lake):
     assert res.output.count("\n") == 2 and "v0" in res.output and "run=" in res.output
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    ((), 5),
-    (("--at", "outcomes=0"), 2),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), 5),
+        (("--at", "outcomes=0"), 2),
+    ],
+)
 def test_cli_query_latest_or_pinned(lake, args, expected):
-    res = _run("query", "SELECT count(*) AS n FROM outcomes", "--format", "json",
-               "--lake", str(lake.root), *args)
+    res = _run(
+        "query",
+        "SELECT count(*) AS n FROM outcomes",
+        "--format",
+        "json",
+        "--lake",
+        str(lake.root),
+        *args,
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output.strip().splitlines()[0])["n"] == expected
 
@@ -65,27 +86,55 @@ def test_cli_query_writes_parquet(lake, tmp_path):
     import pyarrow.parquet as pq
 
     out = tmp_path / "o.parquet"
-    res = _run("query", "SELECT * FROM outcomes", "--format", "parquet", "--output", str(out),
-               "--lake", str(lake.root))
+    res = _run(
+        "query",
+        "SELECT * FROM outcomes",
+        "--format",
+        "parquet",
+        "--output",
+        str(out),
+        "--lake",
+        str(lake.root),
+    )
     assert res.exit_code == 0, res.output
     assert pq.read_table(out).num_rows == 5
 
 
-@pytest.mark.parametrize(("sql", "code"), [
-    ("DELETE FROM outcomes", "XP403"),
-    ("SELECT * FROM nowhere", "XP404"),
-])
+@pytest.mark.parametrize(
+    ("sql", "code"),
+    [
+        ("DELETE FROM outcomes", "XP403"),
+        ("SELECT * FROM nowhere", "XP404"),
+    ],
+)
 def test_cli_query_errors_are_coded(lake, sql, code):
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "query", sql, "--lake",
-                          str(lake.root)], capture_output=True, text=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "query", sql, "--lake", str(lake.root)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 2
     assert f"[{code}]" in out.stderr
 
 
 def test_cli_bad_pin_is_a_coded_error(lake):
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "query", "SELECT 1", "--at",
-                          "outcomes", "--lake", str(lake.root)], capture_output=True, text=True,
-                         cwd=REPO)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "query",
+            "SELECT 1",
+            "--at",
+            "outcomes",
+            "--lake",
+            str(lake.root),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 2 and "[XP301]" in out.stderr and "TABLE=VERSION" in out.stderr
 
 
@@ -94,8 +143,17 @@ def test_cli_eval_alignment(tmp_path, lake_root):
     pred = tmp_path / "pred.align"
     gold.write_text("1-1 2p2\n1-1\n")
     pred.write_text("0-0 1-1 1-0\n0-0\n")
-    res = _run("eval", "alignment", "--pred", str(pred), "--gold", str(gold), "--gold-one-based",
-               "--lake", str(lake_root))
+    res = _run(
+        "eval",
+        "alignment",
+        "--pred",
+        str(pred),
+        "--gold",
+        str(gold),
+        "--gold-one-based",
+        "--lake",
+        str(lake_root),
+    )
     assert res.exit_code == 0, res.output
     # A = 4 links, S = 2 (both hit), P = S + {(1,1)}: precision 3/4, recall 1, AER 1 - 5/6
     assert "P 0.7500" in res.output and "R 1.0000" in res.output and "AER 0.1667" in res.output
@@ -108,8 +166,18 @@ def test_cli_eval_projection(tmp_path, lake_root):
     pred = tmp_path / "pred.conll"
     gold.write_text("Ana\tB-PER\nvive\tO\nen\tO\nRoma\tB-LOC\n\nHola\tO\n")
     pred.write_text("Ana\tB-PER\nvive\tO\nen\tB-LOC\nRoma\tI-LOC\n\nHola\tO\n")
-    res = _run("eval", "projection", "--gold", str(gold), "--gold-lang", "es", "--pred", str(pred),
-               "--lake", str(lake_root))
+    res = _run(
+        "eval",
+        "projection",
+        "--gold",
+        str(gold),
+        "--gold-lang",
+        "es",
+        "--pred",
+        str(pred),
+        "--lake",
+        str(lake_root),
+    )
     assert res.exit_code == 0, res.output
     lines = {line.split()[0]: line.split() for line in res.output.splitlines()[1:]}
     assert lines["_micro"][1:4] == ["0.5000", "0.5000", "0.5000"]
@@ -121,8 +189,12 @@ def test_cli_eval_projection(tmp_path, lake_root):
 def test_cli_project_bad_config_is_a_coded_error(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("source: {path: a.conll, lang: en}\ntarget: {path: b.conll}\n")
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "project", "--config", str(cfg)],
-                         capture_output=True, text=True, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "project", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 2
     assert "[XP301]" in out.stderr and "target.lang" in out.stderr
 
@@ -130,9 +202,26 @@ def test_cli_project_bad_config_is_a_coded_error(tmp_path):
 def test_cli_unknown_language_is_a_coded_error(tmp_path):
     src = tmp_path / "a.conll"
     src.write_text("Anna\tB-PER\n")
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "project", "--source", str(src),
-                          "--source-lang", "en", "--target", str(src), "--target-lang", "klingon",
-                          "--lake", str(tmp_path / "lake")],
-                         capture_output=True, text=True, cwd=REPO)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "project",
+            "--source",
+            str(src),
+            "--source-lang",
+            "en",
+            "--target",
+            str(src),
+            "--target-lang",
+            "klingon",
+            "--lake",
+            str(tmp_path / "lake"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert out.returncode == 2
     assert "[XP201]" in out.stderr

@@ -19,15 +19,26 @@ def _jsonl(path, records):
 
 
 def test_flows_inputs_jsonl_source_text_target(tmp_path):
-    src = _jsonl(tmp_path / "s.jsonl", [
-        {"id": "a1", "text": "Angela Merkel visited Paris.",
-         "spans": [{"start": 0, "end": 13, "label": "PER"}, {"start": 22, "end": 27, "label": "LOC"}]},
-        {"id": "a2", "text": "Hello.", "spans": []},
-    ])
+    src = _jsonl(
+        tmp_path / "s.jsonl",
+        [
+            {
+                "id": "a1",
+                "text": "Angela Merkel visited Paris.",
+                "spans": [
+                    {"start": 0, "end": 13, "label": "PER"},
+                    {"start": 22, "end": 27, "label": "LOC"},
+                ],
+            },
+            {"id": "a2", "text": "Hello.", "spans": []},
+        ],
+    )
     tgt = tmp_path / "t.txt"
     tgt.write_text("Angela Merkel a visité Paris.\nBonjour.\n")
-    data = read_parallel(InputSpec(path=str(src), lang="en", format="jsonl"),
-                         InputSpec(path=str(tgt), lang="fr", format="text"))
+    data = read_parallel(
+        InputSpec(path=str(src), lang="en", format="jsonl"),
+        InputSpec(path=str(tgt), lang="fr", format="text"),
+    )
     assert not data.rejects
     first = data.pairs[0]
     assert [first.src.span_text(s) for s in first.src.spans] == ["Angela Merkel", "Paris"]
@@ -40,11 +51,14 @@ def test_flows_inputs_blank_target_line_rejects_the_pair(tmp_path):
     src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n")
     tgt = tmp_path / "t.txt"
     tgt.write_text("Anna\n\nOslo\n")
-    data = read_parallel(InputSpec(path=str(src), lang="en"),
-                         InputSpec(path=str(tgt), lang="es", format="text"))
+    data = read_parallel(
+        InputSpec(path=str(src), lang="en"), InputSpec(path=str(tgt), lang="es", format="text")
+    )
     assert [p.src.tokens for p in data.pairs] == [("Anna",), ("Oslo",)]
-    assert [(r.code, r.locator) for r in data.rejects] == [("XP102", "line 2"),
-                                                           ("XP112", "record s:2")]
+    assert [(r.code, r.locator) for r in data.rejects] == [
+        ("XP102", "line 2"),
+        ("XP112", "record s:2"),
+    ]
 
 
 def test_flows_inputs_count_mismatch_names_both_files(tmp_path):
@@ -53,8 +67,9 @@ def test_flows_inputs_count_mismatch_names_both_files(tmp_path):
     tgt = tmp_path / "t.txt"
     tgt.write_text("Anna\n")
     with pytest.raises(InputFormatError) as err:
-        read_parallel(InputSpec(path=str(src), lang="en"),
-                      InputSpec(path=str(tgt), lang="es", format="text"))
+        read_parallel(
+            InputSpec(path=str(src), lang="en"), InputSpec(path=str(tgt), lang="es", format="text")
+        )
     assert err.value.code == "XP106"
     assert "s.conll" in str(err.value) and "t.txt" in str(err.value)
 

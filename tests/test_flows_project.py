@@ -54,8 +54,8 @@ def test_flows_project_writes_versions_and_lineage(lake_root):
     # char spans round-trip to the target text
     for row in projected.to_pylist():
         for tok, cs in zip(row["tgt_spans"], row["tgt_char_spans"], strict=True):
-            text = row["tgt_text"][cs["start"]:cs["end"]]
-            assert text == " ".join(row["tgt_tokens"][tok["start"]:tok["end"]])
+            text = row["tgt_text"][cs["start"] : cs["end"]]
+            assert text == " ".join(row["tgt_tokens"][tok["start"] : tok["end"]])
 
 
 def test_flows_project_identical_rerun_reuses_run(lake_root):
@@ -104,9 +104,12 @@ def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
     tgt = tmp_path / "tgt.conll"
     src.write_text("Anna\tB-PER\nsings\tO\n\nBob\tI-PER\nruns\tO\nfast\n\nRome\tB-LOC\n")
     tgt.write_text("Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nRoma\tB-LOC\n")
-    cfg = ProjectParallelConfig(source={"path": str(src), "lang": "en", "scheme": "iob2"},
-                                target={"path": str(tgt), "lang": "es"},
-                                aligner="eflomal.v1", lake=str(lake_root))
+    cfg = ProjectParallelConfig(
+        source={"path": str(src), "lang": "en", "scheme": "iob2"},
+        target={"path": str(tgt), "lang": "es"},
+        aligner="eflomal.v1",
+        lake=str(lake_root),
+    )
     project_parallel(cfg)
     lake = Lake(lake_root)
     assert lake.read("projected").num_rows == 2
@@ -125,8 +128,11 @@ def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root)
     tgt = tmp_path / "tgt.conll"
     src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n")
     tgt.write_text("Anna\tB-PER\n")
-    cfg = ProjectParallelConfig(source={"path": str(src), "lang": "en"},
-                                target={"path": str(tgt), "lang": "es"}, lake=str(lake_root))
+    cfg = ProjectParallelConfig(
+        source={"path": str(src), "lang": "en"},
+        target={"path": str(tgt), "lang": "es"},
+        lake=str(lake_root),
+    )
     with pytest.raises(InputFormatError) as err:
         project_parallel(cfg)
     assert err.value.code == "XP106" and "src.conll" in str(err.value)
@@ -140,15 +146,27 @@ def test_flows_project_given_alignments_same_for_any_shard_size(tmp_path):
     src = read_conll(SAMPLES / "sample.en.conll", "en")
     tgt = read_conll(SAMPLES / "sample.es.conll", "es")
     links = tmp_path / "diag.align"
-    links.write_text("".join(
-        " ".join(f"{i}-{i}" for i in range(min(len(s.tokens), len(t.tokens)))) + "\n"
-        for s, t in zip(src, tgt, strict=True)))
+    links.write_text(
+        "".join(
+            " ".join(f"{i}-{i}" for i in range(min(len(s.tokens), len(t.tokens)))) + "\n"
+            for s, t in zip(src, tgt, strict=True)
+        )
+    )
     results = []
     for shard_size, lake in ((36, tmp_path / "a"), (7, tmp_path / "b")):
-        cfg = _config(lake, "es", aligner="given.v1", aligner_options={"path": str(links)},
-                      shard_size=shard_size)
+        cfg = _config(
+            lake,
+            "es",
+            aligner="given.v1",
+            aligner_options={"path": str(links)},
+            shard_size=shard_size,
+        )
         project_parallel(cfg)
         rows = Lake(lake).read("outcomes").to_pylist()
-        results.append(sorted((r["pair_id"], r["span_index"], r["tgt_start"], r["tgt_end"],
-                               r["reason"]) for r in rows))
+        results.append(
+            sorted(
+                (r["pair_id"], r["span_index"], r["tgt_start"], r["tgt_end"], r["reason"])
+                for r in rows
+            )
+        )
     assert results[0] == results[1] and len(results[0]) == 65

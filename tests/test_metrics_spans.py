@@ -15,21 +15,46 @@ def T(start: int, end: int, label: str) -> TokenSpan:
 
 # (id, predicted, gold, micro (n_gold, n_pred, n_correct), micro (P, R, F1))
 CASES = [
-    ("perfect", [[T(0, 1, "PER"), T(3, 5, "LOC")]], [[T(0, 1, "PER"), T(3, 5, "LOC")]],
-     (2, 2, 2), (1.0, 1.0, 1.0)),
+    (
+        "perfect",
+        [[T(0, 1, "PER"), T(3, 5, "LOC")]],
+        [[T(0, 1, "PER"), T(3, 5, "LOC")]],
+        (2, 2, 2),
+        (1.0, 1.0, 1.0),
+    ),
     ("boundary_wrong", [[T(0, 2, "PER")]], [[T(0, 1, "PER")]], (1, 1, 0), (0.0, 0.0, 0.0)),
     ("label_wrong", [[T(0, 1, "ORG")]], [[T(0, 1, "PER")]], (1, 1, 0), (0.0, 0.0, 0.0)),
-    ("partial", [[T(0, 1, "PER"), T(2, 3, "LOC")], [T(1, 2, "ORG")]],
-     [[T(0, 1, "PER")], [T(1, 2, "ORG"), T(4, 5, "LOC")]], (3, 3, 2), (2 / 3, 2 / 3, 2 / 3)),
-    ("duplicates_once", [[T(0, 1, "PER"), T(0, 1, "PER")]], [[T(0, 1, "PER"), T(0, 1, "PER")]],
-     (1, 1, 1), (1.0, 1.0, 1.0)),
-    ("same_span_other_sentence", [[], [T(0, 1, "PER")]], [[T(0, 1, "PER")], []],
-     (1, 1, 0), (0.0, 0.0, 0.0)),
+    (
+        "partial",
+        [[T(0, 1, "PER"), T(2, 3, "LOC")], [T(1, 2, "ORG")]],
+        [[T(0, 1, "PER")], [T(1, 2, "ORG"), T(4, 5, "LOC")]],
+        (3, 3, 2),
+        (2 / 3, 2 / 3, 2 / 3),
+    ),
+    (
+        "duplicates_once",
+        [[T(0, 1, "PER"), T(0, 1, "PER")]],
+        [[T(0, 1, "PER"), T(0, 1, "PER")]],
+        (1, 1, 1),
+        (1.0, 1.0, 1.0),
+    ),
+    (
+        "same_span_other_sentence",
+        [[], [T(0, 1, "PER")]],
+        [[T(0, 1, "PER")], []],
+        (1, 1, 0),
+        (0.0, 0.0, 0.0),
+    ),
     ("nothing_predicted", [[]], [[T(0, 1, "PER")]], (1, 0, 0), (1.0, 0.0, 0.0)),
     ("nothing_in_gold", [[T(0, 1, "PER")]], [[]], (0, 1, 0), (0.0, 1.0, 0.0)),
     ("empty_corpus", [], [], (0, 0, 0), (1.0, 1.0, 1.0)),
-    ("char_spans", [[CharSpan(0, 4, "PER"), CharSpan(10, 14, "LOC")]],
-     [[CharSpan(0, 4, "PER"), CharSpan(10, 15, "LOC")]], (2, 2, 1), (0.5, 0.5, 0.5)),
+    (
+        "char_spans",
+        [[CharSpan(0, 4, "PER"), CharSpan(10, 14, "LOC")]],
+        [[CharSpan(0, 4, "PER"), CharSpan(10, 15, "LOC")]],
+        (2, 2, 1),
+        (0.5, 0.5, 0.5),
+    ),
 ]
 
 
@@ -61,8 +86,13 @@ def test_metrics_span_scores_per_label_and_rows():
     rows = s.as_rows()
     assert [r["label"] for r in rows] == [MICRO, "LOC", "MISC", "ORG", "PER"]
     assert rows[0] == {
-        "label": "_micro", "n_gold": 4, "n_pred": 4, "n_correct": 2,
-        "precision": 0.5, "recall": 0.5, "f1": 0.5,
+        "label": "_micro",
+        "n_gold": 4,
+        "n_pred": 4,
+        "n_correct": 2,
+        "precision": 0.5,
+        "recall": 0.5,
+        "f1": 0.5,
     }
     assert set(rows[3]) == set(rows[0])
 

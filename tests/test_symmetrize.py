@@ -158,8 +158,10 @@ def _reference(fwd: set, rev: set, method: str) -> set:
                     continue
                 for de, df in neighbours:
                     new = (e + de, f + df)
-                    if new in uni and new not in a and (
-                        not src_aligned(new[0]) or not tgt_aligned(new[1])
+                    if (
+                        new in uni
+                        and new not in a
+                        and (not src_aligned(new[0]) or not tgt_aligned(new[1]))
                     ):
                         a.add(new)
                         added = True

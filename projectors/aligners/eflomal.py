@@ -72,7 +72,9 @@ def _eflomal_binary() -> Path:
     return binary
 
 
-def default_iterations(n_sentences: int, model: int, rel_iterations: float = 1.0) -> tuple[int, ...]:
+def default_iterations(
+    n_sentences: int, model: int, rel_iterations: float = 1.0
+) -> tuple[int, ...]:
     """Sampling iterations per model stage, as eflomal chooses them for a corpus size.
 
     ``5000 / sqrt(n)`` iterations for the last stage (at least 2), a quarter of that for the
@@ -194,8 +196,7 @@ class EflomalAligner(Aligner):
             (src_prefix_len >= 0 and tgt_prefix_len >= 0, "prefix lengths must be >= 0"),
             (threads is None or threads >= 1, f"threads={threads} must be at least 1"),
             (
-                iterations is None
-                or (len(iterations) == 3 and all(n >= 0 for n in iterations)),
+                iterations is None or (len(iterations) == 3 and all(n >= 0 for n in iterations)),
                 f"iterations={iterations} must be three non-negative counts",
             ),
         ]

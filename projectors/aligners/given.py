@@ -64,8 +64,13 @@ class GivenAligner(Aligner):
         """The file's alignments in order, range-checked against ``pairs``."""
         lengths = [(len(src), len(tgt)) for src, tgt in pairs]
         issues: list[Reject] | None = None if self.strict else []
-        result = read_pharaoh(self.path, one_based=self.one_based, lengths=lengths, issues=issues,
-                              window_start=self.start)
+        result = read_pharaoh(
+            self.path,
+            one_based=self.one_based,
+            lengths=lengths,
+            issues=issues,
+            window_start=self.start,
+        )
         if issues:
             self.rejects.extend(issues)
         return result

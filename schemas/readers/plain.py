@@ -36,13 +36,22 @@ def iter_text_lines(
     for number, line in iter_lines(path):
         tokens = tokenize(line) if line.strip() else []
         if not tokens:
-            err = InputFormatError("the line holds no sentence.",
-                                   fix="remove the blank line from both sides of the parallel data.",
-                                   file=str(path), line=number, code=E_EMPTY_SENTENCE)
+            err = InputFormatError(
+                "the line holds no sentence.",
+                fix="remove the blank line from both sides of the parallel data.",
+                file=str(path),
+                line=number,
+                code=E_EMPTY_SENTENCE,
+            )
             if on_error == "raise":
                 raise err
             yield Reject.from_error("read", err, raw=line)
             continue
-        yield AnnotatedSentence(sentence_id(path, number, id_prefix), lang,
-                                tuple(t for t, _, _ in tokens), (), line,
-                                tuple((s, e) for _, s, e in tokens))
+        yield AnnotatedSentence(
+            sentence_id(path, number, id_prefix),
+            lang,
+            tuple(t for t, _, _ in tokens),
+            (),
+            line,
+            tuple((s, e) for _, s, e in tokens),
+        )
