@@ -81,6 +81,18 @@ _NO_HOOKS = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_lo
 
 
 @dataclass(frozen=True, slots=True)
+class StagedFiles:
+    """Parquet files already written (e.g. by ``Staging``), to be committed without loading them.
+
+    ``Lake.commit`` links (or copies) each file into the table folder and commits them as one
+    version, so committing a large run needs memory for one file's ``run_id`` column at a time.
+    Every file must have the table's declared schema.
+    """
+
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     """One version of a table: when and how it was made, by which run, with how many new rows."""
 
@@ -293,7 +305,9 @@ class Lake:
     # Writing
 
     def commit(
-        self, run: RunRecord, outputs: Mapping[str, pa.Table | list[dict[str, Any]]]
+        self,
+        run: RunRecord,
+        outputs: Mapping[str, pa.Table | list[dict[str, Any]] | StagedFiles],
     ) -> dict[str, int]:
         """Append each output as a new version of its table, then the run's row to ``runs``.
 
@@ -304,7 +318,9 @@ class Lake:
 
         Args:
             run: the lineage record of the run.
-            outputs: table name → rows (Arrow table or row dicts); ``runs`` is not allowed.
+            outputs: table name → rows (Arrow table or row dicts) or ``StagedFiles`` (Parquet
+                files written earlier, committed without loading them); ``runs`` is not
+                allowed.
 
         Returns:
             Table name → the version this commit made, for each non-empty output and ``runs``.
@@ -319,9 +335,15 @@ class Lake:
                 fix="pass the run's lineage as the RunRecord.",
                 code=E_UNKNOWN_TABLE,
             )
-        conformed = {name: conform(name, data) for name, data in outputs.items()}
+        conformed = {
+            name: data if isinstance(data, StagedFiles) else conform(name, data)
+            for name, data in outputs.items()
+        }
         for name, table in conformed.items():
-            self._check_run_ids(name, table, run.run_id)
+            if isinstance(table, StagedFiles):
+                self._check_staged_files(name, table, run.run_id)
+            else:
+                self._check_run_ids(name, table, run.run_id)
         if run.finished_at is None:
             run.finish("ok" if run.status == "running" else run.status)
         conform(RUNS, [run.to_row([OutputRef(n, None, 0) for n in conformed])])
@@ -331,7 +353,10 @@ class Lake:
         staged: list[_Staged] = []
         try:
             for name, table in conformed.items():
-                self._write_files(self._stage(staged, name, table), table, run.run_id)
+                if isinstance(table, StagedFiles):
+                    self._link_files(self._stage_files(staged, name, table), table, run.run_id)
+                else:
+                    self._write_files(self._stage(staged, name, table), table, run.run_id)
             for item in staged:
                 if item.rows:
                     self._commit_files(item, run)
@@ -387,6 +412,53 @@ class Lake:
         item = _Staged(name, table.num_rows, [], created_dir=not self.path(name).exists())
         staged.append(item)
         return item
+
+    def _stage_files(self, staged: list[_Staged], name: str, files: StagedFiles) -> _Staged:
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files.paths)
+        item = _Staged(name, rows, [], created_dir=not self.path(name).exists())
+        staged.append(item)
+        return item
+
+    def _check_staged_files(self, name: str, files: StagedFiles, run_id: str) -> None:
+        declared = schema_of(name)
+        for path in files.paths:
+            found = pq.read_schema(path)
+            if not found.equals(declared, check_metadata=False):
+                raise CatalogError(
+                    f"staged file {path} does not have the declared schema of table {name!r}.",
+                    fix="stage rows through Staging.put, which conforms them.",
+                    code=E_SCHEMA_MISMATCH,
+                )
+            if "run_id" in declared.names and not declared.field("run_id").nullable:
+                self._check_run_ids(name, pq.read_table(path, columns=["run_id"]), run_id)
+
+    def _link_files(self, item: _Staged, files: StagedFiles, run_id: str) -> None:
+        """Phase 1 for staged files: hard-link (or copy) them into the table folder."""
+        folder = self.path(item.table)
+        folder.mkdir(parents=True, exist_ok=True)
+        for source in files.paths:
+            if pq.ParquetFile(source).metadata.num_rows == 0:
+                continue
+            file_name = f"part-{run_id}-{uuid.uuid4().hex[:12]}.parquet"
+            target = folder / file_name
+            try:
+                try:
+                    os.link(source, target)
+                except OSError:  # another filesystem, or links not allowed: copy instead
+                    shutil.copyfile(source, target)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                raise
+            item.adds.append(
+                AddAction(
+                    path=file_name,
+                    size=target.stat().st_size,
+                    partition_values={},
+                    modification_time=int(time.time() * 1000),
+                    data_change=True,
+                    stats=json.dumps({"numRecords": pq.ParquetFile(target).metadata.num_rows}),
+                )
+            )
 
     def _write_files(self, item: _Staged, table: pa.Table, run_id: str) -> None:
         """Phase 1: Parquet files in the table folder, referenced by no log entry yet."""

@@ -29,7 +29,7 @@ from schemas.errors import E_UNKNOWN_TABLE, CatalogError
 from schemas.tables import TABLES, conform, empty
 
 if TYPE_CHECKING:
-    from catalog.lake import Lake
+    from catalog.lake import Lake, StagedFiles
     from catalog.lineage import RunRecord
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -154,6 +154,23 @@ class Staging:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def files(self, table: str) -> StagedFiles:
+        """The staged Parquet files of ``table``, in shard order, for ``Lake.commit``.
+
+        Committing these instead of :meth:`load` keeps memory flat in the number of shards.
+        """
+        from catalog.lake import StagedFiles
+
+        paths = [self._shard_dir(sid) / f"{table}.parquet" for sid in self.shards()]
+        return StagedFiles(tuple(p for p in paths if p.is_file()))
+
+    def read_columns(self, table: str, columns: list[str]) -> pa.Table:
+        """Some columns of ``table`` over every staged shard (for summaries, without the rest)."""
+        parts = [pq.read_table(p, columns=columns) for p in self.files(table).paths]
+        if parts:
+            return pa.concat_tables(parts)
+        return empty(table).select(columns)
 
     def load(self, table: str) -> pa.Table:
         """Rows of ``table`` from every staged shard, concatenated in shard order.

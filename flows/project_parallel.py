@@ -170,12 +170,17 @@ def run_project_parallel(config: ProjectParallelConfig) -> FlowResult:
         )
     timings["align_project_s"] = time.perf_counter() - t1
 
-    outputs = {name: staging.load(name) for name in ("projected", "outcomes", "alignments")}
+    outputs: dict[str, Any] = {
+        name: staging.files(name) for name in ("projected", "outcomes", "alignments")
+    }
     outputs["rejected"] = conform("rejected", reject_rows(data.rejects, run_id=run.run_id))
-    metrics = summarize(outputs, data.rejects, len(data.pairs))
+    metrics = summarize(
+        staging.read_columns("outcomes", ["label", "reason"]), data.rejects, len(data.pairs)
+    )
     if config.evaluate:
+        projected = staging.read_columns("projected", ["pair_id", "tgt_spans"])
         evals = evaluate_against_gold(
-            data.pairs, outputs["projected"], run.run_id, config.dataset_name(), config.aligner
+            data.pairs, projected, run.run_id, config.dataset_name(), config.aligner
         )
         if evals is not None:
             outputs["evaluations"] = evals
@@ -188,11 +193,12 @@ def run_project_parallel(config: ProjectParallelConfig) -> FlowResult:
     return FlowResult(run.run_id, run.run_key, versions, metrics)
 
 
-def summarize(outputs: dict, rejects: Sequence[Reject], n_pairs: int) -> dict[str, Any]:
-    """Projection rate and drop reasons, overall and per label."""
+def summarize(outcomes, rejects: Sequence[Reject], n_pairs: int) -> dict[str, Any]:
+    """Projection rate and drop reasons, overall and per label, from ``outcomes`` columns
+    ``label`` and ``reason``."""
     from collections import Counter
 
-    rows = outputs["outcomes"].select(["label", "reason"]).to_pylist()
+    rows = outcomes.to_pylist()
     per_label: dict[str, Counter] = {}
     for r in rows:
         c = per_label.setdefault(r["label"], Counter())

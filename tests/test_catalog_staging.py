@@ -144,3 +144,32 @@ def test_catalog_staging_clear_keeps_other_runs(lake_root):
 def test_catalog_staging_resume_refuses_other_run_key(lake_root):
     with pytest.raises(ValueError):
         Staging(Lake(lake_root), "key").resume(RunRecord(flow="f", run_key="other"))
+
+
+def test_catalog_staging_files_commit_without_loading(lake_root):
+    lake = Lake(lake_root)
+    run = RunRecord.start("project", {"k": "files"})
+    staging = Staging(lake, run.run_key)
+    staging.resume(run)
+    for shard in range(3):
+        staging.put(shard, {"outcomes": sample_rows("outcomes", run.run_id, 2 + shard)})
+    staging.put(3, {"outcomes": sample_rows("outcomes", run.run_id, 0)})
+    files = staging.files("outcomes")
+    assert len(files.paths) == 4
+    versions = lake.commit(run, {"outcomes": files})
+    assert versions["outcomes"] == 0
+    assert lake.read("outcomes").num_rows == 9
+    staging.clear()  # the committed table keeps its own links/copies of the files
+    assert lake.read("outcomes").num_rows == 9
+    assert staging.read_columns("outcomes", ["label"]).num_rows == 0
+
+
+def test_catalog_staging_files_of_another_run_are_refused(lake_root):
+    lake = Lake(lake_root)
+    run = RunRecord.start("project", {"k": "other"})
+    staging = Staging(lake, run.run_key)
+    staging.put(0, {"outcomes": sample_rows("outcomes", "someone-else", 2)})
+    with pytest.raises(CatalogError) as err:
+        lake.commit(run, {"outcomes": staging.files("outcomes")})
+    assert err.value.code == "XP405"
+    assert lake.tables() == []
