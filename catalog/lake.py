@@ -22,6 +22,10 @@ A run's outputs become new table versions in :meth:`Lake.commit`, followed by it
 An output with no rows makes no version: the ``runs`` row lists it with ``version`` null and
 ``rows`` 0, and the dict returned by ``commit`` leaves it out.
 
+A table that is no run's output (the translation cache, written shard by shard so that a crash
+loses at most one shard) is written with :meth:`Lake.append`: one version per call, the same two
+phases for that one table, and no ``runs`` row.
+
 Only local paths are supported as roots for now.
 """
 
@@ -30,10 +34,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +82,8 @@ _META_RUN_KEY = "xproj.run_key"
 _META_FLOW = "xproj.flow"
 _META_ROWS = "xproj.rows"
 _META_COMMIT = "xproj.commit"
+_META_WRITER = "xproj.writer"
+_WRITER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NO_HOOKS = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=False)
 
 
@@ -382,6 +389,91 @@ class Lake:
                 self._maybe_checkpoint(item.table, item.version)
         return {s.table: s.version for s in staged if s.version is not None}
 
+    def append(
+        self,
+        table: str,
+        parts: Sequence[pa.Table | list[dict[str, Any]]],
+        *,
+        writer: str,
+    ) -> int | None:
+        """Append rows to a table that is no run's output, as one new version outside any run.
+
+        Run outputs appear together, through :meth:`commit`. A table that a long-lived
+        component fills bit by bit instead (the translation cache appends after every shard, so
+        a crash loses at most the shard in progress) is written here: the same two phases for
+        one table (data files, then one Delta transaction; a failure deletes the files and
+        leaves no version), no ``runs`` row, and commit metadata that names ``writer`` instead
+        of a run (:meth:`versions` shows ``run_id`` None; :meth:`orphan_versions` ignores them).
+        Concurrent appends to an existing table are serialised by Delta's optimistic commits.
+
+        Args:
+            table: a declared table with no required ``run_id`` column (tables with one are
+                run outputs); ``runs`` is refused too.
+            parts: rows, one Arrow table or list of row dicts per part; each non-empty part is
+                written to its own data file(s), so rows read together can share a file.
+            writer: who appends (1-64 of ``[A-Za-z0-9_.-]``), e.g. ``"translation_cache"``.
+
+        Returns:
+            The version made, or None when every part is empty (no version is made).
+
+        Raises:
+            CatalogError: XP401 for an undeclared table or a run-output table, XP405 for rows
+                that do not fit, and a CatalogError saying what was rolled back when the write
+                or the commit fails.
+
+        Example:
+            >>> import tempfile
+            >>> from datetime import UTC, datetime
+            >>> lake = Lake(tempfile.mkdtemp())
+            >>> row = {"key": "0" * 64, "model_id": "m", "quantization": "int8",
+            ...        "src_lang": "en", "tgt_lang": "de", "options": "v1", "source": "Hi",
+            ...        "translation": "Hallo", "tokens": 2, "source_tokens": 3, "segments": 1,
+            ...        "flag": None, "truncated": False, "detail": "",
+            ...        "created_at": datetime.now(UTC), "run_id": None}
+            >>> lake.append("translation_cache", [[row]], writer="doc")
+            0
+            >>> lake.versions("translation_cache")[0].run_id is None
+            True
+        """
+        schema = schema_of(table)
+        field = schema.field("run_id") if "run_id" in schema.names else None
+        if table == RUNS or (field is not None and not field.nullable):
+            raise CatalogError(
+                f"table {table!r} holds run outputs; append is for tables written outside runs.",
+                fix="write it with Lake.commit(run, {table: rows}).",
+                code=E_UNKNOWN_TABLE,
+            )
+        if not _WRITER.match(writer):
+            raise ValueError(f"writer {writer!r} must be 1-64 of [A-Za-z0-9_.-]")
+        conformed = [conform(table, part) for part in parts]
+        self._check_schema(table)
+        rows = sum(part.num_rows for part in conformed)
+        if rows == 0:
+            return None
+        item = _Staged(table, rows, [], created_dir=not self.path(table).exists())
+        existed = self._exists(table)
+        try:
+            for part in conformed:
+                self._write_files(item, part, writer)
+            try:
+                self._commit_files(item, None, writer)
+            except DeltaError:
+                if existed or not self._exists(table):
+                    raise
+                # Another writer created the table first: append to it instead.
+                self._commit_files(item, None, writer)
+        except BaseException as exc:
+            report = self._roll_back([item])
+            if isinstance(exc, XprojError | KeyboardInterrupt | SystemExit):
+                raise
+            raise CatalogError(
+                f"append to {table!r} failed ({type(exc).__name__}: {exc}); rolled back: {report}.",
+                fix="fix the cause and append again; the rows were not written.",
+            ) from exc
+        if item.version:
+            self._maybe_checkpoint(table, item.version)
+        return item.version
+
     @staticmethod
     def _check_run_ids(name: str, table: pa.Table, run_id: str) -> None:
         field = table.schema.field("run_id") if "run_id" in table.column_names else None
@@ -485,18 +577,20 @@ class Lake:
                 )
             )
 
-    def _commit_files(self, item: _Staged, run: RunRecord) -> None:
-        """Phase 2: one Delta transaction adding ``item``'s files; sets ``item.version``."""
+    def _commit_files(
+        self, item: _Staged, run: RunRecord | None, writer: str | None = None
+    ) -> None:
+        """Phase 2: one Delta transaction adding ``item``'s files; sets ``item.version``.
+
+        The commit's metadata names ``run``, or ``writer`` for an :meth:`append` outside a run.
+        """
         token = uuid.uuid4().hex
-        props = CommitProperties(
-            custom_metadata={
-                _META_RUN_ID: run.run_id,
-                _META_RUN_KEY: run.run_key,
-                _META_FLOW: run.flow,
-                _META_ROWS: item.rows,
-                _META_COMMIT: token,
-            }
-        )
+        metadata: dict[str, Any] = {_META_ROWS: item.rows, _META_COMMIT: token}
+        if run is not None:
+            metadata |= {_META_RUN_ID: run.run_id, _META_RUN_KEY: run.run_key, _META_FLOW: run.flow}
+        else:
+            metadata[_META_WRITER] = writer
+        props = CommitProperties(custom_metadata=metadata)
         schema = DeltaSchema.from_arrow(schema_of(item.table))
         path = self.path(item.table)
         if _is_table(path):

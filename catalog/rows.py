@@ -18,6 +18,7 @@ def projection_rows(
     aligner: str,
     aligner_model: str | None,
     tokenizer: str,
+    translation_model: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows of ``projected``, ``outcomes`` and ``alignments`` for projected pairs."""
     from schemas.tags import tags_from_spans
@@ -49,6 +50,7 @@ def projection_rows(
                 "method": method,
                 "aligner": aligner,
                 "aligner_model": aligner_model,
+            "translation_model": translation_model,
                 "tokenizer": tokenizer,
                 "n_source_spans": len(r.outcomes),
                 "n_projected": sum(o.projected for o in r.outcomes),

@@ -163,3 +163,71 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
             fix="see `xproj project --help` and the example in README.md.",
             code=E_BAD_CONFIG,
         ) from None
+
+
+class TranslateTrainConfig(_Model):
+    """Configuration of the ``translate_train`` flow: translate a labeled dataset, project labels.
+
+    Example (YAML)::
+
+        name: conll-en-to-sw-yo
+        source: {path: train.en.conll, lang: en}
+        target_langs: [sw, yo]
+        model: nllb-200-distilled-600M-int8      # a store id (xproj models list) or a folder
+        aligner: eflomal.v1
+        shard_size: 2000
+    """
+
+    name: str = ""
+    source: InputSpec
+    target_langs: list[str] = Field(min_length=1)
+    model: str
+    family: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "auto"
+    device_index: list[int] = Field(default_factory=lambda: [0])
+    inter_threads: int = Field(default=1, ge=1)
+    intra_threads: int = Field(default=0, ge=0)
+    beam_size: int = Field(default=1, ge=1)
+    max_decoding_length: int = Field(default=256, ge=1)
+    batch_tokens: int = Field(default=4096, ge=1)
+    aligner: str = "eflomal.v1"
+    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    extra_bitext: dict[str, list[BitextSpec]] = Field(default_factory=dict)
+    method: str = "align.v1"
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    shard_size: int = Field(default=2_000, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+    lake: str | None = None
+    models_root: str | None = None
+    force: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
+        if v.format == "text":
+            raise ValueError("the source needs labels: use conll, jsonl, parquet or hf")
+        return v
+
+    @field_validator("target_langs")
+    @classmethod
+    def _known_languages(cls, v: list[str]) -> list[str]:
+        from schemas.languages import normalize_lang
+
+        codes = [normalize_lang(code) for code in v]  # XP201 with close matches
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"target languages repeat: {v}")
+        return v
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.source.path).stem}-{self.source.lang}"
+
+    def decoding(self):
+        from translators.base import DecodingOptions
+
+        return DecodingOptions(beam_size=self.beam_size,
+                               max_decoding_length=self.max_decoding_length,
+                               max_batch_size=self.batch_tokens, batch_type="tokens")

@@ -77,6 +77,8 @@ TABLES: dict[str, pa.Schema] = {
             # Null for methods that use no word aligner (marker-based projection).
             _opt("aligner", _S),
             _opt("aligner_model", _S),
+            # The translation model, for rows whose target side xproj translated.
+            _opt("translation_model", _S),
             _req("tokenizer", _S),
             _req("n_source_spans", _I32),
             _req("n_projected", _I32),
@@ -102,6 +104,24 @@ TABLES: dict[str, pa.Schema] = {
         ]
     ),
     "alignments": pa.schema([*_PAIR_KEY, _req("aligner", _S), _req("links", pa.list_(LINK))]),
+    # One row per source sentence and target language a run translated.
+    "translations": pa.schema(
+        [
+            _req("run_id", _S),
+            _req("sentence_id", _S),
+            _req("src_lang", _S),
+            _req("tgt_lang", _S),
+            _req("source_text", _S),
+            _req("translation", _S),
+            _req("model_id", _S),
+            _req("quantization", _S),
+            _req("decoding", _S),
+            # Null for an ordinary translation, else why not (empty, too_long).
+            _opt("flag", _S),
+            _req("segments", _I32),
+            _req("truncated", pa.bool_()),
+        ]
+    ),
     # Mirrors schemas.errors.Reject, plus the run that rejected the record.
     "rejected": pa.schema(
         [
@@ -149,6 +169,31 @@ TABLES: dict[str, pa.Schema] = {
             _req("n_pred", _I64),
             _req("n_correct", _I64),
             _req("params", _S),
+        ]
+    ),
+    # One row per source text and scope (translators.cache): not a run output but appended flush
+    # by flush (Lake.append). `key` is translators.cache.cache_key over the next six columns; the
+    # same key may appear twice (concurrent writers), and readers take the earliest row. The
+    # columns from `translation` to `detail` are translators.base.Translation's fields.
+    "translation_cache": pa.schema(
+        [
+            _req("key", _S),
+            _req("model_id", _S),
+            _req("quantization", _S),
+            _req("src_lang", _S),
+            _req("tgt_lang", _S),
+            _req("options", _S),
+            _req("source", _S),
+            _req("translation", _S),
+            _req("tokens", _I32),
+            _req("source_tokens", _I32),
+            _req("segments", _I32),
+            _opt("flag", _S),
+            _req("truncated", pa.bool_()),
+            _req("detail", _S),
+            _req("created_at", UTC_TIME),
+            # The run that translated the text; null when written outside a run.
+            _opt("run_id", _S),
         ]
     ),
 }

@@ -28,3 +28,16 @@ def shared_data() -> Path:
 def lake_root(tmp_path: Path) -> Path:
     """An empty lake root for one test."""
     return tmp_path / "lake"
+
+
+@pytest.fixture(scope="session")
+def tiny_mt_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    """Tiny random MT models of every family, built and converted (int8) once per session.
+
+    Returns ``{family: {"hf": <Hugging Face folder>, "ct2": <CTranslate2 folder>}}`` for the
+    families of ``tests.tiny_mt.FAMILIES`` (marian en→de, nllb, m2m100, madlad, mbart50); each
+    CTranslate2 folder also holds the tokenizer files.
+    """
+    from tests.tiny_mt import build_all
+
+    return build_all(tmp_path_factory.mktemp("tiny_mt"))

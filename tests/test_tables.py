@@ -36,6 +36,7 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "method": "align.v1",
             "aligner": "eflomal.v1",
             "aligner_model": None if i % 2 else "priors-en-de",
+            "translation_model": "nllb-200-int8" if i % 2 else None,
             "tokenizer": "spacy.blank.de",
             "n_source_spans": 2,
             "n_projected": 2 - i % 2,
@@ -57,6 +58,21 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "reason": "no_alignment" if dropped else None,
             "merged_into": None,
             "method": "align.v1",
+        }
+    if table == "translations":
+        return {
+            "run_id": run_id,
+            "sentence_id": f"s{i}",
+            "src_lang": "en",
+            "tgt_lang": "de",
+            "source_text": f"Text {i}.",
+            "translation": "" if i == 2 else f"Satz {i}.",
+            "model_id": "nllb-200-int8",
+            "quantization": "int8",
+            "decoding": '{"beam_size": 1}',
+            "flag": "too_long" if i == 2 else None,
+            "segments": 0 if i == 2 else 1 + i,
+            "truncated": i == 1,
         }
     if table == "alignments":
         return {
@@ -111,6 +127,25 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "n_pred": 90,
             "n_correct": 70,
             "params": "{}",
+        }
+    if table == "translation_cache":
+        return {
+            "key": f"{i:064x}",
+            "model_id": "opus-mt-en-de",
+            "quantization": "int8",
+            "src_lang": "en",
+            "tgt_lang": "de",
+            "options": "v1:beam_size=1",
+            "source": "Angela Merkel visited Paris",
+            "translation": "" if i % 2 else "Angela Merkel besuchte Paris",
+            "tokens": 0 if i % 2 else 6,
+            "source_tokens": 0 if i % 2 else 8,
+            "segments": 0 if i % 2 else 1,
+            "flag": "too_long" if i % 2 else None,
+            "truncated": False,
+            "detail": "1 sentence over 512 tokens" if i % 2 else "",
+            "created_at": T0,
+            "run_id": None if i % 2 else run_id,
         }
     raise KeyError(table)
 
