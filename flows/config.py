@@ -190,6 +190,7 @@ class TranslateTrainConfig(_Model):
     intra_threads: int = Field(default=0, ge=0)
     beam_size: int = Field(default=1, ge=1)
     max_decoding_length: int = Field(default=256, ge=1)
+    min_decoding_length: int = Field(default=0, ge=0)
     batch_tokens: int = Field(default=4096, ge=1)
     aligner: str = "eflomal.v1"
     aligner_options: dict[str, Any] = Field(default_factory=dict)
@@ -230,4 +231,5 @@ class TranslateTrainConfig(_Model):
 
         return DecodingOptions(beam_size=self.beam_size,
                                max_decoding_length=self.max_decoding_length,
+                               min_decoding_length=self.min_decoding_length,
                                max_batch_size=self.batch_tokens, batch_type="tokens")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,25 @@ _FFN = 64
 _LAYERS = 1
 
 
+@dataclass(frozen=True)
+class ModelShape:
+    """Transformer size of a built model (the benchmarks build larger ones than the tests).
+
+    Example:
+        >>> ModelShape(d_model=1024, layers=12, heads=16, ffn=4096).d_model
+        1024
+    """
+
+    d_model: int = _D_MODEL
+    layers: int = _LAYERS
+    heads: int = _HEADS
+    ffn: int = _FFN
+
+
+#: The tests' shape.
+TINY = ModelShape()
+
+
 def all_sample_text(languages: Iterable[str] = LANGUAGES) -> list[str]:
     """The sentences of :data:`MT_SAMPLE_TEXT` for ``languages``, language by language."""
     return [sentence for lang in languages for sentence in MT_SAMPLE_TEXT[lang]]
@@ -340,6 +360,8 @@ def build_nllb(
     vocab_size: int = 400,
     max_positions: int = MAX_POSITIONS,
     seed: int = 0,
+    shape: ModelShape = TINY,
+    total_vocab: int | None = None,
 ) -> Path:
     """Save an NLLB-200 style random ``M2M100ForConditionalGeneration`` to ``out_dir``.
 
@@ -353,6 +375,11 @@ def build_nllb(
         vocab_size: BPE vocabulary size before the language codes.
         max_positions: ``max_position_embeddings`` and the tokenizer's ``model_max_length``.
         seed: torch seed for the random weights.
+        shape: model size (the tests' tiny one by default).
+        total_vocab: pad the vocabulary with filler words (``▁ab``, ``▁ac``, … that no merge
+            produces but that decode to text) to exactly this many entries, language codes
+            included, so that embeddings and output layer have a real model's size (NLLB-200:
+            256,206). ``None``: the trained vocabulary only.
 
     Returns:
         ``out_dir``.
@@ -364,13 +391,24 @@ def build_nllb(
     trained = _train_tokenizers_model(
         all_sample_text(), "bpe", vocab_size, ["<s>", "<pad>", "</s>", "<unk>"]
     )
-    tokenizer = NllbTokenizer(
-        vocab=trained["vocab"],
-        merges=[tuple(merge) for merge in trained["merges"]],
-        src_lang=LANG_TOKENS["nllb"]["en"],
-        model_max_length=max_positions,
-    )
-    config = _m2m100_config(len(tokenizer), max_positions, tokenizer)
+    merges = [tuple(merge) for merge in trained["merges"]]
+    vocab = dict(trained["vocab"])
+
+    def make(vocab: dict[str, int]) -> Any:
+        return NllbTokenizer(
+            vocab=vocab, merges=merges, src_lang=LANG_TOKENS["nllb"]["en"],
+            model_max_length=max_positions,
+        )
+
+    tokenizer = make(vocab)
+    if total_vocab is not None:
+        extra = total_vocab - len(tokenizer)
+        if extra < 0:
+            raise ValueError(f"total_vocab {total_vocab} is below the {len(tokenizer)} built")
+        for word in _filler_words(set(vocab), extra):
+            vocab[word] = len(vocab)
+        tokenizer = make(vocab)
+    config = _m2m100_config(len(tokenizer), max_positions, tokenizer, shape)
     torch.manual_seed(seed)
     return _save(M2M100ForConditionalGeneration(config).eval(), tokenizer, out_dir)
 
@@ -425,18 +463,37 @@ def build_m2m100(
     return _save(M2M100ForConditionalGeneration(config).eval(), tokenizer, out_dir)
 
 
-def _m2m100_config(vocab_size: int, max_positions: int, tokenizer: Any) -> Any:
+def _filler_words(taken: set[str], count: int) -> list[str]:
+    """``count`` word pieces ``▁ab``, ``▁ac``, … (lowercase letters, no digits) not in ``taken``."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words: list[str] = []
+    number = 26
+    while len(words) < count:
+        digits, n = [], number
+        while n:
+            n, d = divmod(n, 26)
+            digits.append(letters[d])
+        word = "▁" + "".join(reversed(digits))
+        if word not in taken:
+            words.append(word)
+        number += 1
+    return words
+
+
+def _m2m100_config(
+    vocab_size: int, max_positions: int, tokenizer: Any, shape: ModelShape = TINY
+) -> Any:
     from transformers import M2M100Config
 
     return M2M100Config(
         vocab_size=vocab_size,
-        d_model=_D_MODEL,
-        encoder_layers=_LAYERS,
-        decoder_layers=_LAYERS,
-        encoder_attention_heads=_HEADS,
-        decoder_attention_heads=_HEADS,
-        encoder_ffn_dim=_FFN,
-        decoder_ffn_dim=_FFN,
+        d_model=shape.d_model,
+        encoder_layers=shape.layers,
+        decoder_layers=shape.layers,
+        encoder_attention_heads=shape.heads,
+        decoder_attention_heads=shape.heads,
+        encoder_ffn_dim=shape.ffn,
+        decoder_ffn_dim=shape.ffn,
         max_position_embeddings=max_positions,
         scale_embedding=True,
         bos_token_id=tokenizer.bos_token_id,
