@@ -173,7 +173,7 @@ class TranslateTrainConfig(_Model):
         name: conll-en-to-sw-yo
         source: {path: train.en.conll, lang: en}
         target_langs: [sw, yo]
-        model: nllb-200-distilled-600M-int8      # a store id (xproj models list) or a folder
+        model: facebook--nllb-200-distilled-600M-int8      # a store id (xproj models list) or a folder
         aligner: eflomal.v1
         shard_size: 2000
     """
