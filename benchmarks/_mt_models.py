@@ -116,11 +116,6 @@ def write_conll(path: Path, n: int, seed: int = 0) -> Path:
     return path
 
 
-def detokenize(tokens: list[str]) -> str:
-    """The text the flow reads from a CoNLL sentence (tokens joined by spaces)."""
-    return " ".join(tokens)
-
-
 def _split(text: str) -> list[str]:
     """Whitespace tokens with final punctuation split off (``"home."`` → ``home``, ``.``)."""
     tokens: list[str] = []

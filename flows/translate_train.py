@@ -160,7 +160,9 @@ def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
     source_ref = (InputRef("source", config.source.path) if config.source.format == "hf"
                   else InputRef.for_file("source", config.source.path))
     params = config.model_dump(exclude={"force", "lake", "models_root"})
-    params["translator"] = inner.describe()
+    # the model's identity, not where it sits on this machine, goes into the run key
+    params["translator"] = {k: v for k, v in inner.describe().items()
+                            if k in ("model_id", "quantization", "family")}
     run = RunRecord.start(FLOW_NAME, params, [source_ref], aligner=config.aligner,
                           models=[inner.model_id])
     if not config.force:

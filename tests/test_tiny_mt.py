@@ -18,6 +18,7 @@ from tests.tiny_mt import (
     LANG_TOKENS,
     MAX_POSITIONS,
     MT_SAMPLE_TEXT,
+    ModelShape,
     build_nllb,
     convert,
     prompt,
@@ -202,3 +203,20 @@ def test_tiny_mt_builds_are_reproducible(tiny_mt_models, tmp_path, seed, same):
         reference / "model.safetensors"
     ).read_bytes()
     assert weights_equal is same
+
+
+@pytest.mark.parametrize(("shape", "total_vocab"), [(ModelShape(64, 2, 4, 128), 1000),
+                                                   (ModelShape(), None)])
+def test_tiny_mt_nllb_shape_and_padded_vocabulary(tmp_path, shape, total_vocab):
+    from transformers import AutoConfig, AutoTokenizer
+
+    hf_dir = build_nllb(tmp_path / "hf", shape=shape, total_vocab=total_vocab)
+    config = AutoConfig.from_pretrained(hf_dir)
+    tokenizer = AutoTokenizer.from_pretrained(hf_dir)
+    assert (config.d_model, config.encoder_layers, config.decoder_ffn_dim) == (
+        shape.d_model, shape.layers, shape.ffn)
+    assert config.vocab_size == len(tokenizer)
+    if total_vocab is not None:
+        assert len(tokenizer) == total_vocab
+        filler = tokenizer.convert_ids_to_tokens(600)
+        assert tokenizer.convert_tokens_to_string([filler]).strip().isalpha()

@@ -160,7 +160,7 @@ def test_store_failed_conversion_leaves_nothing(tiny_mt_models, tmp_path, monkey
             (Path(output_dir) / "model.bin").write_bytes(b"half")
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "_converter", lambda folder, files: Broken())
+    monkeypatch.setattr(store, "converter", lambda folder, files: Broken())
     with pytest.raises(BackendError) as info:
         store.convert(tiny_mt_models["nllb"]["hf"], root=tmp_path)
     assert info.value.code == E_CONVERSION_FAILED and "disk full" in info.value.message

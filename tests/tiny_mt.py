@@ -670,30 +670,11 @@ def convert(hf_dir: Path, out_dir: Path, quantization: str | None = "int8") -> P
     Example:
         >>> convert(build_marian(tmp_path / "hf"), tmp_path / "ct2")  # doctest: +SKIP
     """
-    converter = _converter_class()(str(hf_dir), copy_files=tokenizer_files(hf_dir))
-    converter.convert(str(out_dir), quantization=quantization, force=True)
+    from translators.store import converter
+
+    conv = converter(Path(hf_dir), tokenizer_files(hf_dir))
+    conv.convert(str(out_dir), quantization=quantization, force=True)
     return Path(out_dir)
-
-
-def _converter_class() -> type:
-    """``TransformersConverter`` with T5 output scaling read the transformers 5 way.
-
-    transformers 5 forces ``T5Config.tie_word_embeddings`` to ``True`` and keeps the old meaning
-    (scale the decoder output by ``d_model**-0.5``; false for T5 v1.1, mT5, MADLAD) in
-    ``scale_decoder_outputs``. CTranslate2 4.8's T5 loader still reads ``tie_word_embeddings``,
-    so without this its log-probs differ from transformers' for those models.
-    """
-    from ctranslate2.converters import TransformersConverter
-
-    class _Converter(TransformersConverter):
-        def load_model(self, model_class: Any, model_name_or_path: str, **kwargs: Any) -> Any:
-            model = super().load_model(model_class, model_name_or_path, **kwargs)
-            scale = getattr(model.config, "scale_decoder_outputs", None)
-            if scale is not None:
-                model.config.tie_word_embeddings = scale
-            return model
-
-    return _Converter
 
 
 def build_all(

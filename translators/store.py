@@ -452,7 +452,9 @@ def _fix_output_scaling(config: object) -> None:
         config.tie_word_embeddings = scale
 
 
-def _converter(folder: Path, tokenizer_files: list[str]) -> object:
+def converter(folder: Path, tokenizer_files: list[str]) -> object:
+    """A ``TransformersConverter`` for a local model folder that copies ``tokenizer_files`` along
+    and reads T5 output scaling the transformers 5 way (see :func:`_fix_output_scaling`)."""
     from ctranslate2.converters import TransformersConverter
 
     class Converter(TransformersConverter):
@@ -539,10 +541,10 @@ def convert(
         import transformers
 
         out = work / name
-        converter = _converter(folder, tokenizer_files)
+        conv = converter(folder, tokenizer_files)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*sacremoses.*")
-            converter.convert(
+            conv.convert(
                 str(out),
                 vmap=os.fspath(vmap) if vmap else None,
                 quantization=quantization,
