@@ -175,6 +175,10 @@ def translate_train_cmd(
         "lake": lake, "force": force or None,
     }
     cfg = load_config(TranslateTrainConfig, config, overrides)
+    from translators.store import check_model_dir, resolve
+
+    # fail before Prefect starts: a missing or broken model is the commonest mistake
+    check_model_dir(resolve(cfg.model, root=Path(cfg.models_root) if cfg.models_root else None))
     from flows.translate_train import translate_train
 
     result = translate_train(cfg)
