@@ -9,29 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows._runs import FlowResult, commit_outputs, committed_run
 from flows.config import ProjectParallelConfig
 from schemas.errors import Reject
 from schemas.records import ParallelPair
 
 FLOW_NAME = "project_parallel"
-
-
-@dataclass
-class FlowResult:
-    """What a finished run returns (also printed by the CLI)."""
-
-    run_id: str
-    run_key: str
-    versions: dict[str, int]
-    metrics: dict[str, Any]
-    reused: bool = False
 
 
 @task(name="read-inputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -94,12 +83,6 @@ def _tokenizer_name(config: ProjectParallelConfig, tokenizer_for) -> str:
     return f"given:{config.target.format}"
 
 
-@task(name="commit-outputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def commit_outputs(lake, run, outputs):
-    """Commit every output table and the run row (I/O: retried; the commit is all-or-nothing)."""
-    return lake.commit(run, outputs)
-
-
 @flow(name=FLOW_NAME, log_prints=True)
 def project_parallel(config: ProjectParallelConfig) -> FlowResult:
     """Project the source side's spans onto the target side and store the result as new versions.
@@ -134,15 +117,9 @@ def run_project_parallel(config: ProjectParallelConfig) -> FlowResult:
     ]
     params = config.model_dump(exclude={"force", "lake"})
     run = RunRecord.start(FLOW_NAME, params, inputs, aligner=config.aligner)
-    if not config.force:
-        previous = lake.find_run(run.run_key)
-        if previous is not None:
-            log.info(
-                "identical run %s already committed; nothing to do (use force to redo)",
-                previous.run_id,
-            )
-            versions = {o.table: o.version for o in previous.outputs if o.version is not None}
-            return FlowResult(previous.run_id, run.run_key, versions, previous.metrics, reused=True)
+    reused = committed_run(lake, run, force=config.force, log=log)
+    if reused is not None:
+        return reused
 
     staging = Staging(lake, run.run_key)
     staging.resume(run)  # a rerun after a crash continues the earlier attempt's run id and shards

@@ -15,30 +15,19 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows._runs import FlowResult, commit_outputs, committed_run
 from flows.config import TranslateTrainConfig
 from schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
 
 FLOW_NAME = "translate_train"
 OUTPUT_TABLES = ("translations", "projected", "outcomes", "alignments", "rejected")
-
-
-@dataclass
-class TranslateTrainResult:
-    """What a finished run returns (also printed by the CLI)."""
-
-    run_id: str
-    run_key: str
-    versions: dict[str, int]
-    metrics: dict[str, Any]
-    reused: bool = False
 
 
 def iter_shards(items: Iterator, size: int, limit: int | None) -> Iterator[list]:
@@ -54,14 +43,27 @@ def target_sentence(sentence_id: str, lang: str, text: str, tokenizer) -> Annota
     tokens = tokenizer.tokenize(text)
     if not tokens:
         return None
-    return AnnotatedSentence(sentence_id, lang, tuple(t for t, _, _ in tokens), (), text,
-                             tuple((s, e) for _, s, e in tokens))
+    return AnnotatedSentence(
+        sentence_id,
+        lang,
+        tuple(t for t, _, _ in tokens),
+        (),
+        text,
+        tuple((s, e) for _, s, e in tokens),
+    )
 
 
 @task(name="translate-project-shard", cache_policy=NO_CACHE)
-def translate_project_shard(shard_id: str, sentences: Sequence[AnnotatedSentence], lang: str,
-                            config: TranslateTrainConfig, translator, extra_bitext: list,
-                            run_id: str, staging) -> dict[str, int]:
+def translate_project_shard(
+    shard_id: str,
+    sentences: Sequence[AnnotatedSentence],
+    lang: str,
+    config: TranslateTrainConfig,
+    translator,
+    extra_bitext: list,
+    run_id: str,
+    staging,
+) -> dict[str, int]:
     """Translate one shard into ``lang``, project its spans and stage every row.
 
     Returns counts for progress logs: sentences, translated (not from the cache), rejected.
@@ -76,31 +78,55 @@ def translate_project_shard(shard_id: str, sentences: Sequence[AnnotatedSentence
     tgt_lang = normalize_lang(lang)
     options = config.decoding()
     before = translator.stats.translated
-    translations = list(translator.translate((s.text for s in sentences), src_lang, tgt_lang,
-                                             options=options))
+    translations = list(
+        translator.translate((s.text for s in sentences), src_lang, tgt_lang, options=options)
+    )
     translator.flush()
     tokenizer = tokenizer_for(tgt_lang)
     decoding = json.dumps(options.to_dict(), sort_keys=True)
     t_rows, pairs, rejects = [], [], []
     for s, tr in zip(sentences, translations, strict=True):
-        t_rows.append({"run_id": run_id, "sentence_id": s.id, "src_lang": src_lang,
-                       "tgt_lang": tgt_lang, "source_text": s.text, "translation": tr.text,
-                       "model_id": translator.model_id, "quantization": translator.quantization,
-                       "decoding": decoding, "flag": tr.flag, "segments": tr.segments,
-                       "truncated": tr.truncated})
+        t_rows.append(
+            {
+                "run_id": run_id,
+                "sentence_id": s.id,
+                "src_lang": src_lang,
+                "tgt_lang": tgt_lang,
+                "source_text": s.text,
+                "translation": tr.text,
+                "model_id": translator.model_id,
+                "quantization": translator.quantization,
+                "decoding": decoding,
+                "flag": tr.flag,
+                "segments": tr.segments,
+                "truncated": tr.truncated,
+            }
+        )
         if not tr.ok:
-            rejects.append(Reject("translate", config.source.path, f"record {s.id}",
-                                  E_INPUT_TOO_LONG,
-                                  f"not translated into {tgt_lang}: {tr.detail or tr.flag}. "
-                                  "Fix: split the record, or use a model with longer inputs.",
-                                  s.text[:500]))
+            rejects.append(
+                Reject(
+                    "translate",
+                    config.source.path,
+                    f"record {s.id}",
+                    E_INPUT_TOO_LONG,
+                    f"not translated into {tgt_lang}: {tr.detail or tr.flag}. "
+                    "Fix: split the record, or use a model with longer inputs.",
+                    s.text[:500],
+                )
+            )
             continue
         tgt = target_sentence(f"{s.id}@{tgt_lang}", tgt_lang, tr.text, tokenizer)
         if tgt is None:
-            rejects.append(Reject("tokenize", config.source.path, f"record {s.id}",
-                                  E_EMPTY_TRANSLATION,
-                                  f"the {tgt_lang} translation has no token to project onto.",
-                                  s.text[:500]))
+            rejects.append(
+                Reject(
+                    "tokenize",
+                    config.source.path,
+                    f"record {s.id}",
+                    E_EMPTY_TRANSLATION,
+                    f"the {tgt_lang} translation has no token to project onto.",
+                    s.text[:500],
+                )
+            )
             continue
         pairs.append(ParallelPair(f"{s.id}|{tgt.id}", s, tgt))
     options_al = dict(config.aligner_options)
@@ -108,23 +134,27 @@ def translate_project_shard(shard_id: str, sentences: Sequence[AnnotatedSentence
         options_al["extra_bitext"] = extra_bitext
     aligner = get_aligner(config.aligner, **options_al)
     results = project_pairs(pairs, aligner, policy=config.policy.build()) if pairs else []
-    rows = projection_rows(results, run_id=run_id, method=config.method, aligner=config.aligner,
-                           aligner_model=aligner.model_id, tokenizer=tokenizer.name,
-                           translation_model=translator.model_id)
-    staging.put(shard_id, {"translations": t_rows, **rows,
-                           "rejected": reject_rows(rejects, run_id=run_id)})
-    return {"sentences": len(sentences), "translated": translator.stats.translated - before,
-            "rejected": len(rejects)}
-
-
-@task(name="commit-outputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def commit_outputs(lake, run, outputs):
-    """Commit every output table and the run row (I/O: retried; all-or-nothing)."""
-    return lake.commit(run, outputs)
+    rows = projection_rows(
+        results,
+        run_id=run_id,
+        method=config.method,
+        aligner=config.aligner,
+        aligner_model=aligner.model_id,
+        tokenizer=tokenizer.name,
+        translation_model=translator.model_id,
+    )
+    staging.put(
+        shard_id, {"translations": t_rows, **rows, "rejected": reject_rows(rejects, run_id=run_id)}
+    )
+    return {
+        "sentences": len(sentences),
+        "translated": translator.stats.translated - before,
+        "rejected": len(rejects),
+    }
 
 
 @flow(name=FLOW_NAME, log_prints=True)
-def translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
+def translate_train(config: TranslateTrainConfig) -> FlowResult:
     """Translate a labeled dataset into every target language and project its span labels.
 
     Args:
@@ -136,7 +166,7 @@ def translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
     return run_translate_train(config)
 
 
-def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
+def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     """The flow's body; call ``translate_train`` to run it under Prefect."""
     from tqdm.auto import tqdm
 
@@ -153,26 +183,32 @@ def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
     lake = Lake(config.lake)
     src_lang = normalize_lang(config.source.lang)
     langs = [normalize_lang(code) for code in config.target_langs]
-    inner = CT2Translator(config.model, family=config.family, device=config.device,
-                          compute_type=config.compute_type, device_index=config.device_index,
-                          inter_threads=config.inter_threads, intra_threads=config.intra_threads,
-                          root=None if config.models_root is None else _path(config.models_root))
-    source_ref = (InputRef("source", config.source.path) if config.source.format == "hf"
-                  else InputRef.for_file("source", config.source.path))
+    inner = CT2Translator(
+        config.model,
+        family=config.family,
+        device=config.device,
+        compute_type=config.compute_type,
+        device_index=config.device_index,
+        inter_threads=config.inter_threads,
+        intra_threads=config.intra_threads,
+        root=None if config.models_root is None else _path(config.models_root),
+    )
+    source_ref = (
+        InputRef("source", config.source.path)
+        if config.source.format == "hf"
+        else InputRef.for_file("source", config.source.path)
+    )
     params = config.model_dump(exclude={"force", "lake", "models_root"})
     # the model's identity, not where it sits on this machine, goes into the run key
-    params["translator"] = {k: v for k, v in inner.describe().items()
-                            if k in ("model_id", "quantization", "family")}
-    run = RunRecord.start(FLOW_NAME, params, [source_ref], aligner=config.aligner,
-                          models=[inner.model_id])
-    if not config.force:
-        previous = lake.find_run(run.run_key)
-        if previous is not None:
-            log.info("identical run %s already committed; nothing to do (use force to redo)",
-                     previous.run_id)
-            versions = {o.table: o.version for o in previous.outputs if o.version is not None}
-            return TranslateTrainResult(previous.run_id, run.run_key, versions, previous.metrics,
-                                        reused=True)
+    params["translator"] = {
+        k: v for k, v in inner.describe().items() if k in ("model_id", "quantization", "family")
+    }
+    run = RunRecord.start(
+        FLOW_NAME, params, [source_ref], aligner=config.aligner, models=[inner.model_id]
+    )
+    reused = committed_run(lake, run, force=config.force, log=log)
+    if reused is not None:
+        return reused
     staging = Staging(lake, run.run_key)
     staging.resume(run)
 
@@ -182,7 +218,8 @@ def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
         code = normalize_lang(lang)
         for spec in specs:
             extra.setdefault(code, []).extend(
-                read_bitext_tokens(spec, src_lang, code, extra_rejects))
+                read_bitext_tokens(spec, src_lang, code, extra_rejects)
+            )
     cache = LakeTranslationCache(lake)
     translator = CachedTranslator(inner, cache, run_id=run.run_id)
     counts: Counter = Counter()
@@ -200,8 +237,16 @@ def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
                 counts["reused_shards"] += 1
                 continue
             if sentences:
-                got = translate_project_shard(shard_id, sentences, lang, config, translator,
-                                              extra.get(lang, []), run.run_id, staging)
+                got = translate_project_shard(
+                    shard_id,
+                    sentences,
+                    lang,
+                    config,
+                    translator,
+                    extra.get(lang, []),
+                    run.run_id,
+                    staging,
+                )
                 counts.update({f"{key}": v for key, v in got.items()})
         progress.update(len(shard))
     progress.close()
@@ -211,14 +256,16 @@ def run_translate_train(config: TranslateTrainConfig) -> TranslateTrainResult:
 
     outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
     metrics = summarize(staging, langs)
-    metrics["cache"] = {"translated_this_attempt": counts["translated"],
-                        "reused_shards": counts["reused_shards"]}
+    metrics["cache"] = {
+        "translated_this_attempt": counts["translated"],
+        "reused_shards": counts["reused_shards"],
+    }
     run.metrics = metrics
     run.timings = {**timings, "total_s": time.perf_counter() - t0}
     versions = commit_outputs(lake, run, outputs)
     staging.clear()
     _artifact(config, run.run_id, metrics)
-    return TranslateTrainResult(run.run_id, run.run_key, versions, metrics)
+    return FlowResult(run.run_id, run.run_key, versions, metrics)
 
 
 def _path(value: str):
@@ -244,27 +291,42 @@ def summarize(staging, langs: Sequence[str]) -> dict[str, Any]:
             c[o["reason"] or "projected"] += 1
         per_lang[lang] = {
             "sentences": sum(1 for t in translations if t["tgt_lang"] == lang),
-            "flagged": dict(Counter(t["flag"] for t in translations
-                                    if t["tgt_lang"] == lang and t["flag"])),
-            "spans": len(spans), "projected": projected,
+            "flagged": dict(
+                Counter(t["flag"] for t in translations if t["tgt_lang"] == lang and t["flag"])
+            ),
+            "spans": len(spans),
+            "projected": projected,
             "projection_rate": round(projected / len(spans), 6) if spans else 0.0,
             "drop_reasons": dict(reasons),
-            "per_label": {label: {"spans": c["spans"], "projected": c["projected"],
-                                  "drop_reasons": {k: v for k, v in c.items()
-                                                   if k not in ("spans", "projected")}}
-                          for label, c in sorted(per_label.items())},
+            "per_label": {
+                label: {
+                    "spans": c["spans"],
+                    "projected": c["projected"],
+                    "drop_reasons": {k: v for k, v in c.items() if k not in ("spans", "projected")},
+                }
+                for label, c in sorted(per_label.items())
+            },
         }
     return {"languages": per_lang, "rejected_by_code": dict(Counter(r["code"] for r in rejected))}
 
 
 def _artifact(config: TranslateTrainConfig, run_id: str, metrics: dict[str, Any]) -> None:
-    lines = [f"# {config.dataset_name()}: translate-train with {config.model}", "",
-             f"run `{run_id}` · aligner {config.aligner} · method {config.method}", "",
-             "| language | sentences | flagged | spans | projected | rate | drop reasons |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        f"# {config.dataset_name()}: translate-train with {config.model}",
+        "",
+        f"run `{run_id}` · aligner {config.aligner} · method {config.method}",
+        "",
+        "| language | sentences | flagged | spans | projected | rate | drop reasons |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for lang, m in metrics["languages"].items():
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "—"
-        lines.append(f"| {lang} | {m['sentences']} | {sum(m['flagged'].values())} | "
-                     f"{m['spans']} | {m['projected']} | {m['projection_rate']:.3f} | {reasons} |")
-    create_markdown_artifact("\n".join(lines), key="translate-train-summary",
-                             description="projection rate and drop reasons per language")
+        lines.append(
+            f"| {lang} | {m['sentences']} | {sum(m['flagged'].values())} | "
+            f"{m['spans']} | {m['projected']} | {m['projection_rate']:.3f} | {reasons} |"
+        )
+    create_markdown_artifact(
+        "\n".join(lines),
+        key="translate-train-summary",
+        description="projection rate and drop reasons per language",
+    )

@@ -1,0 +1,40 @@
+"""Run plumbing every flow shares: the result type, skipping identical runs, the commit task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+
+@dataclass
+class FlowResult:
+    """What a finished (or reused) run returns; the CLI prints it."""
+
+    run_id: str
+    run_key: str
+    versions: dict[str, int]
+    metrics: dict[str, Any]
+    reused: bool = False
+
+
+def committed_run(lake, run, *, force: bool, log) -> FlowResult | None:
+    """The result of an earlier committed run with the same run key, unless ``force``."""
+    if force:
+        return None
+    previous = lake.find_run(run.run_key)
+    if previous is None:
+        return None
+    log.info(
+        "identical run %s already committed; nothing to do (use force to redo)", previous.run_id
+    )
+    versions = {o.table: o.version for o in previous.outputs if o.version is not None}
+    return FlowResult(previous.run_id, run.run_key, versions, previous.metrics, reused=True)
+
+
+@task(name="commit-outputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def commit_outputs(lake, run, outputs):
+    """Commit every output table and the run row (I/O: retried; the commit is all-or-nothing)."""
+    return lake.commit(run, outputs)
