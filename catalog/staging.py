@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,6 +172,25 @@ class Staging:
         if parts:
             return pa.concat_tables(parts)
         return empty(table).select(columns)
+
+    def count_by(self, table: str, columns: list[str]) -> Counter:
+        """Row counts of ``table`` per distinct value tuple of ``columns``, over every shard.
+
+        Counted shard by shard, so memory holds one shard's columns at a time.
+
+        Example:
+            >>> staging.count_by("outcomes", ["tgt_lang", "reason"])  # doctest: +SKIP
+            Counter({('de', None): 41, ('de', 'no_alignment'): 2})
+        """
+        counts: Counter = Counter()
+        for path in self.files(table).paths:
+            part = pq.read_table(path, columns=columns)
+            if part.num_rows == 0:
+                continue
+            grouped = part.group_by(columns, use_threads=False).aggregate([([], "count_all")])
+            for row in grouped.to_pylist():
+                counts[tuple(row[c] for c in columns)] += row["count_all"]
+        return counts
 
     def load(self, table: str) -> pa.Table:
         """Rows of ``table`` from every staged shard, concatenated in shard order.

@@ -275,39 +275,39 @@ def _path(value: str):
 
 
 def summarize(staging, langs: Sequence[str]) -> dict[str, Any]:
-    """Per-language translation counts, projection rate and drop reasons, from the staged rows."""
-    outcomes = staging.read_columns("outcomes", ["tgt_lang", "label", "reason"]).to_pylist()
-    translations = staging.read_columns("translations", ["tgt_lang", "flag"]).to_pylist()
-    rejected = staging.read_columns("rejected", ["stage", "code"]).to_pylist()
+    """Per-language translation counts, projection rate and drop reasons, from the staged rows.
+
+    Counted shard by shard (``Staging.count_by``): memory does not grow with the dataset.
+    """
+    outcomes = staging.count_by("outcomes", ["tgt_lang", "label", "reason"])
+    translations = staging.count_by("translations", ["tgt_lang", "flag"])
+    rejected = staging.count_by("rejected", ["code"])
     per_lang: dict[str, Any] = {}
     for lang in langs:
-        spans = [o for o in outcomes if o["tgt_lang"] == lang]
-        reasons = Counter(o["reason"] for o in spans if o["reason"])
-        projected = sum(1 for o in spans if o["reason"] is None)
         per_label: dict[str, Counter] = {}
-        for o in spans:
-            c = per_label.setdefault(o["label"], Counter())
-            c["spans"] += 1
-            c[o["reason"] or "projected"] += 1
+        for (tgt, label, reason), n in outcomes.items():
+            if tgt == lang:
+                per_label.setdefault(label, Counter())[reason or "projected"] += n
+        total: Counter = sum(per_label.values(), Counter())
+        spans = sum(total.values())
+        reasons = {k: v for k, v in total.items() if k != "projected"}
         per_lang[lang] = {
-            "sentences": sum(1 for t in translations if t["tgt_lang"] == lang),
-            "flagged": dict(
-                Counter(t["flag"] for t in translations if t["tgt_lang"] == lang and t["flag"])
-            ),
-            "spans": len(spans),
-            "projected": projected,
-            "projection_rate": round(projected / len(spans), 6) if spans else 0.0,
-            "drop_reasons": dict(reasons),
+            "sentences": sum(n for (tgt, _), n in translations.items() if tgt == lang),
+            "flagged": {flag: n for (tgt, flag), n in translations.items() if tgt == lang and flag},
+            "spans": spans,
+            "projected": total["projected"],
+            "projection_rate": round(total["projected"] / spans, 6) if spans else 0.0,
+            "drop_reasons": reasons,
             "per_label": {
                 label: {
-                    "spans": c["spans"],
+                    "spans": sum(c.values()),
                     "projected": c["projected"],
-                    "drop_reasons": {k: v for k, v in c.items() if k not in ("spans", "projected")},
+                    "drop_reasons": {k: v for k, v in c.items() if k != "projected"},
                 }
                 for label, c in sorted(per_label.items())
             },
         }
-    return {"languages": per_lang, "rejected_by_code": dict(Counter(r["code"] for r in rejected))}
+    return {"languages": per_lang, "rejected_by_code": {code: n for (code,), n in rejected.items()}}
 
 
 def _artifact(config: TranslateTrainConfig, run_id: str, metrics: dict[str, Any]) -> None:

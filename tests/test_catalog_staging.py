@@ -173,3 +173,17 @@ def test_catalog_staging_files_of_another_run_are_refused(lake_root):
         lake.commit(run, {"outcomes": staging.files("outcomes")})
     assert err.value.code == "XP405"
     assert lake.tables() == []
+
+
+def test_catalog_staging_count_by_sums_over_shards(lake_root):
+    lake = Lake(lake_root)
+    staging = Staging(lake, "count")
+    staging.put(0, {"outcomes": sample_rows("outcomes", "r1", 3)})
+    staging.put(1, {"outcomes": sample_rows("outcomes", "r1", 2)})
+    staging.put(2, {"outcomes": []})
+    counts = staging.count_by("outcomes", ["label", "reason"])
+    rows = sample_rows("outcomes", "r1", 3) + sample_rows("outcomes", "r1", 2)
+    from collections import Counter
+
+    assert counts == Counter((r["label"], r["reason"]) for r in rows)
+    assert sum(counts.values()) == 5

@@ -54,6 +54,12 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
                            "FROM projected p LEFT JOIN outcomes o USING (pair_id, tgt_lang) "
                            "GROUP BY p.pair_id, p.tgt_lang, p.n_source_spans").to_pylist()
     assert per_pair and all(r["want"] == r["got"] for r in per_pair)
+    # the run's metrics agree with the tables
+    for lang in ("de", "es"):
+        m = first.metrics["languages"][lang]
+        n = query(lake, f"SELECT count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS p "
+                        f"FROM outcomes WHERE tgt_lang = '{lang}'").to_pylist()[0]
+        assert m["sentences"] == 36 and (m["spans"], m["projected"]) == (n["n"], n["p"])
 
     # the same input again, forced into a new run: every translation comes from the cache
     again = translate_train(_config(model, lake_root, ["de", "es"], force=True))
