@@ -3,7 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export XPROJ_VENV := $(VENV)
 
-.PHONY: setup demo test test-all lint bench-projection bench-alignment-quality bench-alignment-speed
+.PHONY: setup demo test lint bench-projection bench-alignment-quality bench-alignment-speed \
+	bench-translate bench-memory
 
 setup:
 	@bash scripts/setup.sh
@@ -25,3 +26,9 @@ bench-alignment-quality: setup
 
 bench-alignment-speed: setup
 	$(BIN)/python -m benchmarks.alignment_speed
+
+bench-translate: setup
+	$(BIN)/python -m benchmarks.translate_throughput
+
+bench-memory: setup
+	$(BIN)/python -m benchmarks.pipeline_memory
