@@ -193,6 +193,8 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
         intra_threads=config.intra_threads,
         root=None if config.models_root is None else _path(config.models_root),
     )
+    for lang in langs:  # an unsupported language fails now, before any work (XP202)
+        inner.language_codes(src_lang, lang)
     source_ref = (
         InputRef("source", config.source.path)
         if config.source.format == "hf"

@@ -137,3 +137,15 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
     assert metrics["cache"]["translated_this_attempt"] < 108 * 2
     assert {r["run_id"] for r in query(lake, "SELECT DISTINCT run_id FROM projected").to_pylist()} \
         == {runs[0]["run_id"]}
+
+
+def test_flows_translate_train_unsupported_language_fails_before_work(tiny_mt_models, tmp_path):
+    from flows.translate_train import translate_train
+    from schemas.errors import LanguageCodeError
+
+    # the tiny Marian model translates en→de only
+    cfg = _config(tiny_mt_models["marian"]["ct2"], tmp_path / "lake", ["de", "fr"])
+    with pytest.raises(LanguageCodeError) as err:
+        translate_train(cfg)
+    assert err.value.code == "XP202" and "fr" in str(err.value)
+    assert not (tmp_path / "lake" / "_staging").exists()
