@@ -34,6 +34,41 @@ def committed_run(lake, run, *, force: bool, log) -> FlowResult | None:
     return FlowResult(previous.run_id, run.run_key, versions, previous.metrics, reused=True)
 
 
+def project_shard_rows(
+    pairs,
+    config,
+    *,
+    start: int,
+    extra_bitext: list,
+    run_id: str,
+    tokenizer: str,
+    translation_model: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Align one shard with the config's aligner, project its spans, build the table rows.
+
+    ``start`` is the shard's first pair's position in the whole input (for aligners that read
+    links by position); ``extra_bitext`` is extra training text for statistical aligners.
+    """
+    from catalog.rows import projection_rows
+    from projectors.aligners import get_aligner
+    from projectors.pipeline import project_pairs
+
+    options = dict(config.aligner_options)
+    if extra_bitext:
+        options["extra_bitext"] = extra_bitext
+    aligner = get_aligner(config.aligner, **options).for_shard(start)
+    results = project_pairs(pairs, aligner, policy=config.policy.build()) if pairs else []
+    return projection_rows(
+        results,
+        run_id=run_id,
+        method=config.method,
+        aligner=config.aligner,
+        aligner_model=aligner.model_id,
+        tokenizer=tokenizer,
+        translation_model=translation_model,
+    )
+
+
 @task(name="commit-outputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def commit_outputs(lake, run, outputs):
     """Commit every output table and the run row (I/O: retried; the commit is all-or-nothing)."""

@@ -21,8 +21,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-models_app = typer.Typer(help="Convert translation models to CTranslate2 and list the store.",
-                          no_args_is_help=True)
+models_app = typer.Typer(
+    help="Convert translation models to CTranslate2 and list the store.", no_args_is_help=True
+)
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(
     help="Evaluate alignments or projections against human gold.", no_args_is_help=True
@@ -136,8 +137,9 @@ def _print_result(result) -> None:
 @app.command("translate-train")
 def translate_train_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
-    source: Annotated[str | None, typer.Option(help="Labeled source: file, folder or HF dataset "
-                                               "name.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Labeled source: file, folder or HF dataset name.")
+    ] = None,
     source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
     source_format: Annotated[str | None, typer.Option(help="conll | jsonl | parquet | hf.")] = None,
     split: Annotated[str | None, typer.Option(help="HF dataset split.")] = None,
@@ -145,13 +147,19 @@ def translate_train_cmd(
     tags_column: Annotated[str | None, typer.Option(help="HF tags column.")] = None,
     text_column: Annotated[str | None, typer.Option(help="JSONL/Parquet text column.")] = None,
     spans_column: Annotated[str | None, typer.Option(help="JSONL/Parquet spans column.")] = None,
-    target_langs: Annotated[str | None, typer.Option(
-        "--target-langs", "-t", help="Comma-separated target languages, e.g. de,sw,yo.")] = None,
-    model: Annotated[str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 "
-                                              "model folder.")] = None,
+    target_langs: Annotated[
+        str | None,
+        typer.Option(
+            "--target-langs", "-t", help="Comma-separated target languages, e.g. de,sw,yo."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
+    ] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
-    compute_type: Annotated[str | None, typer.Option(help="auto | int8 | int8_float16 | float16 "
-                                                     "| …")] = None,
+    compute_type: Annotated[
+        str | None, typer.Option(help="auto | int8 | int8_float16 | float16 | …")
+    ] = None,
     beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1")] = None,
     shard_size: Annotated[int | None, typer.Option(help="Sentences per shard.")] = None,
@@ -164,15 +172,27 @@ def translate_train_cmd(
     from flows.config import TranslateTrainConfig, load_config
 
     overrides = {
-        "source.path": source, "source.lang": source_lang, "source.format": source_format,
-        "source.split": split, "source.tokens_column": tokens_column,
-        "source.tags_column": tags_column, "source.text_column": text_column,
+        "source.path": source,
+        "source.lang": source_lang,
+        "source.format": source_format,
+        "source.split": split,
+        "source.tokens_column": tokens_column,
+        "source.tags_column": tags_column,
+        "source.text_column": text_column,
         "source.spans_column": spans_column,
         "target_langs": [x.strip() for x in target_langs.split(",") if x.strip()]
-        if target_langs else None,
-        "model": model, "device": device, "compute_type": compute_type, "beam_size": beam_size,
-        "aligner": aligner, "shard_size": shard_size, "limit": limit, "name": name,
-        "lake": lake, "force": force or None,
+        if target_langs
+        else None,
+        "model": model,
+        "device": device,
+        "compute_type": compute_type,
+        "beam_size": beam_size,
+        "aligner": aligner,
+        "shard_size": shard_size,
+        "limit": limit,
+        "name": name,
+        "lake": lake,
+        "force": force or None,
     }
     cfg = load_config(TranslateTrainConfig, config, overrides)
     from translators.store import check_model_dir, resolve
@@ -183,51 +203,75 @@ def translate_train_cmd(
 
     result = translate_train(cfg)
     state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(f"run {result.run_id} {state}: " + ", ".join(
-        f"{t}@v{v}" for t, v in sorted(result.versions.items())))
+    typer.echo(
+        f"run {result.run_id} {state}: "
+        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
+    )
     for lang, m in result.metrics.get("languages", {}).items():
-        typer.echo(f"{lang}: sentences {m['sentences']}, spans {m['spans']}, projected "
-                   f"{m['projected']} (rate {m['projection_rate']:.3f})")
+        typer.echo(
+            f"{lang}: sentences {m['sentences']}, spans {m['spans']}, projected "
+            f"{m['projected']} (rate {m['projection_rate']:.3f})"
+        )
 
 
 @models_app.command("convert")
 def models_convert(
     source: Annotated[str, typer.Argument(help="Hugging Face Hub id or local model folder.")],
-    quantization: Annotated[str, typer.Option(help="int8 | int8_float16 | int8_bfloat16 | "
-                                              "float16 | bfloat16 | float32")] = "int8",
-    family: Annotated[str | None, typer.Option(help="nllb | m2m100 | marian | madlad | mbart50 "
-                                               "(detected when omitted).")] = None,
-    revision: Annotated[str | None, typer.Option(help="Hub revision (branch, tag or commit).")] = None,
+    quantization: Annotated[
+        str, typer.Option(help="int8 | int8_float16 | int8_bfloat16 | float16 | bfloat16 | float32")
+    ] = "int8",
+    family: Annotated[
+        str | None,
+        typer.Option(help="nllb | m2m100 | marian | madlad | mbart50 (detected when omitted)."),
+    ] = None,
+    revision: Annotated[
+        str | None, typer.Option(help="Hub revision (branch, tag or commit).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing store model.")] = False,
-    root: Annotated[Path | None, typer.Option(help="Model store (default $XPROJ_MODELS or "
-                                              "~/.cache/xproj/models).")] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
+    ] = None,
 ) -> None:
     """Convert a translation model to CTranslate2 into the local model store."""
     from translators.store import convert
 
-    path = convert(source, quantization=quantization, family=family, revision=revision,
-                   force=force, root=root, log=typer.echo)
+    path = convert(
+        source,
+        quantization=quantization,
+        family=family,
+        revision=revision,
+        force=force,
+        root=root,
+        log=typer.echo,
+    )
     typer.echo(f"converted: {path}")
 
 
 @models_app.command("list")
 def models_list(
-    root: Annotated[Path | None, typer.Option(help="Model store (default $XPROJ_MODELS or "
-                                              "~/.cache/xproj/models).")] = None,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
+    ] = None,
 ) -> None:
     """List the models in the local store."""
     from translators.store import default_root, list_models
 
     infos = list_models(root)
     if not infos:
-        typer.echo(f"no models in {root or default_root()}; add one with: xproj models convert "
-                   "HUB_ID_OR_DIR")
+        typer.echo(
+            f"no models in {root or default_root()}; add one with: xproj models convert "
+            "HUB_ID_OR_DIR"
+        )
         return
     for m in infos:
         size = f"{m.size_bytes / 2**20:.0f} MiB"
         state = f"BROKEN: {m.problem}" if m.problem else "ok"
-        typer.echo(f"{m.id}\t{m.family or '?'}\t{m.quantization or '?'}\t{size}\t"
-                   f"{m.source or '-'}\t{state}")
+        typer.echo(
+            f"{m.id}\t{m.family or '?'}\t{m.quantization or '?'}\t{size}\t"
+            f"{m.source or '-'}\t{state}"
+        )
 
 
 @app.command()

@@ -68,7 +68,29 @@ class PolicyConfig(_Model):
         return ProjectionPolicy(**self.model_dump())
 
 
-class ProjectParallelConfig(_Model):
+class _ProjectionRun(_Model):
+    """Fields every flow that projects labels from a labeled source shares."""
+
+    name: str = ""
+    source: InputSpec
+    aligner: str = "eflomal.v1"
+    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    method: str = "align.v1"
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+    lake: str | None = None
+    force: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
+        if v.format == "text":
+            raise ValueError("the source side needs labels: use conll, jsonl, parquet or hf")
+        return v
+
+
+class ProjectParallelConfig(_ProjectionRun):
     """Configuration of the ``project_parallel`` flow.
 
     Example (YAML)::
@@ -80,27 +102,10 @@ class ProjectParallelConfig(_Model):
         aligner_options: {symmetrization: grow-diag-final-and}
     """
 
-    name: str = ""
-    source: InputSpec
     target: InputSpec
-    aligner: str = "eflomal.v1"
-    aligner_options: dict[str, Any] = Field(default_factory=dict)
     extra_bitext: list[BitextSpec] = Field(default_factory=list)
-    method: str = "align.v1"
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     shard_size: int = Field(default=20_000, ge=1)
-    limit: int | None = Field(default=None, ge=1)
-    on_error: Literal["raise", "reject"] = "reject"
-    lake: str | None = None
     evaluate: bool = True
-    force: bool = False
-
-    @field_validator("source")
-    @classmethod
-    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
-        if v.format == "text":
-            raise ValueError("the source side needs labels: use conll, jsonl, parquet or hf")
-        return v
 
     def dataset_name(self) -> str:
         if self.name:
@@ -165,7 +170,7 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
         ) from None
 
 
-class TranslateTrainConfig(_Model):
+class TranslateTrainConfig(_ProjectionRun):
     """Configuration of the ``translate_train`` flow: translate a labeled dataset, project labels.
 
     Example (YAML)::
@@ -178,8 +183,6 @@ class TranslateTrainConfig(_Model):
         shard_size: 2000
     """
 
-    name: str = ""
-    source: InputSpec
     target_langs: list[str] = Field(min_length=1)
     model: str
     family: str | None = None
@@ -192,23 +195,18 @@ class TranslateTrainConfig(_Model):
     max_decoding_length: int = Field(default=256, ge=1)
     min_decoding_length: int = Field(default=0, ge=0)
     batch_tokens: int = Field(default=4096, ge=1)
-    aligner: str = "eflomal.v1"
-    aligner_options: dict[str, Any] = Field(default_factory=dict)
     extra_bitext: dict[str, list[BitextSpec]] = Field(default_factory=dict)
-    method: str = "align.v1"
-    policy: PolicyConfig = Field(default_factory=PolicyConfig)
     shard_size: int = Field(default=2_000, ge=1)
-    limit: int | None = Field(default=None, ge=1)
-    on_error: Literal["raise", "reject"] = "reject"
-    lake: str | None = None
     models_root: str | None = None
-    force: bool = False
 
-    @field_validator("source")
+    @field_validator("aligner")
     @classmethod
-    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
-        if v.format == "text":
-            raise ValueError("the source needs labels: use conll, jsonl, parquet or hf")
+    def _aligner_can_align_translations(cls, v: str) -> str:
+        if v.startswith("given."):
+            raise ValueError(
+                f"{v} reads links from a file, but the translations are made by "
+                "this run: use eflomal.v1 or simalign.v1"
+            )
         return v
 
     @field_validator("target_langs")
@@ -229,7 +227,10 @@ class TranslateTrainConfig(_Model):
     def decoding(self):
         from translators.base import DecodingOptions
 
-        return DecodingOptions(beam_size=self.beam_size,
-                               max_decoding_length=self.max_decoding_length,
-                               min_decoding_length=self.min_decoding_length,
-                               max_batch_size=self.batch_tokens, batch_type="tokens")
+        return DecodingOptions(
+            beam_size=self.beam_size,
+            max_decoding_length=self.max_decoding_length,
+            min_decoding_length=self.min_decoding_length,
+            max_batch_size=self.batch_tokens,
+            batch_type="tokens",
+        )

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows._runs import FlowResult, commit_outputs, committed_run
+from flows._runs import FlowResult, commit_outputs, committed_run, project_shard_rows
 from flows.config import ProjectParallelConfig
 from schemas.errors import Reject
 from schemas.records import ParallelPair
@@ -54,23 +54,15 @@ def align_project_shard(
     staging,
 ) -> int:
     """Align one shard and project its spans; stage the rows. Returns the number of pairs."""
-    from catalog.rows import projection_rows
-    from projectors.aligners import get_aligner
-    from projectors.pipeline import project_pairs
     from projectors.tokenize import tokenizer_for
     from schemas.tables import conform
 
-    options = dict(config.aligner_options)
-    if extra_bitext:
-        options["extra_bitext"] = extra_bitext
-    aligner = get_aligner(config.aligner, **options).for_shard(start)
-    results = project_pairs(pairs, aligner, policy=config.policy.build())
-    rows = projection_rows(
-        results,
+    rows = project_shard_rows(
+        pairs,
+        config,
+        start=start,
+        extra_bitext=extra_bitext,
         run_id=run_id,
-        method=config.method,
-        aligner=config.aligner,
-        aligner_model=aligner.model_id,
         tokenizer=_tokenizer_name(config, tokenizer_for),
     )
     staging.put(shard_id, {name: conform(name, r) for name, r in rows.items()})

@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows._runs import FlowResult, commit_outputs, committed_run
+from flows._runs import FlowResult, commit_outputs, committed_run, project_shard_rows
 from flows.config import TranslateTrainConfig
 from schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
@@ -68,9 +68,7 @@ def translate_project_shard(
 
     Returns counts for progress logs: sentences, translated (not from the cache), rejected.
     """
-    from catalog.rows import projection_rows, reject_rows
-    from projectors.aligners import get_aligner
-    from projectors.pipeline import project_pairs
+    from catalog.rows import reject_rows
     from projectors.tokenize import tokenizer_for
     from schemas.languages import normalize_lang
 
@@ -129,17 +127,12 @@ def translate_project_shard(
             )
             continue
         pairs.append(ParallelPair(f"{s.id}|{tgt.id}", s, tgt))
-    options_al = dict(config.aligner_options)
-    if extra_bitext:
-        options_al["extra_bitext"] = extra_bitext
-    aligner = get_aligner(config.aligner, **options_al)
-    results = project_pairs(pairs, aligner, policy=config.policy.build()) if pairs else []
-    rows = projection_rows(
-        results,
+    rows = project_shard_rows(
+        pairs,
+        config,
+        start=0,
+        extra_bitext=extra_bitext,
         run_id=run_id,
-        method=config.method,
-        aligner=config.aligner,
-        aligner_model=aligner.model_id,
         tokenizer=tokenizer.name,
         translation_model=translator.model_id,
     )
