@@ -15,7 +15,7 @@ def projection_rows(
     *,
     run_id: str,
     method: str,
-    aligner: str,
+    aligner: str | None,
     aligner_model: str | None,
     tokenizer: str,
     translation_model: str | None = None,
@@ -50,7 +50,7 @@ def projection_rows(
                 "method": method,
                 "aligner": aligner,
                 "aligner_model": aligner_model,
-            "translation_model": translation_model,
+                "translation_model": translation_model,
                 "tokenizer": tokenizer,
                 "n_source_spans": len(r.outcomes),
                 "n_projected": sum(o.projected for o in r.outcomes),
@@ -75,8 +75,12 @@ def projection_rows(
                     "reason": o.reason.value if o.reason else None,
                     "merged_into": o.merged_into,
                     "method": method,
+                    "score": o.score,
+                    "detail": o.detail or None,
                 }
             )
+        if r.alignment is None:
+            continue
         alignments.append(
             {
                 **common,

@@ -134,6 +134,19 @@ def _print_result(result) -> None:
         )
 
 
+ProjectorOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="align (word alignment) | markers (EasyProject) | codec (constrained decoding); "
+        "the last two need a marker-aware model (docs/projection.md)."
+    ),
+]
+ProjectionModelOpt = Annotated[
+    str | None,
+    typer.Option(help="Marker-aware model for markers/codec when it is not --model."),
+]
+
+
 @app.command("translate-train")
 def translate_train_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
@@ -161,6 +174,8 @@ def translate_train_cmd(
         str | None, typer.Option(help="auto | int8 | int8_float16 | float16 | …")
     ] = None,
     beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
+    projector: ProjectorOpt = None,
+    projection_model: ProjectionModelOpt = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1")] = None,
     shard_size: Annotated[int | None, typer.Option(help="Sentences per shard.")] = None,
     limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
@@ -187,6 +202,8 @@ def translate_train_cmd(
         "device": device,
         "compute_type": compute_type,
         "beam_size": beam_size,
+        "projector": projector,
+        "projection_model": projection_model,
         "aligner": aligner,
         "shard_size": shard_size,
         "limit": limit,
@@ -211,6 +228,100 @@ def translate_train_cmd(
         typer.echo(
             f"{lang}: sentences {m['sentences']}, spans {m['spans']}, projected "
             f"{m['projected']} (rate {m['projection_rate']:.3f})"
+        )
+
+
+@app.command("translate-test")
+def translate_test_cmd(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="Target-language text: file or HF dataset.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="Language of the input.")] = None,
+    input_format: Annotated[
+        str | None, typer.Option(help="text | conll | jsonl | parquet | hf (labeled: gold).")
+    ] = None,
+    pivot_lang: Annotated[
+        str | None, typer.Option(help="Language the predictions are made in (default en).")
+    ] = None,
+    predictions: Annotated[
+        str | None, typer.Option(help="JSONL/Parquet of English spans {id, text, spans}.")
+    ] = None,
+    spacy: Annotated[
+        str | None, typer.Option(help="spaCy pipeline (name or folder) to label the English.")
+    ] = None,
+    label_map: Annotated[
+        str | None, typer.Option(help="Rename predicted labels: PERSON=PER,GPE=LOC.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
+    ] = None,
+    projector: ProjectorOpt = None,
+    projection_model: ProjectionModelOpt = None,
+    aligner: Annotated[str | None, typer.Option(help="For --projector align.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    compute_type: Annotated[str | None, typer.Option(help="auto | int8 | …")] = None,
+    beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
+    shard_size: Annotated[int | None, typer.Option(help="Records per shard.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
+    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
+    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Translate X text into English, label it, and project the labels back onto the X text."""
+    from flows.config import TranslateTestConfig, load_config
+
+    mapping = None
+    if label_map:
+        pairs = [x.split("=", 1) for x in label_map.split(",") if x.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise typer.BadParameter("write --label-map as FROM=TO,FROM=TO")
+        mapping = {a.strip(): b.strip() for a, b in pairs}
+    overrides = {
+        "input.path": input,
+        "input.lang": lang,
+        "input.format": input_format,
+        "pivot_lang": pivot_lang,
+        "predictions.path": predictions,
+        "spacy": spacy,
+        "label_map": mapping,
+        "model": model,
+        "projector": projector,
+        "projection_model": projection_model,
+        "aligner": aligner,
+        "device": device,
+        "compute_type": compute_type,
+        "beam_size": beam_size,
+        "shard_size": shard_size,
+        "limit": limit,
+        "name": name,
+        "lake": lake,
+        "force": force or None,
+    }
+    cfg = load_config(TranslateTestConfig, config, overrides)
+    from translators.store import check_model_dir, resolve
+
+    root = Path(cfg.models_root) if cfg.models_root else None
+    for m in filter(None, (cfg.model, cfg.projection_model)):
+        check_model_dir(resolve(m, root=root))
+    from flows.translate_test import translate_test
+
+    result = translate_test(cfg)
+    state = "reused identical earlier run" if result.reused else "committed"
+    typer.echo(
+        f"run {result.run_id} {state}: "
+        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
+    )
+    for code, m in result.metrics.get("languages", {}).items():
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "none"
+        typer.echo(
+            f"{code}: records {m['sentences']}, spans {m['spans']}, projected {m['projected']} "
+            f"(rate {m['projection_rate']:.3f}); drop reasons: {reasons}"
+        )
+    gold = result.metrics.get("gold", {}).get("_micro")
+    if gold:
+        typer.echo(
+            f"against gold: P {gold['precision']:.3f}  R {gold['recall']:.3f}  F1 {gold['f1']:.3f}"
         )
 
 

@@ -68,6 +68,100 @@ class PolicyConfig(_Model):
         return ProjectionPolicy(**self.model_dump())
 
 
+class MarkerConfig(_Model):
+    """Mirror of ``projectors.model_projection.MarkerSettings`` (``markers.v1``)."""
+
+    markers: tuple[str, str] = ("[", "]")
+    variants: list[Literal["cjk_quotes", "title_marks"]] = Field(default_factory=list)
+    fuzzy_threshold: float = Field(default=0.5, ge=0.0, lt=1.0)
+    strict: bool = True
+    translate_spans: bool = True
+
+    def build(self):
+        from projectors.model_projection import MarkerSettings
+
+        data = self.model_dump()
+        data["variants"] = tuple(data["variants"])
+        return MarkerSettings(**data)
+
+
+class CodecConfig(_Model):
+    """Mirror of ``projectors.model_projection.CodecSettings`` (``codec.v1``)."""
+
+    markers: tuple[str, str] = ("[", "]")
+    high: float = Field(default=0.5, ge=0.0)
+    low: float = Field(default=0.1, ge=0.0)
+    window: int = Field(default=5, ge=0)
+    fallback_max_tokens: int | None = Field(default=40, ge=0)
+    boundaries: Literal["word", "token"] = "word"
+    max_span_tokens: int | None = Field(default=None, ge=1)
+    n_best: int = Field(default=5, ge=1)
+    reverse_weight: float = Field(default=1.0, ge=0.0)
+    overlap_weight: float = Field(default=1.0, ge=0.0)
+    batch_size: int = Field(default=256, ge=1)
+    max_batch_tokens: int = Field(default=4096, ge=1)
+
+    def build(self):
+        from projectors.model_projection import CodecSettings
+
+        return CodecSettings(**self.model_dump())
+
+
+#: Versioned strategy name of each projector a translating flow can use.
+PROJECTOR_METHODS = {"markers": "markers.v1", "codec": "codec.v1"}
+
+
+class _TranslationSettings(_Model):
+    """The translation model and how it runs: shared by the flows that translate."""
+
+    model: str
+    family: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "auto"
+    device_index: list[int] = Field(default_factory=lambda: [0])
+    inter_threads: int = Field(default=1, ge=1)
+    intra_threads: int = Field(default=0, ge=0)
+    beam_size: int = Field(default=1, ge=1)
+    max_decoding_length: int = Field(default=256, ge=1)
+    min_decoding_length: int = Field(default=0, ge=0)
+    batch_tokens: int = Field(default=4096, ge=1)
+    models_root: str | None = None
+    projector: Literal["align", "markers", "codec"] = "align"
+    projection_model: str | None = None
+    markers: MarkerConfig = Field(default_factory=MarkerConfig)
+    codec: CodecConfig = Field(default_factory=CodecConfig)
+
+    def decoding(self):
+        from translators.base import DecodingOptions
+
+        return DecodingOptions(
+            beam_size=self.beam_size,
+            max_decoding_length=self.max_decoding_length,
+            min_decoding_length=self.min_decoding_length,
+            max_batch_size=self.batch_tokens,
+            batch_type="tokens",
+        )
+
+    def translator(self, model: str | None = None):
+        """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings."""
+        from translators.ct2 import CT2Translator
+
+        return CT2Translator(
+            model or self.model,
+            family=self.family if model is None else None,
+            device=self.device,
+            compute_type=self.compute_type,
+            device_index=self.device_index,
+            inter_threads=self.inter_threads,
+            intra_threads=self.intra_threads,
+            root=None if self.models_root is None else Path(self.models_root),
+        )
+
+    def projection_method(self, align_method: str) -> str:
+        """The strategy name written to the tables for this run's projector."""
+        return PROJECTOR_METHODS.get(self.projector, align_method)
+
+
 class _ProjectionRun(_Model):
     """Fields every flow that projects labels from a labeled source shares."""
 
@@ -170,8 +264,14 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
         ) from None
 
 
-class TranslateTrainConfig(_ProjectionRun):
+class TranslateTrainConfig(_ProjectionRun, _TranslationSettings):
     """Configuration of the ``translate_train`` flow: translate a labeled dataset, project labels.
+
+    ``projector`` picks the route: ``align`` (word alignment of source and translation with
+    ``aligner``), ``markers`` (translate the marked source, read the markers back) or ``codec``
+    (insert markers into the clean translation by constrained decoding). The model routes need a
+    marker-aware model: ``model`` itself, or ``projection_model`` when the translations come from
+    another model.
 
     Example (YAML)::
 
@@ -179,25 +279,14 @@ class TranslateTrainConfig(_ProjectionRun):
         source: {path: train.en.conll, lang: en}
         target_langs: [sw, yo]
         model: facebook--nllb-200-distilled-600M-int8      # a store id (xproj models list) or a folder
+        projector: align
         aligner: eflomal.v1
         shard_size: 2000
     """
 
     target_langs: list[str] = Field(min_length=1)
-    model: str
-    family: str | None = None
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    compute_type: str = "auto"
-    device_index: list[int] = Field(default_factory=lambda: [0])
-    inter_threads: int = Field(default=1, ge=1)
-    intra_threads: int = Field(default=0, ge=0)
-    beam_size: int = Field(default=1, ge=1)
-    max_decoding_length: int = Field(default=256, ge=1)
-    min_decoding_length: int = Field(default=0, ge=0)
-    batch_tokens: int = Field(default=4096, ge=1)
     extra_bitext: dict[str, list[BitextSpec]] = Field(default_factory=dict)
     shard_size: int = Field(default=2_000, ge=1)
-    models_root: str | None = None
 
     @field_validator("aligner")
     @classmethod
@@ -224,13 +313,77 @@ class TranslateTrainConfig(_ProjectionRun):
             return self.name
         return f"{Path(self.source.path).stem}-{self.source.lang}"
 
-    def decoding(self):
-        from translators.base import DecodingOptions
 
-        return DecodingOptions(
-            beam_size=self.beam_size,
-            max_decoding_length=self.max_decoding_length,
-            min_decoding_length=self.min_decoding_length,
-            max_batch_size=self.batch_tokens,
-            batch_type="tokens",
-        )
+class PredictionsSpec(_Model):
+    """English span predictions for translate-test: JSONL or Parquet, one record per input
+    record, ``{"id": <input record id>, "text": <the English text labeled>, "spans": [{"start",
+    "end", "label"}]}`` (character offsets into ``text``)."""
+
+    path: str
+    id_column: str = "id"
+    text_column: str = "text"
+    spans_column: str = "spans"
+
+
+class TranslateTestConfig(_TranslationSettings):
+    """Configuration of the ``translate_test`` flow: label X text through English, project back.
+
+    ``input`` is the target-language text (``text`` lines, or a labeled format whose spans are
+    gold for the evaluation). English spans come from ``predictions`` or from the spaCy pipeline
+    ``spacy`` (a package name or folder; xproj ships none); with neither, the run translates only.
+    ``label_map`` renames predicted labels (spaCy's ``PERSON``/``GPE`` → ``PER``/``LOC``).
+
+    Example (YAML)::
+
+        name: sw-news-translate-test
+        input: {path: news.sw.txt, lang: sw, format: text}
+        model: facebook--nllb-200-distilled-600M-int8
+        projection_model: easyproject-nllb-int8
+        spacy: en_core_web_lg
+        label_map: {PERSON: PER, GPE: LOC, NORP: MISC}
+        projector: codec
+    """
+
+    name: str = ""
+    input: InputSpec
+    pivot_lang: str = "en"
+    predictions: PredictionsSpec | None = None
+    spacy: str | None = None
+    label_map: dict[str, str] = Field(default_factory=dict)
+    projector: Literal["align", "markers", "codec"] = "codec"
+    aligner: str = "eflomal.v1"
+    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    method: str = "align.v1"
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    shard_size: int = Field(default=2_000, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+    evaluate: bool = True
+    lake: str | None = None
+    force: bool = False
+
+    @field_validator("pivot_lang")
+    @classmethod
+    def _known_pivot(cls, v: str) -> str:
+        from schemas.languages import normalize_lang
+
+        normalize_lang(v)
+        return v
+
+    @field_validator("aligner")
+    @classmethod
+    def _aligner_can_align_translations(cls, v: str) -> str:
+        return TranslateTrainConfig._aligner_can_align_translations(v)
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.predictions is not None and self.spacy is not None:
+            raise ConfigError(
+                "give predictions or spacy, not both.",
+                fix="drop one of them from the config or the command line.",
+                code=E_BAD_CONFIG,
+            )
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.input.path).stem}-{self.input.lang}"

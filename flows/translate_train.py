@@ -15,6 +15,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -23,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows._runs import FlowResult, commit_outputs, committed_run, project_shard_rows
 from flows.config import TranslateTrainConfig
-from schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, Reject
+from schemas.errors import E_EMPTY_TRANSLATION, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
 
 FLOW_NAME = "translate_train"
@@ -53,6 +54,25 @@ def target_sentence(sentence_id: str, lang: str, text: str, tokenizer) -> Annota
     )
 
 
+def translation_row(s, tr, *, run_id, src_lang, tgt_lang, translator, decoding, marked=None):
+    """One ``translations`` row."""
+    return {
+        "run_id": run_id,
+        "sentence_id": s.id,
+        "src_lang": src_lang,
+        "tgt_lang": tgt_lang,
+        "source_text": s.text,
+        "translation": tr.text,
+        "model_id": translator.model_id,
+        "quantization": translator.quantization,
+        "decoding": decoding,
+        "flag": tr.flag,
+        "segments": tr.segments,
+        "truncated": tr.truncated,
+        "marked": marked,
+    }
+
+
 @task(name="translate-project-shard", cache_policy=NO_CACHE)
 def translate_project_shard(
     shard_id: str,
@@ -63,12 +83,15 @@ def translate_project_shard(
     extra_bitext: list,
     run_id: str,
     staging,
+    route=None,
 ) -> dict[str, int]:
     """Translate one shard into ``lang``, project its spans and stage every row.
 
+    ``route`` is the model projection route (``markers``/``codec``), ``None`` for alignment.
     Returns counts for progress logs: sentences, translated (not from the cache), rejected.
     """
     from catalog.rows import reject_rows
+    from flows._routes import route_rows, split_markable, translation_reject
     from projectors.tokenize import tokenizer_for
     from schemas.languages import normalize_lang
 
@@ -76,66 +99,101 @@ def translate_project_shard(
     tgt_lang = normalize_lang(lang)
     options = config.decoding()
     before = translator.stats.translated
-    translations = list(
-        translator.translate((s.text for s in sentences), src_lang, tgt_lang, options=options)
-    )
-    translator.flush()
-    tokenizer = tokenizer_for(tgt_lang)
     decoding = json.dumps(options.to_dict(), sort_keys=True)
-    t_rows, pairs, rejects = [], [], []
-    for s, tr in zip(sentences, translations, strict=True):
-        t_rows.append(
-            {
-                "run_id": run_id,
-                "sentence_id": s.id,
-                "src_lang": src_lang,
-                "tgt_lang": tgt_lang,
-                "source_text": s.text,
-                "translation": tr.text,
-                "model_id": translator.model_id,
-                "quantization": translator.quantization,
-                "decoding": decoding,
-                "flag": tr.flag,
-                "segments": tr.segments,
-                "truncated": tr.truncated,
-            }
+    tokenizer = tokenizer_for(tgt_lang)
+    common = {"run_id": run_id, "src_lang": src_lang, "tgt_lang": tgt_lang, "decoding": decoding}
+    rejects: list[Reject] = []
+    if config.projector == "markers":
+        # the marked translation is the translation: no plain one is made
+        sentences, rejects = split_markable(sentences, route.settings.markers, config.source.path)
+        results = route.run(sentences, src_lang, tgt_lang)
+        translator.flush()
+        t_rows = [
+            translation_row(
+                r.source,
+                replace(r.translation, text=r.target_text),
+                **common,
+                translator=translator,
+                marked=r.marked,
+            )
+            for r in results
+        ]
+        done = []
+        for r in results:
+            if r.translation.ok:
+                done.append(r)
+            else:
+                rejects.append(
+                    translation_reject(
+                        r.source.id, config.source.path, r.source.text, r.translation, tgt_lang
+                    )
+                )
+        rows, more, _ = route_rows(
+            done,
+            route=route,
+            tgt_lang=tgt_lang,
+            tokenizer=tokenizer,
+            run_id=run_id,
+            source=config.source.path,
+            translation_model=translator.model_id,
         )
-        if not tr.ok:
-            rejects.append(
-                Reject(
-                    "translate",
-                    config.source.path,
-                    f"record {s.id}",
-                    E_INPUT_TOO_LONG,
-                    f"not translated into {tgt_lang}: {tr.detail or tr.flag}. "
-                    "Fix: split the record, or use a model with longer inputs.",
-                    s.text[:500],
+        rejects += more
+    else:
+        translations = list(
+            translator.translate((s.text for s in sentences), src_lang, tgt_lang, options=options)
+        )
+        translator.flush()
+        t_rows, pairs, kept = [], [], []
+        for s, tr in zip(sentences, translations, strict=True):
+            t_rows.append(translation_row(s, tr, **common, translator=translator))
+            if not tr.ok:
+                rejects.append(translation_reject(s.id, config.source.path, s.text, tr, tgt_lang))
+                continue
+            if route is not None:
+                kept.append((s, tr.text))
+                continue
+            tgt = target_sentence(f"{s.id}@{tgt_lang}", tgt_lang, tr.text, tokenizer)
+            if tgt is None:
+                rejects.append(
+                    Reject(
+                        "tokenize",
+                        config.source.path,
+                        f"record {s.id}",
+                        E_EMPTY_TRANSLATION,
+                        f"the {tgt_lang} translation has no token to project onto.",
+                        s.text[:500],
+                    )
                 )
+                continue
+            pairs.append(ParallelPair(f"{s.id}|{tgt.id}", s, tgt))
+        if route is None:
+            rows = project_shard_rows(
+                pairs,
+                config,
+                start=0,
+                extra_bitext=extra_bitext,
+                run_id=run_id,
+                tokenizer=tokenizer.name,
+                translation_model=translator.model_id,
             )
-            continue
-        tgt = target_sentence(f"{s.id}@{tgt_lang}", tgt_lang, tr.text, tokenizer)
-        if tgt is None:
-            rejects.append(
-                Reject(
-                    "tokenize",
-                    config.source.path,
-                    f"record {s.id}",
-                    E_EMPTY_TRANSLATION,
-                    f"the {tgt_lang} translation has no token to project onto.",
-                    s.text[:500],
-                )
+        else:
+            results = (
+                route.run([s for s, _ in kept], [t for _, t in kept], src_lang, tgt_lang)
+                if kept
+                else []
             )
-            continue
-        pairs.append(ParallelPair(f"{s.id}|{tgt.id}", s, tgt))
-    rows = project_shard_rows(
-        pairs,
-        config,
-        start=0,
-        extra_bitext=extra_bitext,
-        run_id=run_id,
-        tokenizer=tokenizer.name,
-        translation_model=translator.model_id,
-    )
+            rows, more, marked = route_rows(
+                results,
+                route=route,
+                tgt_lang=tgt_lang,
+                tokenizer=tokenizer,
+                run_id=run_id,
+                source=config.source.path,
+                translation_model=translator.model_id,
+            )
+            rejects += more
+            for row in t_rows:
+                row["marked"] = marked.get(row["sentence_id"])
     staging.put(
         shard_id, {"translations": t_rows, **rows, "rejected": reject_rows(rejects, run_id=run_id)}
     )
@@ -166,26 +224,17 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     from catalog import InputRef, Lake, RunRecord, Staging
     from catalog.rows import reject_rows
     from catalog.translation_cache import LakeTranslationCache
+    from flows._routes import build_route
     from flows.inputs import iter_side, read_bitext_tokens
     from schemas.languages import normalize_lang
     from translators.cache import CachedTranslator
-    from translators.ct2 import CT2Translator
 
     log = get_run_logger()
     t0 = time.perf_counter()
     lake = Lake(config.lake)
     src_lang = normalize_lang(config.source.lang)
     langs = [normalize_lang(code) for code in config.target_langs]
-    inner = CT2Translator(
-        config.model,
-        family=config.family,
-        device=config.device,
-        compute_type=config.compute_type,
-        device_index=config.device_index,
-        inter_threads=config.inter_threads,
-        intra_threads=config.intra_threads,
-        root=None if config.models_root is None else _path(config.models_root),
-    )
+    inner = config.translator()
     for lang in langs:  # an unsupported language fails now, before any work (XP202)
         inner.language_codes(src_lang, lang)
     source_ref = (
@@ -217,6 +266,7 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
             )
     cache = LakeTranslationCache(lake)
     translator = CachedTranslator(inner, cache, run_id=run.run_id)
+    route = build_route(config, translator, inner)
     counts: Counter = Counter()
     t1 = time.perf_counter()
     items = iter_side(config.source, on_error=config.on_error)
@@ -241,6 +291,7 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
                     extra.get(lang, []),
                     run.run_id,
                     staging,
+                    route,
                 )
                 counts.update({f"{key}": v for key, v in got.items()})
         progress.update(len(shard))
@@ -251,6 +302,8 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
 
     outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
     metrics = summarize(staging, langs)
+    if route is not None:
+        metrics["route"] = {"method": route.name, **route.stats.as_dict()}
     metrics["cache"] = {
         "translated_this_attempt": counts["translated"],
         "reused_shards": counts["reused_shards"],
@@ -261,12 +314,6 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     staging.clear()
     _artifact(config, run.run_id, metrics)
     return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-def _path(value: str):
-    from pathlib import Path
-
-    return Path(value)
 
 
 def summarize(staging, langs: Sequence[str]) -> dict[str, Any]:
@@ -305,23 +352,49 @@ def summarize(staging, langs: Sequence[str]) -> dict[str, Any]:
     return {"languages": per_lang, "rejected_by_code": {code: n for (code,), n in rejected.items()}}
 
 
-def _artifact(config: TranslateTrainConfig, run_id: str, metrics: dict[str, Any]) -> None:
+def _method_line(config) -> str:
+    if config.projector == "align":
+        return f"aligner {config.aligner} · method {config.method}"
+    model = config.projection_model or config.model
+    return f"projector {config.projection_method(config.method)} with {model}"
+
+
+def _artifact(config, run_id: str, metrics: dict[str, Any], flow: str = "translate-train") -> None:
     lines = [
-        f"# {config.dataset_name()}: translate-train with {config.model}",
+        f"# {config.dataset_name()}: {flow} with {config.model}",
         "",
-        f"run `{run_id}` · aligner {config.aligner} · method {config.method}",
+        f"run `{run_id}` · {_method_line(config)}",
         "",
         "| language | sentences | flagged | spans | projected | rate | drop reasons |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for lang, m in metrics["languages"].items():
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "—"
+        reasons = (
+            ", ".join(
+                f"{k} {v} ({v / m['spans']:.1%})" for k, v in sorted(m["drop_reasons"].items())
+            )
+            or "—"
+        )
         lines.append(
             f"| {lang} | {m['sentences']} | {sum(m['flagged'].values())} | "
             f"{m['spans']} | {m['projected']} | {m['projection_rate']:.3f} | {reasons} |"
         )
+    route = metrics.get("route")
+    if route:
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(route["sequences"].items()))
+        lines += [
+            "",
+            f"model work ({route['method']}): sequences {calls}; candidates {route['candidates']}",
+        ]
+    gold = metrics.get("gold", {}).get("_micro")
+    if gold:
+        lines += [
+            "",
+            f"against gold: P {gold['precision']:.3f} · R {gold['recall']:.3f} · "
+            f"F1 {gold['f1']:.3f}",
+        ]
     create_markdown_artifact(
         "\n".join(lines),
-        key="translate-train-summary",
+        key=f"{flow}-summary",
         description="projection rate and drop reasons per language",
     )

@@ -29,13 +29,15 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from schemas.errors import E_BACKEND_FAILED, BackendError
 
-#: Scores token sequences: one summed log-probability per sequence, in input order.
-Scorer = Callable[[list[tuple[str, ...]]], Sequence[float]]
+#: Scores token sequences: one summed log-probability per sequence, in input order. When the
+#: problems carry contexts (the model's source for each sentence or span), the scorer is called
+#: as ``scorer(sequences, contexts)`` with one context per sequence.
+Scorer = Callable[..., Sequence[float]]
 
 #: Sequences per scorer call. The CTranslate2 adapter re-batches by tokens; this bounds memory
 #: held by one call and lets candidates of many sentences share it.
@@ -94,15 +96,23 @@ class SearchProblem:
 
     template_tokens: tuple[str, ...]
     candidates: tuple[tuple[int, int], ...]
+    context: Hashable | None = None
 
 
 @dataclass(frozen=True)
 class SequentialProblem:
     """One sentence's multi-span search: per span (in search order), its candidate insertions
-    as ``(start, end)`` boundaries of the original template."""
+    as ``(start, end)`` boundaries of the original template, and optionally per span the
+    context its candidates are scored under (for a model: the source with the spans searched so
+    far marked)."""
 
     template_tokens: tuple[str, ...]
     spans: tuple[tuple[tuple[int, int], ...], ...]
+    contexts: tuple[Hashable, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.contexts is not None and len(self.contexts) != len(self.spans):
+            raise ValueError(f"{len(self.contexts)} contexts for {len(self.spans)} spans")
 
 
 @dataclass(frozen=True)
@@ -256,7 +266,7 @@ def search_many(
     """
     lists = [
         [
-            _Pending(s, e, *_insert(p.template_tokens, s, e, markers), s, e)
+            _Pending(s, e, *_insert(p.template_tokens, s, e, markers), s, e, p.context)
             for s, e in _checked(p.template_tokens, p.candidates)
         ]
         for p in problems
@@ -308,7 +318,13 @@ def search_sequential_many(
     rounds = max((len(p.spans) for p in problems), default=0)
     for k in range(rounds):
         active = [i for i, p in enumerate(problems) if k < len(p.spans)]
-        lists = [states[i].pending(problems[i].spans[k]) for i in active]
+        lists = [
+            states[i].pending(
+                problems[i].spans[k],
+                None if problems[i].contexts is None else problems[i].contexts[k],
+            )
+            for i in active
+        ]
         ranked = _score_and_rank(lists, scorer, n_best=n_best, batch_size=batch_size)
         for i, best in zip(active, ranked, strict=True):
             results[i].append(tuple(best))
@@ -328,6 +344,7 @@ class _Pending:
     marked_end: int
     slot_start: int
     slot_end: int
+    context: Hashable | None = None
 
 
 def _checked(
@@ -356,10 +373,15 @@ def _score_and_rank(
     if n_best < 1 or batch_size < 1:
         raise ValueError(f"n_best and batch_size must be >= 1, got {n_best} and {batch_size}")
     flat = [c for pending in lists for c in pending]
+    with_context = any(c.context is not None for c in flat)
     scores: list[float] = []
     for lo in range(0, len(flat), batch_size):
-        batch = [c.tokens for c in flat[lo : lo + batch_size]]
-        got = list(scorer(batch))
+        chunk = flat[lo : lo + batch_size]
+        batch = [c.tokens for c in chunk]
+        if with_context:
+            got = list(scorer(batch, [c.context for c in chunk]))
+        else:
+            got = list(scorer(batch))
         if len(got) != len(batch):
             raise BackendError(
                 f"the scorer returned {len(got)} scores for {len(batch)} sequences",
@@ -427,7 +449,9 @@ class _Marked:
                 return False
         return True
 
-    def pending(self, candidates: Iterable[tuple[int, int]]) -> list[_Pending]:
+    def pending(
+        self, candidates: Iterable[tuple[int, int]], context: Hashable | None = None
+    ) -> list[_Pending]:
         slots = self._slots()
         out = []
         for s, e in candidates:
@@ -435,7 +459,7 @@ class _Marked:
                 for j, qe in enumerate(slots[e]):
                     if self._nests(qs, qe):
                         tokens, ms, me = _insert(self.tokens, qs, qe, self.markers)
-                        out.append(_Pending(s, e, tokens, ms, me, i, j))
+                        out.append(_Pending(s, e, tokens, ms, me, i, j, context))
         return out
 
     def commit(self, best: Candidate) -> None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from enum import StrEnum
 
-from schemas.records import CharSpan
+from schemas.records import CharSpan, DropReason
 
 DEFAULT_MARKERS: tuple[str, str] = ("[", "]")
 
@@ -54,17 +54,6 @@ CJK_QUOTE_VARIANTS: Mapping[str, str] = {"「": "[", "」": "]"}
 
 TITLE_MARK_VARIANTS: Mapping[str, str] = {"《": "[", "》": "]"}
 """Chinese title marks as markers (EasyProject maps them): opt in, they are real punctuation."""
-
-
-class MarkerDropReason(StrEnum):
-    """Why a source span got no marked target span. Stable values; to move into ``DropReason``."""
-
-    MARKER_COUNT_MISMATCH = "marker_count_mismatch"
-    """The translation has a different number of marked spans than the source (strict mode)."""
-    MALFORMED_MARKERS = "malformed_markers"
-    """The translation's markers are unbalanced, nested or empty (strict mode)."""
-    UNMATCHED = "unmatched"
-    """No marked target span matched the span exactly or above the fuzzy threshold."""
 
 
 class MarkerIssue(StrEnum):
@@ -128,7 +117,7 @@ class MarkerOutcome:
     source_index: int
     label: str
     target: CharSpan | None
-    reason: MarkerDropReason | None = None
+    reason: DropReason | None = None
     target_index: int | None = None
     method: str = ""
     score: float | None = None
@@ -140,7 +129,11 @@ class MarkerOutcome:
 
 
 def insert_markers(
-    text: str, spans: Sequence[CharSpan], *, markers: tuple[str, str] = DEFAULT_MARKERS
+    text: str,
+    spans: Sequence[CharSpan],
+    *,
+    markers: tuple[str, str] = DEFAULT_MARKERS,
+    check_text: bool = True,
 ) -> str:
     """Put the marker pair around each span of ``text``, padded by one space on the inner side.
 
@@ -149,6 +142,8 @@ def insert_markers(
         spans: Character spans of ``text``, in any order; they may touch but not overlap, and must
             not start or end on whitespace.
         markers: The opening and closing marker.
+        check_text: Refuse text that already contains a marker. Only a caller that never parses
+            the result (CODEC scores marked sources, it does not read them back) turns this off.
 
     Returns:
         The marked text. :func:`parse_markers` gives back ``text`` and ``spans`` from it when
@@ -164,7 +159,7 @@ def insert_markers(
         '[ Ana ] lives in [ Rome ].'
     """
     opening, closing = _check_markers(markers)
-    for marker in (opening, closing):
+    for marker in (opening, closing) if check_text else ():
         if marker in text:
             raise ValueError(f"text already contains the marker {marker!r}: {text!r}")
     ordered = sorted(spans, key=lambda s: (s.start, s.end))
@@ -273,12 +268,12 @@ def assign_labels(
     if strict and not parsed.well_formed:
         shown = ", ".join(f"{p.issue}@{p.raw_offset}" for p in parsed.problems)
         return [
-            MarkerOutcome(i, lab, None, MarkerDropReason.MALFORMED_MARKERS, detail=shown)
+            MarkerOutcome(i, lab, None, DropReason.MALFORMED_MARKERS, detail=shown)
             for i, lab in enumerate(labels)
         ]
     if strict and n_src != n_tgt:
         return [
-            MarkerOutcome(i, lab, None, MarkerDropReason.MARKER_COUNT_MISMATCH, detail=counts)
+            MarkerOutcome(i, lab, None, DropReason.MARKER_COUNT_MISMATCH, detail=counts)
             for i, lab in enumerate(labels)
         ]
     if n_src == n_tgt and len(set(labels)) <= 1:
@@ -304,7 +299,7 @@ def assign_labels(
                     i,
                     lab,
                     None,
-                    MarkerDropReason.UNMATCHED,
+                    DropReason.UNMATCHED,
                     detail=f"{source_spans[i][1]!r} matched none of {len(unused_tgt)} "
                     f"unused marked spans; {counts}",
                 )

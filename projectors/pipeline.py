@@ -14,10 +14,11 @@ from schemas.records import Alignment, ParallelPair, ProjectionOutcome, TokenSpa
 
 @dataclass(frozen=True, slots=True)
 class PairProjection:
-    """One pair with its alignment, one outcome per source span, and the final target spans."""
+    """One pair with its alignment (``None`` for routes that use no word aligner), one outcome per
+    source span, and the final target spans."""
 
     pair: ParallelPair
-    alignment: Alignment
+    alignment: Alignment | None
     outcomes: tuple[ProjectionOutcome, ...]
     spans: tuple[TokenSpan, ...]
 

@@ -54,6 +54,18 @@ _OVERLAP = ("type_then_length", "keep")
 _MAX_SHOWN = 60
 
 
+#: The drop reasons ``align.v1`` gives (the others belong to the model routes).
+REASONS: frozenset[DropReason] = frozenset(
+    {
+        DropReason.NO_ALIGNMENT,
+        DropReason.PUNCTUATION_ONLY,
+        DropReason.LOST_OVERLAP,
+        DropReason.MERGED,
+        DropReason.EMPTY_TARGET,
+    }
+)
+
+
 def project_spans(
     src_tokens: Sequence[str],
     tgt_tokens: Sequence[str],
@@ -115,7 +127,7 @@ def project_spans(
             _outcome_as_placed(k, s, p)
             for k, (s, p) in enumerate(zip(src_spans, placed, strict=True))
         ]
-    return _resolve_overlaps(src_spans, placed, n_tgt)
+    return resolve_overlaps(src_spans, placed, n_tgt)
 
 
 def target_spans(outcomes: Iterable[ProjectionOutcome]) -> list[TokenSpan]:
@@ -312,11 +324,16 @@ def _outcome_as_placed(
     return ProjectionOutcome(index, span, TokenSpan(start, end, span.label), detail=detail)
 
 
-def _resolve_overlaps(
+def resolve_overlaps(
     src_spans: Sequence[TokenSpan],
     placed: list[tuple[int, int, str] | tuple[DropReason, str]],
     n_tgt: int,
 ) -> list[ProjectionOutcome]:
+    """Step 4 of the module docstring, for any route that places spans on target tokens.
+
+    ``placed[k]`` is source span ``k``'s target ``(start, end, detail)`` in tokens, or
+    ``(reason, detail)`` when it has none. Returns one outcome per source span, in order.
+    """
     n = len(src_spans)
     extent: list[tuple[int, int] | None] = [
         None if isinstance(p[0], DropReason) else (p[0], p[1]) for p in placed

@@ -215,6 +215,19 @@ class DropReason(StrEnum):
     """Its target overlapped a projection of the same type; the two were merged into the other one."""
     EMPTY_TARGET = "empty_target"
     """The target sentence has no tokens."""
+    MARKER_COUNT_MISMATCH = "marker_count_mismatch"
+    """Marker projection: the translation has a different number of marked spans than the source
+    (strict mode)."""
+    MALFORMED_MARKERS = "malformed_markers"
+    """Marker projection: the translation's markers are unbalanced, nested or empty (strict mode)."""
+    UNMATCHED = "unmatched"
+    """Marker projection: no marked target span matched the span exactly or above the fuzzy
+    threshold."""
+    NOT_IN_ORIGINAL = "not_in_original"
+    """Marker projection for translate-test: the marked span's text was not found (exactly or above
+    the fuzzy threshold) in the original text."""
+    NO_CANDIDATE = "no_candidate"
+    """Constrained decoding: no candidate marker position survived the thresholds and limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +244,7 @@ class ProjectionOutcome:
     reason: DropReason | None = None
     merged_into: int | None = None
     detail: str = ""
+    score: float | None = None
 
     @property
     def projected(self) -> bool:

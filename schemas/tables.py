@@ -101,6 +101,10 @@ TABLES: dict[str, pa.Schema] = {
             _opt("reason", _S),
             _opt("merged_into", _I32),
             _req("method", _S),
+            # The model score that chose the target (codec: re-ranked log-probability; markers:
+            # the fuzzy similarity), and how the outcome came about.
+            _opt("score", _F64),
+            _opt("detail", _S),
         ]
     ),
     "alignments": pa.schema([*_PAIR_KEY, _req("aligner", _S), _req("links", pa.list_(LINK))]),
@@ -120,6 +124,9 @@ TABLES: dict[str, pa.Schema] = {
             _opt("flag", _S),
             _req("segments", _I32),
             _req("truncated", pa.bool_()),
+            # Model projection routes: the marked translation (markers) or the translation with
+            # the chosen markers inserted (codec); null for align.
+            _opt("marked", _S),
         ]
     ),
     # Mirrors schemas.errors.Reject, plus the run that rejected the record.

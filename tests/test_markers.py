@@ -10,18 +10,17 @@ from projectors.markers import (
     CJK_QUOTE_VARIANTS,
     DEFAULT_VARIANTS,
     TITLE_MARK_VARIANTS,
-    MarkerDropReason,
     MarkerIssue,
     assign_labels,
     insert_markers,
     parse_markers,
     unassigned_targets,
 )
-from schemas.records import CharSpan
+from schemas.records import CharSpan, DropReason
 
-MISMATCH = MarkerDropReason.MARKER_COUNT_MISMATCH
-MALFORMED = MarkerDropReason.MALFORMED_MARKERS
-UNMATCHED = MarkerDropReason.UNMATCHED
+MISMATCH = DropReason.MARKER_COUNT_MISMATCH
+MALFORMED = DropReason.MALFORMED_MARKERS
+UNMATCHED = DropReason.UNMATCHED
 
 
 def spans_of(text: str, *words: str) -> list[CharSpan]:

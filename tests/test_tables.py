@@ -58,6 +58,8 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "reason": "no_alignment" if dropped else None,
             "merged_into": None,
             "method": "align.v1",
+            "score": None if dropped else -3.25,
+            "detail": None if dropped else "largest group",
         }
     if table == "translations":
         return {
@@ -73,6 +75,7 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "flag": "too_long" if i == 2 else None,
             "segments": 0 if i == 2 else 1 + i,
             "truncated": i == 1,
+            "marked": None if i % 2 else "[ Satz ] 1.",
         }
     if table == "alignments":
         return {

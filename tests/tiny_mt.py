@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: Sixteen parallel sentences per language (same index, same meaning) in Latin, Cyrillic and Han
-#: script, to train the tiny tokenizers on. Written for these tests.
+#: Eighteen parallel sentences per language (same index, same meaning) in Latin, Cyrillic and Han
+#: script, to train the tiny tokenizers on; the last two carry EasyProject-style ``[ … ]`` markers,
+#: so every tiny vocabulary has pieces for them. Written for these tests.
 MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
     "en": (
         "The cat sleeps on the warm windowsill.",
@@ -58,6 +59,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "I drink coffee with milk every morning.",
         "The company opened a new office in Lyon.",
         "Thank you for your help yesterday.",
+        "[ Maria ] reads a book about [ Paris ] .",
+        "[ John ] works at a hospital in [ Berlin ] .",
     ),
     "de": (
         "Die Katze schläft auf der warmen Fensterbank.",
@@ -76,6 +79,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "Ich trinke jeden Morgen Kaffee mit Milch.",
         "Das Unternehmen hat ein neues Büro in Lyon eröffnet.",
         "Danke für deine Hilfe gestern.",
+        "[ Maria ] liest ein Buch über [ Paris ] .",
+        "[ John ] arbeitet in einem Krankenhaus in [ Berlin ] .",
     ),
     "es": (
         "El gato duerme en el alféizar cálido.",
@@ -94,6 +99,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "Bebo café con leche todas las mañanas.",
         "La empresa abrió una nueva oficina en Lyon.",
         "Gracias por tu ayuda de ayer.",
+        "[ María ] lee un libro sobre [ París ] .",
+        "[ John ] trabaja en un hospital de [ Berlín ] .",
     ),
     "fr": (
         "Le chat dort sur le rebord chaud de la fenêtre.",
@@ -112,6 +119,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "Je bois du café au lait chaque matin.",
         "L'entreprise a ouvert un nouveau bureau à Lyon.",
         "Merci pour ton aide hier.",
+        "[ Maria ] lit un livre sur [ Paris ] .",
+        "[ John ] travaille dans un hôpital à [ Berlin ] .",
     ),
     "ru": (
         "Кошка спит на тёплом подоконнике.",
@@ -130,6 +139,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "Каждое утро я пью кофе с молоком.",
         "Компания открыла новый офис в Лионе.",
         "Спасибо за вчерашнюю помощь.",
+        "[ Мария ] читает книгу о [ Париже ] .",
+        "[ Джон ] работает в больнице в [ Берлине ] .",
     ),
     "zh": (
         "猫在温暖的窗台上睡觉。",
@@ -148,6 +159,8 @@ MT_SAMPLE_TEXT: dict[str, tuple[str, ...]] = {
         "我每天早上喝加牛奶的咖啡。",
         "这家公司在里昂开了一个新办事处。",
         "谢谢你昨天的帮助。",
+        "[ 玛丽亚 ] 在读一本关于 [ 巴黎 ] 的书。",
+        "[ 约翰 ] 在 [ 柏林 ] 的一家医院工作。",
     ),
 }
 

@@ -220,6 +220,8 @@ class CT2Translator(Translator):
             tokens=self._family.language_tokens(vocab), source=source, target=target
         )
         self._eos = self._tokenizer.eos_token or "</s>"
+        #: the piece the tokenizer writes for text its vocabulary cannot spell
+        self.unk_token = self._tokenizer.unk_token or "<unk>"
 
     # -- languages ---------------------------------------------------------------------------
 
@@ -252,6 +254,10 @@ class CT2Translator(Translator):
     def target_tokens(self, texts: Sequence[str]) -> list[list[str]]:
         """Target-side tokens of ``texts`` plus the end token: what :meth:`score` scores."""
         return [[*pieces, self._eos] for pieces in self._target_pieces(texts)]
+
+    def target_pieces(self, texts: Sequence[str]) -> list[list[str]]:
+        """Target-side subword pieces of ``texts`` (no prefix, no end token)."""
+        return self._target_pieces(list(texts))
 
     def _source_pieces(self, texts: Sequence[str]) -> list[list[str]]:
         if not texts:
@@ -512,7 +518,17 @@ class CT2Translator(Translator):
         if not sources:
             return []
         prompt = self.prompt(src_lang, tgt_lang)
-        source_tokens = [self._wrap(p, prompt) for p in self._source_pieces(sources)]
+        # many targets share a source (CODEC scores every candidate under one marked source):
+        # tokenize each distinct source once
+        distinct = list(dict.fromkeys(sources))
+        wrapped = dict(
+            zip(
+                distinct,
+                (self._wrap(p, prompt) for p in self._source_pieces(distinct)),
+                strict=True,
+            )
+        )
+        source_tokens = [wrapped[s] for s in sources]
         target_tokens = [[*prompt.target_prefix, *p] for p in targets]
         for index, (src, tgt) in enumerate(zip(source_tokens, target_tokens, strict=True)):
             # the decoder sees its start token, the target and the end token
