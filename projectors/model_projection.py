@@ -20,9 +20,10 @@ case, then the best fuzzy window of words.
    batched call for the whole shard; per-token ``|Δ log p|`` picks the candidate boundaries
    (:func:`projectors.codec.candidate_positions`: Δ ≥ ``high``, plus Δ ≥ ``low`` within
    ``window`` tokens; the paper's 0.5 / 0.1 / 5);
-2. keep boundaries between words (a piece that starts a word, punctuation, CJK characters) unless
-   ``boundaries="token"``, and insertions of at most ``max_span_tokens`` pieces (default: twice the
-   span's source pieces plus four);
+2. move boundaries that fall inside a word onto that word's edges (a piece that starts a word,
+   punctuation, CJK characters count as edges) unless ``boundaries="token"``, and keep the
+   insertions of at most ``max_span_tokens`` pieces (default: twice the span's source pieces plus
+   four);
 3. score every candidate insertion of the marker pair into ``T`` under the marked source, exactly
    (no pruning inside the candidate set), spans of one sentence one after another, all sentences
    of a shard sharing token-batched ``score_batch`` calls (:func:`projectors.codec.search_sequential_many`);
@@ -42,6 +43,7 @@ models, never a real one, so nothing here claims translation quality.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -283,7 +285,7 @@ def locate_in_original(
     reused. Not found: ``NOT_IN_ORIGINAL``.
     """
     taken: list[tuple[int, int]] = []
-    words = [(w.start, w.end) for w in _word_runs(original)]
+    words = _word_runs(original)
     out = []
     for r in results:
         if r.target is None:
@@ -359,7 +361,7 @@ def _fuzzy_window(original, text, words, taken, threshold):
     n = max(1, len(text.split()))
     best, best_ratio = None, threshold
     target = _strip_punct(text).casefold()
-    for size in {max(1, n - 1), n, n + 1}:
+    for size in sorted({max(1, n - 1), n, n + 1}):
         for i in range(0, len(words) - size + 1):
             span = (words[i].start, words[i + size - 1].end)
             if not _free(span, taken):
@@ -494,7 +496,7 @@ class CodecRoute:
                     n_tokens=n,
                     fallback_max_tokens=cfg.fallback_max_tokens,
                 )
-                kept = [p for p in pos if p in allowed]
+                kept = snap_to(pos, allowed)
                 cands = enumerate_insertions(n, kept, kept, max_span_tokens=limit)
                 if offsets[i] is None:
                     cands = []
@@ -503,7 +505,7 @@ class CodecRoute:
                     peak = max((abs(d) for d in deltas[:n]), default=0.0)
                     why_none[(i, k)] = (
                         f"{len(pos)} boundaries from Δ (max Δ {peak:.3f}, {n} pieces), "
-                        f"{len(kept)} between words, none with at most {limit} pieces inside"
+                        f"{len(kept)} after snapping to words, none with at most {limit} pieces inside"
                     )
                 spans.append(tuple(cands))
                 self.stats.candidates += len(cands)
@@ -677,6 +679,30 @@ def word_boundaries(pieces: Sequence[str]) -> set[int]:
         ):
             out.add(b)
     return out
+
+
+def snap_to(boundaries: Sequence[int], allowed: set[int]) -> list[int]:
+    """Move boundaries that fall inside a word onto the word's edges (both of them).
+
+    A piece chosen by Δ inside a word (``▁Ber`` ``lin``) makes its word's boundaries candidates,
+    so a marker never splits a word and a word split into pieces is never lost.
+
+    Example:
+        >>> snap_to([1, 4], {0, 3, 5})
+        [0, 3, 5]
+    """
+    edges = sorted(allowed)
+    out: set[int] = set()
+    for b in boundaries:
+        if b in allowed:
+            out.add(b)
+            continue
+        k = bisect_left(edges, b)
+        if k > 0:
+            out.add(edges[k - 1])
+        if k < len(edges):
+            out.add(edges[k])
+    return sorted(out)
 
 
 def _wide(ch: str) -> bool:

@@ -327,3 +327,24 @@ def test_codec_search_sequential_many_batches_like_separate_searches(seed):
         for p in problems
     ]
     assert got == separate
+
+
+def test_contexts_reach_the_scorer_with_their_sequences():
+    """Problems with contexts: the scorer gets each sequence's own context, across problems."""
+    seen = []
+
+    def scorer(seqs, contexts):
+        seen.extend(zip(contexts, seqs, strict=True))
+        return [-len(s) - (0 if c == "x" else 1) for s, c in zip(seqs, contexts, strict=True)]
+
+    problems = [
+        SequentialProblem(("a", "b"), (((0, 1), (1, 2)), ((0, 2),)), ("x", "y")),
+        SequentialProblem(("c",), (((0, 1),),), ("z",)),
+    ]
+    results = search_sequential_many(problems, scorer, n_best=2, batch_size=2)
+    assert {c for c, _ in seen} == {"x", "y", "z"}
+    assert all(("c" in s) == (c == "z") for c, s in seen)  # problem 2's tokens, its context
+    assert all(c == "y" for c, s in seen if s.count("[") == 2)  # round 2 of problem 1
+    assert len(results[0].n_best) == 2 and len(results[1].n_best) == 1
+    with pytest.raises(ValueError):
+        SequentialProblem(("a",), (((0, 1),),), ("x", "y"))
