@@ -343,6 +343,13 @@ def models_convert(
         Path | None,
         typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
     ] = None,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            help="Take the tokenizer from this Hub id or folder (checkpoints published without "
+            "one, e.g. EasyProject's NLLB: facebook/nllb-200-distilled-600M)."
+        ),
+    ] = None,
 ) -> None:
     """Convert a translation model to CTranslate2 into the local model store."""
     from translators.store import convert
@@ -355,6 +362,7 @@ def models_convert(
         force=force,
         root=root,
         log=typer.echo,
+        tokenizer=tokenizer,
     )
     typer.echo(f"converted: {path}")
 

@@ -281,3 +281,29 @@ def test_store_model_id_forms(tmp_path):
     (tmp_path / "model.bin").write_bytes(b"other weights")
     assert store.model_id(tmp_path, None) != local.replace("my-model", tmp_path.name)
     assert json.dumps(store.model_id(tmp_path, None))  # a plain string
+
+
+def test_store_convert_takes_the_tokenizer_from_elsewhere(tiny_mt_models, tmp_path):
+    """A checkpoint published without its tokenizer (as EasyProject's NLLB) converts with
+    ``tokenizer=`` pointing at a folder that has one; without it, a coded error says so."""
+    import shutil
+
+    from schemas.errors import BackendError
+    from translators.ct2 import CT2Translator
+
+    hf = tiny_mt_models["nllb"]["hf"]
+    bare = tmp_path / "nllb-no-tokenizer"
+    bare.mkdir()
+    for f in hf.iterdir():
+        if f.is_file() and not f.name.startswith(("tokenizer", "sentencepiece", "special_tokens")):
+            shutil.copy2(f, bare / f.name)
+    root = tmp_path / "store"
+    with pytest.raises(BackendError) as err:
+        store.convert(bare, root=root, log=lambda m: None)
+    assert err.value.code == "XP505" and "tokenizer" in str(err.value)
+    path = store.convert(bare, root=root, tokenizer=hf, log=lambda m: None)
+    manifest = store.read_manifest(path)
+    assert manifest["tokenizer_source"] == str(hf) and manifest["source"] == str(bare.resolve())
+    assert not any(p.name.startswith(".tok-") for p in root.iterdir())  # scratch folder removed
+    translator = CT2Translator(path, device="cpu")
+    assert translator.target_pieces(["[ Berlin ]"])[0][0] == "▁["

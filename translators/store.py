@@ -477,6 +477,7 @@ def convert(
     vmap: str | os.PathLike | None = None,
     cache_dir: Path | None = None,
     log: Log | None = None,
+    tokenizer: str | os.PathLike | None = None,
 ) -> Path:
     """Convert a Hugging Face translation model to CTranslate2 into the store.
 
@@ -490,6 +491,8 @@ def convert(
         vmap: a vocabulary map file to ship with the model (used with ``use_vmap``).
         cache_dir: Hugging Face cache to read Hub models from (its default when ``None``).
         log: receives progress messages (the CLI passes its printer); logging when ``None``.
+        tokenizer: Hub id or folder to take the tokenizer from, for checkpoints published
+            without one (EasyProject's fine-tuned NLLB uses ``facebook/nllb-200-distilled-600M``'s).
 
     Returns:
         The model folder ``<root>/<name>-<quantization>``.
@@ -513,8 +516,70 @@ def convert(
     root = Path(root) if root is not None else default_root()
     text = os.fspath(source)
     folder, kind, revision = _locate(text, revision, cache_dir, say)
-    fam = get_family(family) if family else detect_family(folder)
     name = store_id(text if kind == "hub" else folder.name, quantization)
+    merged = None
+    if tokenizer is not None:
+        tok_folder, _, _ = _locate(os.fspath(tokenizer), None, cache_dir, say)
+        merged = _with_tokenizer(folder, tok_folder, root if root is not None else default_root())
+        say(f"Using the tokenizer of {tokenizer} ({tok_folder})")
+        folder = merged
+    try:
+        return _convert_located(
+            folder,
+            text,
+            kind,
+            revision,
+            name,
+            family=family,
+            quantization=quantization,
+            force=force,
+            root=Path(root) if root is not None else default_root(),
+            vmap=vmap,
+            say=say,
+            tokenizer_source=None if tokenizer is None else os.fspath(tokenizer),
+        )
+    finally:
+        if merged is not None:
+            shutil.rmtree(merged, ignore_errors=True)
+
+
+def _with_tokenizer(folder: Path, tok_folder: Path, root: Path) -> Path:
+    """A scratch folder with the model files of ``folder`` (linked) and the tokenizer files of
+    ``tok_folder`` (copied): for checkpoints published without their tokenizer."""
+    files = _tokenizer_files(tok_folder)
+    if not files:
+        raise BackendError(
+            f"{tok_folder} has no tokenizer files.",
+            fix="give --tokenizer a model folder or Hub id that includes the tokenizer.",
+            file=str(tok_folder),
+            code=E_CONVERSION_FAILED,
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    merged = Path(tempfile.mkdtemp(prefix=".tok-", dir=root))
+    for item in folder.iterdir():
+        if item.name not in files:
+            (merged / item.name).symlink_to(item.resolve())
+    for f in files:
+        shutil.copy2(tok_folder / f, merged / f)
+    return merged
+
+
+def _convert_located(
+    folder: Path,
+    text: str,
+    kind: str,
+    revision: str | None,
+    name: str,
+    *,
+    family: str | None,
+    quantization: str,
+    force: bool,
+    root: Path,
+    vmap,
+    say,
+    tokenizer_source: str | None,
+) -> Path:
+    fam = get_family(family) if family else detect_family(folder)
     dest = root / name
     if dest.exists() and not force:
         if not problems(dest):
@@ -552,7 +617,7 @@ def convert(
             )
         manifest = {
             "format": MANIFEST_FORMAT,
-            "source": text if kind == "hub" else str(folder),
+            "source": text if kind == "hub" else str(Path(text).resolve()),
             "source_kind": kind,
             "revision": revision,
             "family": fam.name,
@@ -560,6 +625,7 @@ def convert(
             "model_type": info["model_type"],
             "tokenizer_class": info["tokenizer_class"],
             "tokenizer_files": tokenizer_files,
+            "tokenizer_source": tokenizer_source,
             "max_source_length": info["max_source_length"],
             "languages": {"source": list(source_langs), "target": list(target_langs)},
             "vmap": bool(vmap),
