@@ -41,6 +41,13 @@ def build_route(config, cached_translator, translator):
     return CodecRoute(model, config.codec.build())
 
 
+def route_model(route):
+    """The CTranslate2 model a route scores or translates with (for language checks)."""
+    if hasattr(route, "model"):
+        return route.model
+    return getattr(route.translator, "inner", route.translator)
+
+
 def split_markable(
     sentences: Sequence[AnnotatedSentence], markers: tuple[str, str], source: str
 ) -> tuple[list[AnnotatedSentence], list[Reject]]:

@@ -129,13 +129,6 @@ def load_spacy(name: str):
         ) from None
 
 
-def route_model(route):
-    """The CTranslate2 model a route scores or translates with."""
-    if hasattr(route, "model"):
-        return route.model
-    return getattr(route.translator, "inner", route.translator)
-
-
 def _relabel(s: AnnotatedSentence, new_id: str, label_map: dict[str, str]) -> AnnotatedSentence:
     from dataclasses import replace
 
@@ -283,7 +276,7 @@ def run_translate_test(config: TranslateTestConfig) -> FlowResult:
     from catalog import InputRef, Lake, RunRecord, Staging
     from catalog.rows import reject_rows
     from catalog.translation_cache import LakeTranslationCache
-    from flows._routes import build_route
+    from flows._routes import build_route, route_model
     from flows.inputs import iter_side
     from flows.translate_train import _artifact, iter_shards, summarize
     from projectors.metrics import span_scores

@@ -224,7 +224,7 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     from catalog import InputRef, Lake, RunRecord, Staging
     from catalog.rows import reject_rows
     from catalog.translation_cache import LakeTranslationCache
-    from flows._routes import build_route
+    from flows._routes import build_route, route_model
     from flows.inputs import iter_side, read_bitext_tokens
     from schemas.languages import normalize_lang
     from translators.cache import CachedTranslator
@@ -267,6 +267,8 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     cache = LakeTranslationCache(lake)
     translator = CachedTranslator(inner, cache, run_id=run.run_id)
     route = build_route(config, translator, inner)
+    for lang in langs if route is not None else ():  # the projection model's languages too
+        route_model(route).language_codes(src_lang, lang)
     counts: Counter = Counter()
     t1 = time.perf_counter()
     items = iter_side(config.source, on_error=config.on_error)
