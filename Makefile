@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 export XPROJ_VENV := $(VENV)
 
 .PHONY: setup demo test lint bench-projection bench-alignment-quality bench-alignment-speed \
-	bench-translate bench-memory
+	bench-translate bench-memory bench-projection-cost
 
 setup:
 	@bash scripts/setup.sh
@@ -32,3 +32,6 @@ bench-translate: setup
 
 bench-memory: setup
 	$(BIN)/python -m benchmarks.pipeline_memory
+
+bench-projection-cost: setup
+	$(BIN)/python -m benchmarks.projection_cost

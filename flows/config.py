@@ -99,7 +99,7 @@ class CodecConfig(_Model):
     reverse_weight: float = Field(default=1.0, ge=0.0)
     overlap_weight: float = Field(default=1.0, ge=0.0)
     batch_size: int = Field(default=256, ge=1)
-    max_batch_tokens: int = Field(default=4096, ge=1)
+    max_batch_tokens: int = Field(default=1024, ge=1)
 
     def build(self):
         from projectors.model_projection import CodecSettings

@@ -227,7 +227,9 @@ class MarkerRoute:
             if self.settings.translate_spans and self._needs_matching(s, parsed[i])
         ]
         span_texts = [sources[i].span_text(sp) for i in needs for sp in sources[i].spans]
-        translated = iter(t.text for t in self._translate(span_texts, src_lang, tgt_lang, "spans"))
+        translated = iter(
+            t.text for t in self._translate(span_texts, src_lang, tgt_lang, "spans", short=True)
+        )
         per_sentence = {i: [next(translated) for _ in sources[i].spans] for i in needs}
         out = []
         for i, s in enumerate(sources):
@@ -259,12 +261,18 @@ class MarkerRoute:
             return parsed.well_formed and len(parsed.spans) == len(sentence.spans)
         return bool(parsed.spans)
 
-    def _translate(self, texts: list[str], src_lang: str, tgt_lang: str, what: str) -> list:
+    def _translate(
+        self, texts: list[str], src_lang: str, tgt_lang: str, what: str, *, short: bool = False
+    ) -> list:
         if not texts:
             return []
         self.stats.calls[f"translate_{what}"] += 1
         self.stats.sequences[f"translate_{what}"] += len(texts)
-        return list(self.translator.translate(texts, src_lang, tgt_lang, options=self.options))
+        options = self.options
+        if short and options is not None and options.min_decoding_length:
+            # a span on its own is short: a sentence-level minimum length would pad it
+            options = replace(options, min_decoding_length=0)
+        return list(self.translator.translate(texts, src_lang, tgt_lang, options=options))
 
 
 def _by_order(sentence: AnnotatedSentence, parsed: ParsedMarkers) -> bool:
@@ -401,7 +409,9 @@ class CodecSettings:
         n_best: candidates kept per span for re-ranking.
         reverse_weight, overlap_weight: re-ranking weights (0 turns a term off).
         batch_size: most sequences per scoring call (the backend batches them by tokens).
-        max_batch_tokens: tokens per ``score_batch`` batch.
+        max_batch_tokens: target tokens per ``score_batch`` batch. Every scored position holds a
+            row of log-probabilities over the whole vocabulary (256k entries for NLLB: 1 GB of
+            float32 for 1024 tokens), so larger batches cost memory and, on CPU, time.
     """
 
     markers: tuple[str, str] = ("[", "]")
@@ -415,7 +425,7 @@ class CodecSettings:
     reverse_weight: float = 1.0
     overlap_weight: float = 1.0
     batch_size: int = 256
-    max_batch_tokens: int = 4096
+    max_batch_tokens: int = 1024
 
 
 class CodecRoute:
