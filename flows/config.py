@@ -124,6 +124,7 @@ class _TranslationSettings(_Model):
     beam_size: int = Field(default=1, ge=1)
     max_decoding_length: int = Field(default=256, ge=1)
     min_decoding_length: int = Field(default=0, ge=0)
+    no_repeat_ngram_size: int = Field(default=0, ge=0)
     batch_tokens: int = Field(default=4096, ge=1)
     models_root: str | None = None
     projector: Literal["align", "markers", "codec"] = "align"
@@ -138,6 +139,7 @@ class _TranslationSettings(_Model):
             beam_size=self.beam_size,
             max_decoding_length=self.max_decoding_length,
             min_decoding_length=self.min_decoding_length,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
             max_batch_size=self.batch_tokens,
             batch_type="tokens",
         )
