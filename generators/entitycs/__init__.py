@@ -1,0 +1,1 @@
+"""EntityCS: entity code-switched corpora from entity-linked English text (issue 5)."""
