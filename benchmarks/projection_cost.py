@@ -74,9 +74,10 @@ model calls per run, sequences and tokens per sentence (translated: output piece
 pieces + end token), seconds per phase (translation, Δ scoring, search scoring, reverse scoring,
 tokenization, alignment, the route's own Python work), and the process's user and system CPU
 seconds (eflomal runs in a child process and is not in them). CODEC's scoring asks CTranslate2
-for full-vocabulary log-probabilities in batches of ``max_batch_tokens`` (4096) target tokens:
-with 256,206 entries that is about 4 GB of float32 logits per batch on CPU, and the system time
-it costs (page faults) shows in ``cpu_median_s``.
+for full-vocabulary log-probabilities in batches of ``max_batch_tokens`` target tokens (1024 by
+default: with 256,206 entries that is about 1 GB of float32 logits per batch on CPU; the earlier
+default of 4096 meant 4 GB, page faults and ~1.45× slower scoring), and the system time it costs
+shows in ``cpu_median_s``.
 
 Batch size matters: plain translation of a few sentences is latency-bound (24 sentences on
 ``small`` take about 1.4 s, 8 take about 1.2 s), scoring is not, so ratios grow with the number of
