@@ -35,3 +35,11 @@ bench-memory: setup
 
 bench-projection-cost: setup
 	$(BIN)/python -m benchmarks.projection_cost
+
+.PHONY: bench-entitycs-wikitext
+bench-entitycs-wikitext: setup
+	$(BIN)/python -m benchmarks.entitycs_wikitext
+
+.PHONY: bench-wikidata-dump
+bench-wikidata-dump: setup
+	$(BIN)/python -m benchmarks.wikidata_dump

@@ -325,6 +325,66 @@ def translate_test_cmd(
         )
 
 
+@app.command("entitycs")
+def entitycs_cmd(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="FewRel JSON, MediaWiki articles or WikiExtractor output.")
+    ] = None,
+    source_format: Annotated[
+        str | None, typer.Option(help="fewrel | mediawiki | extracted | auto.")
+    ] = None,
+    names: Annotated[
+        str | None, typer.Option(help="Label TSV folder (<lang>.txt) or a Wikidata JSON dump.")
+    ] = None,
+    names_format: Annotated[str | None, typer.Option(help="tsv | wikidata.")] = None,
+    titles: Annotated[
+        str | None, typer.Option(help="title<TAB>QID table for wikitext links.")
+    ] = None,
+    languages: Annotated[
+        str | None, typer.Option(help="Comma-separated languages (default: XLM-R's 92).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the language sampling.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
+    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
+    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Build an entity code-switched corpus (EntityCS) as new table versions."""
+    from flows.config import load_config
+    from flows.entitycs import EntityCSConfig, entitycs
+
+    overrides = {
+        "source.path": source,
+        "source.format": source_format,
+        "names.path": names,
+        "names.format": names_format,
+        "titles.path": titles,
+        "languages": [x.strip() for x in languages.split(",") if x.strip()] if languages else None,
+        "seed": seed,
+        "limit": limit,
+        "name": name,
+        "lake": lake,
+        "force": force or None,
+    }
+    result = entitycs(load_config(EntityCSConfig, config, overrides))
+    state = "reused identical earlier run" if result.reused else "committed"
+    typer.echo(
+        f"run {result.run_id} {state}: "
+        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
+    )
+    m = result.metrics
+    typer.echo(
+        f"sentences read {m['sentences_read']}, kept {m['sentences_kept']}; code-switched "
+        f"{m['cs_sentences']} in {len(m['per_language'])} languages, entities switched "
+        f"{m['entities_switched']}"
+    )
+    if m["sentences_dropped"]:
+        typer.echo(
+            "dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["sentences_dropped"].items()))
+        )
+
+
 @models_app.command("convert")
 def models_convert(
     source: Annotated[str, typer.Argument(help="Hugging Face Hub id or local model folder.")],

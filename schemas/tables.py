@@ -178,6 +178,32 @@ TABLES: dict[str, pa.Schema] = {
             _req("params", _S),
         ]
     ),
+    # EntityCS (generators/entitycs): one row per kept English sentence, `<en>…</en>` around the
+    # entities that were switched.
+    "entitycs_en": pa.schema([_req("run_id", _S), _req("id", _S), _req("en_sentence", _S)]),
+    # One row per kept sentence and sampled language; `<xx>…</xx>` around switched entities.
+    "entitycs_cs": pa.schema(
+        [
+            _req("run_id", _S),
+            _req("id", _S),
+            _req("en_sentence", _S),
+            _req("cs_sentence", _S),
+            _req("language", _S),
+        ]
+    ),
+    # One row per switched entity occurrence, for analysis.
+    "entitycs_entities": pa.schema(
+        [
+            _req("run_id", _S),
+            _req("id", _S),
+            _req("language", _S),
+            _req("qid", _S),
+            _req("en_surface", _S),
+            _req("switched_surface", _S),
+        ]
+    ),
+    # One row per sentence (or record) the builder did not keep, with the reason.
+    "entitycs_dropped": pa.schema([_req("run_id", _S), _req("id", _S), _req("reason", _S)]),
     # One row per source text and scope (translators.cache): not a run output but appended flush
     # by flush (Lake.append). `key` is translators.cache.cache_key over the next six columns; the
     # same key may appear twice (concurrent writers), and readers take the earliest row. The

@@ -61,6 +61,27 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "score": None if dropped else -3.25,
             "detail": None if dropped else "largest group",
         }
+    if table == "entitycs_en":
+        return {"run_id": run_id, "id": f"P17:{i}", "en_sentence": f"<en>Paris</en> is {i}."}
+    if table == "entitycs_cs":
+        return {
+            "run_id": run_id,
+            "id": f"P17:{i}",
+            "en_sentence": f"<en>Paris</en> is {i}.",
+            "cs_sentence": f"<fr>Paris</fr> is {i}.",
+            "language": "fr",
+        }
+    if table == "entitycs_entities":
+        return {
+            "run_id": run_id,
+            "id": f"P17:{i}",
+            "language": "ru",
+            "qid": "Q90",
+            "en_surface": "Paris",
+            "switched_surface": "Париж",
+        }
+    if table == "entitycs_dropped":
+        return {"run_id": run_id, "id": f"P17:{i}", "reason": "too_short"}
     if table == "translations":
         return {
             "run_id": run_id,

@@ -1,0 +1,145 @@
+"""The entitycs flow end to end: on a small FewRel-style file written here, and on the whole shared
+FewRel set with the 22-language label tables, every output row checked (not a sample)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from catalog import Lake, query
+from flows.entitycs import EntityCSConfig
+
+pytestmark = pytest.mark.slow
+
+TAG = re.compile(r"<([a-z]{2,3}(?:-[a-z]+)?)>(.*?)</\1>")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_backend():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def outside(tagged: str) -> list[str]:
+    """The text between tagged entities (what must not change when entities switch)."""
+    return TAG.split(tagged)[0::3]
+
+
+def surfaces(tagged: str) -> list[tuple[str, str]]:
+    return [(m.group(1), m.group(2)) for m in TAG.finditer(tagged)]
+
+
+def check_run(lake: Lake, run_id: str, names, settings) -> dict:
+    """Every cs row differs from its en row only inside tags; every switched surface is the name
+    of its QID in that language; every kept sentence obeys the filters."""
+    en = query(lake, f"SELECT id, en_sentence FROM entitycs_en WHERE run_id = '{run_id}'")
+    cs = query(lake, f"SELECT * FROM entitycs_cs WHERE run_id = '{run_id}'").to_pylist()
+    ent = query(lake, f"SELECT * FROM entitycs_entities WHERE run_id = '{run_id}'").to_pylist()
+    en_by_id = dict(
+        zip(en.column("id").to_pylist(), en.column("en_sentence").to_pylist(), strict=True)
+    )
+    for row in cs:
+        assert row["en_sentence"] == en_by_id[row["id"]]
+        assert outside(row["cs_sentence"]) == outside(row["en_sentence"])
+        langs = {lang for lang, _ in surfaces(row["cs_sentence"])}
+        assert langs == {row["language"]}
+        assert len(surfaces(row["cs_sentence"])) == len(surfaces(row["en_sentence"]))
+    for row in ent:
+        entry = names.get(row["qid"])
+        assert entry is not None and row["switched_surface"] == entry.labels[row["language"]]
+    for sentence in en_by_id.values():
+        plain = TAG.sub(lambda m: m.group(2), sentence)
+        assert len(plain) > settings.min_chars and len(plain.split()) <= settings.max_words
+    return {"en": len(en_by_id), "cs": len(cs), "entities": len(ent)}
+
+
+def test_entitycs_small_file_deterministic(tmp_path):
+    from flows.entitycs import entitycs
+    from generators.entitycs.wikidata import read_label_tsv
+
+    records = {
+        "P1": [
+            {
+                "tokens": "Anna Smith was born in Paris , the capital of France .".split(),
+                "h": ["Paris", "Q90", [[5]]],
+                "t": ["France", "Q142", [[10]]],
+            },
+            {
+                "tokens": "Short one .".split(),
+                "h": ["Short", "Q1", [[0]]],
+                "t": ["one", "Q2", [[1]]],
+            },
+            {
+                "tokens": "The river Rhine flows through Basel and Cologne .".split(),
+                "h": ["Rhine", "Q584", [[2]]],
+                "t": ["Cologne", "Q365", [[7]]],
+            },
+        ]
+    }
+    src = tmp_path / "fewrel.json"
+    src.write_text(json.dumps(records))
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "fr.txt").write_text("Q90\tParis\nQ142\tFrance\nQ584\tRhin\nQ365\tCologne\n")
+    (labels / "de.txt").write_text("Q90\tParis\nQ142\tFrankreich\nQ584\tRhein\nQ365\tKöln\n")
+    (labels / "sw.txt").write_text("Q90\tParis\nQ142\tUfaransa\n")
+    base = {
+        "source": {"path": str(src), "format": "fewrel"},
+        "names": {"path": str(labels)},
+        "languages": ["de", "fr", "sw"],
+        "seed": 7,
+    }
+    first = entitycs(EntityCSConfig(**base, lake=str(tmp_path / "a")))
+    entitycs(EntityCSConfig(**base, lake=str(tmp_path / "b"), shard_size=1))
+    m = first.metrics
+    assert m["sentences_read"] == 3 and m["sentences_kept"] == 2
+    assert m["sentences_dropped"] == {"too_short": 1}
+    # sentence 0: all of de/fr/sw have both entities; sentence 2: only de/fr have both
+    assert m["per_language"]["sw"]["sentences"] == 1 and m["cs_sentences"] == 5
+    for table in ("entitycs_en", "entitycs_cs", "entitycs_entities", "entitycs_dropped"):
+        cols = "* EXCLUDE (run_id)"
+        a = query(Lake(tmp_path / "a"), f"SELECT {cols} FROM {table} ORDER BY ALL").to_pylist()
+        b = query(Lake(tmp_path / "b"), f"SELECT {cols} FROM {table} ORDER BY ALL").to_pylist()
+        assert a == b, table  # same inputs + seed → identical tables, whatever the sharding
+    names = read_label_tsv(labels, ["de", "fr", "sw"])
+    got = check_run(Lake(tmp_path / "a"), first.run_id, names, EntityCSConfig(**base).settings())
+    assert got == {"en": 2, "cs": 5, "entities": 10}
+    cs = (
+        query(
+            Lake(tmp_path / "a"),
+            "SELECT cs_sentence FROM entitycs_cs WHERE language = 'de' ORDER BY id",
+        )
+        .column("cs_sentence")
+        .to_pylist()
+    )
+    assert cs[0] == "Anna Smith was born in <de>Paris</de>, the capital of <de>Frankreich</de>."
+
+
+def test_entitycs_fewrel_shared_every_row(shared_data: Path, tmp_path):
+    from flows.entitycs import entitycs
+    from generators.entitycs.wikidata import read_label_tsv
+
+    fewrel = shared_data / "entities" / "fewrel" / "val_wiki.json"
+    labels = shared_data / "entities" / "wikidata-labels"
+    cfg = EntityCSConfig(
+        source={"path": str(fewrel), "format": "fewrel"},
+        names={"path": str(labels)},
+        lake=str(tmp_path / "lake"),
+        seed=1,
+    )
+    result = entitycs(cfg)
+    m = result.metrics
+    assert m["sentences_read"] == 11_200
+    assert m["sentences_read"] == m["sentences_kept"] + sum(m["sentences_dropped"].values())
+    settings = cfg.settings()
+    names = read_label_tsv(labels, settings.languages)
+    got = check_run(Lake(tmp_path / "lake"), result.run_id, names, settings)
+    assert got["en"] == m["sentences_kept"] and got["cs"] == m["cs_sentences"] > 10_000
+    assert got["entities"] == m["entities_switched"]
+    dropped = query(Lake(tmp_path / "lake"), "SELECT count(*) AS n FROM entitycs_dropped")
+    assert dropped.column("n")[0].as_py() == sum(m["sentences_dropped"].values())
