@@ -35,11 +35,14 @@ OUTPUT_TABLES = (
 
 
 class EntitySourceSpec(_Model):
-    """Entity-linked English text: ``fewrel`` (``{PID: [{tokens, h, t}]}``), ``mediawiki`` (raw
-    articles, a file or a folder), ``extracted`` (WikiExtractor output) or ``auto`` (by content)."""
+    """Entity-linked English text: ``fewrel`` (``{PID: [{tokens, h, t}]}``), ``linked`` (sentences
+    with mentions: JSONL, Parquet, or a Hugging Face dataset with ``hf``; see
+    ``generators/entitycs/linked.py``), ``mediawiki`` (raw articles, a file or a folder),
+    ``extracted`` (WikiExtractor output) or ``auto`` (by file name and content)."""
 
     path: str
-    format: Literal["fewrel", "mediawiki", "extracted", "auto"] = "auto"
+    format: Literal["fewrel", "linked", "hf", "mediawiki", "extracted", "auto"] = "auto"
+    split: str = "train"
 
 
 class NamesSpec(_Model):
@@ -95,7 +98,11 @@ class EntityCSConfig(_Model):
         if self.source.format != "auto":
             return self.source.format
         p = Path(self.source.path)
-        return "fewrel" if p.is_file() and p.suffix == ".json" else "auto"
+        if p.is_file() and p.suffix == ".json":
+            return "fewrel"
+        if p.is_file() and p.suffix in (".jsonl", ".ndjson", ".parquet"):
+            return "linked"
+        return "auto"
 
     def settings(self):
         from generators.entitycs.switch import XLMR_TARGET_LANGUAGES, SwitchSettings
@@ -111,7 +118,9 @@ class EntityCSConfig(_Model):
             max_words=self.max_words,
             max_single_link_share=self.max_single_link_share,
             use_aliases=self.use_aliases,
-            segment=self.segment if self.segment is not None else fmt != "fewrel",
+            segment=self.segment
+            if self.segment is not None
+            else fmt not in ("fewrel", "linked", "hf"),
             spacy_pipeline=self.spacy_pipeline,
         )
 
@@ -123,6 +132,11 @@ def iter_records(config: EntityCSConfig):
         from generators.entitycs.fewrel import iter_fewrel
 
         return iter_fewrel(config.source.path)
+    if fmt in ("linked", "hf"):
+        from generators.entitycs.linked import iter_linked
+
+        kind = "hf" if fmt == "hf" else "auto"
+        return iter_linked(config.source.path, fmt=kind, split=config.source.split)
     from generators.entitycs.wikitext import iter_wikitext
 
     return iter_wikitext(config.source.path, fmt=fmt)
