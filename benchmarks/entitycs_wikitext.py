@@ -14,12 +14,29 @@ Reads ``<shared>/entities/wikitext`` (71 raw MediaWiki pages from wtf_wikipedia'
   read back with ``fmt="extracted"``; texts and links must come back identical;
 * speed: best and median of ``--repeats`` full passes (articles/s, MB/s of input, paragraphs/s),
   for both formats; and the peak Python memory (tracemalloc) of a streaming pass over the folder
-  and over ten copies of it: the same peak shows that only one article is held at a time.
+  and over ten copies of it: the same peak shows that only one article is held at a time;
+* the whole switching pipeline over the same paragraphs (the issue's must-show counts residue in
+  *kept* sentences): :class:`~generators.entitycs.switch.Switcher` with the published defaults
+  (``segment=True``: spaCy ``sentencizer`` sentences; filters; QID mapping; up to 5 of XLM-R's 92
+  target languages, of which the shared label tables cover those listed in the result), then
+  sentences read / kept / dropped per reason, cs sentences per language, and the residue of every
+  marker in the kept English sentences (``en_sentence`` with its ``<en>`` tags removed) and in
+  every ``cs_sentence`` (as written; the ``<xx>`` tags hold no marker). A paragraph with residue
+  has each of its sentences listed with what became of it.
+
+**Title → QID proxy.** The shared data has no enwiki title → QID table for these articles' links,
+so the benchmark builds one with :meth:`TitleIndex.from_names` from
+``<shared>/entities/wikidata-labels/en.txt``: every English name of an entity (label and
+aliases, normalised as titles) maps to its QID, the first entity in file order winning a name
+that several share (each later one counted as a collision). English labels stand in for enwiki
+titles; a label is often the title but not always, so the mapped share and the switched entities
+are indicative, not what real sitelinks would give. The result says how many links it mapped.
 
 No other wikitext cleaner is installed here, so there is no side-by-side baseline; the two
 formats are compared with each other.
 
-Run: ``.venv/bin/python -m benchmarks.entitycs_wikitext`` (a few seconds).
+Run: ``.venv/bin/python -m benchmarks.entitycs_wikitext`` (about 20 s on 2 cores: the
+speed passes and reading the label tables take most of it).
 """
 
 from __future__ import annotations
@@ -35,8 +52,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from benchmarks._common import shared_data_dir, versions, write_result
+from benchmarks._common import Timer, shared_data_dir, versions, write_result
 from generators.entitycs.records import LinkedText
+from generators.entitycs.switch import Switcher, SwitchSettings, spacy_sentence_starts
+from generators.entitycs.wikidata import TitleIndex, read_label_tsv
 from generators.entitycs.wikitext import (
     FLAG_KEYS,
     RESIDUE_MARKERS,
@@ -121,16 +140,184 @@ def _copies(files: list[Path], root: Path, n: int) -> Path:
     return root
 
 
+def _found(text: str) -> dict[str, int]:
+    """The residue markers in one text and how often each occurs (as :func:`residue_counts`)."""
+    out = {}
+    for marker in RESIDUE_MARKERS:
+        n = text.lower().count(marker) if marker == "<ref" else text.count(marker)
+        if n:
+            out[marker] = n
+    return out
+
+
+def _context(text: str, found: dict[str, int], width: int = 60) -> str:
+    i = min(text.lower().index(m) for m in found)
+    return text[max(0, i - width) : i + width]
+
+
+def _paragraph_id(sentence_id: str) -> str:
+    return sentence_id.rsplit("#", 1)[0]
+
+
+def _title_proxy(paras: list[LinkedText], labels: Path) -> tuple[TitleIndex, dict[str, Any]]:
+    """The English-label title index (:meth:`TitleIndex.from_names`) and what it maps of the
+    paragraphs' links (the ``en_label`` of an example is the label :func:`pick_label` chose)."""
+    en_names = read_label_tsv(labels, ["en"])
+    index = TitleIndex.from_names(en_names, lang="en")
+    targets: Counter[str] = Counter(link.target for x in paras for link in x.links)
+    qids = {t: index.qid(t) for t in targets}
+    mapped = {t: q for t, q in qids.items() if q is not None}
+    label_of = {}
+    for qid in set(mapped.values()):
+        entry = en_names.get(qid)
+        label_of[qid] = entry.labels.get("en", "") if entry else ""
+    links = sum(targets.values())
+    links_mapped = sum(n for t, n in targets.items() if t in mapped)
+    examples = [
+        {"target": t, "qid": mapped[t], "en_label": label_of[mapped[t]], "links": n}
+        for t, n in targets.most_common()
+        if t in mapped
+    ][:12]
+    unmapped = [{"target": t, "links": n} for t, n in targets.most_common() if t not in mapped][:12]
+    info = {
+        "source": str(labels / "en.txt"),
+        "entities": len(en_names),
+        "label_rejects": len(en_names.rejects),
+        "index_titles": len(index),
+        "index_counts": dict(sorted(index.counts.items())),
+        "name_collisions": index.counts["conflicting title"],
+        "links_all_paragraphs": links,
+        "links_mapped": links_mapped,
+        "links_mapped_share": round(links_mapped / links, 4) if links else None,
+        "distinct_targets": len(targets),
+        "distinct_targets_mapped": len(mapped),
+        "most_linked_mapped": examples,
+        "most_linked_unmapped": unmapped,
+    }
+    return index, info
+
+
+def _switch_pipeline(paras: list[LinkedText], labels: Path) -> dict[str, Any]:
+    """Run the Switcher (published defaults, ``segment=True``) and count residue in its rows."""
+    settings = SwitchSettings()
+    with Timer() as t_index:
+        index, proxy = _title_proxy(paras, labels)
+    with Timer() as t_names:
+        names = read_label_tsv(labels, settings.languages)
+    switcher = Switcher(names, index, settings)
+    # load the spaCy pipeline before timing the pass
+    spacy_sentence_starts("One. Two.", settings.segment_language, settings.spacy_pipeline)
+    en_rows: list[dict[str, str]] = []
+    cs_rows: list[dict[str, str]] = []
+    fate: dict[str, str] = {}
+    with Timer() as t_switch:
+        for para in paras:
+            out = switcher.process(para)
+            en_rows += out.en_rows
+            cs_rows += out.cs_rows
+            fate.update((d["id"], d["reason"]) for d in out.dropped)
+    fate.update((r["id"], "kept") for r in en_rows)
+    st = switcher.stats
+    source_of = {x.id: x.source for x in paras}
+
+    en_open, en_close = settings.tags(settings.source_language)
+    kept_en = [
+        (r["id"], r["en_sentence"].replace(en_open, "").replace(en_close, "")) for r in en_rows
+    ]
+    kept_cs = [(f"{r['id']} ({r['language']})", r["cs_sentence"]) for r in cs_rows]
+    kept_where = []
+    for kind, rows in (("en", kept_en), ("cs", kept_cs)):
+        for sid, text in rows:
+            found = _found(text)
+            if found:
+                kept_where.append(
+                    {
+                        "row": kind,
+                        "id": sid,
+                        "source": source_of[_paragraph_id(sid.split(" ", 1)[0])],
+                        "residue": found,
+                        "context": _context(text, found),
+                    }
+                )
+
+    # every sentence of a paragraph with residue, and what the pipeline did with it
+    residue_sentences = []
+    for para in paras:
+        if not _found(para.text):
+            continue
+        for sent in switcher.sentences(para):
+            found = _found(sent.text)
+            if found:
+                residue_sentences.append(
+                    {
+                        "id": sent.id,
+                        "source": para.source,
+                        "fate": fate.get(sent.id, fate.get(para.id, "?")),
+                        "residue": found,
+                        "context": _context(sent.text, found),
+                    }
+                )
+
+    stats = st.as_dict()
+    return {
+        "settings": {
+            "segment": settings.segment,
+            "segment_language": settings.segment_language,
+            "spacy_pipeline": settings.spacy_pipeline,
+            "max_languages": settings.max_languages,
+            "seed": settings.seed,
+            "languages_configured": len(settings.languages),
+            "languages_with_labels": [
+                lang for lang in settings.languages if lang not in names.missing_languages
+            ],
+            "label_entities_loaded": len(names),
+        },
+        "title_proxy": proxy,
+        "paragraphs_in": len(paras),
+        "sentences_read": st.sentences_read,
+        "sentences_kept": st.sentences_kept,
+        "sentences_dropped": stats["sentences_dropped"],
+        "documents_dropped": stats["documents_dropped"],
+        "counts_add_up": st.sentences_read
+        == st.sentences_kept + sum(st.sentences_dropped.values()),
+        "links_in_filtered_sentences": st.links,
+        "entities_mapped": st.entities_mapped,
+        "entity_reasons": stats["entity_reasons"],
+        "cs_sentences": st.cs_sentences,
+        "entities_switched": st.entities_switched,
+        "per_language": stats["per_language"],
+        "residue_kept_en_sentences": residue_counts(text for _, text in kept_en),
+        "residue_cs_sentences": residue_counts(text for _, text in kept_cs),
+        "residue_kept_where": kept_where,
+        "residue_sentences_of_residue_paragraphs": residue_sentences,
+        "seconds": {
+            "en_labels_and_title_index": round(t_index.seconds, 3),
+            "target_label_tables": round(t_names.seconds, 3),
+            "switch_pass": round(t_switch.seconds, 3),
+            "paragraphs_per_s": round(len(paras) / t_switch.seconds, 1),
+            "sentences_per_s": round(st.sentences_read / t_switch.seconds, 1),
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
         "--folder", type=Path, default=None, help="default: <shared>/entities/wikitext"
     )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="label tables (<lang>.txt); default: <shared>/entities/wikidata-labels",
+    )
     args = parser.parse_args(argv)
     folder = args.folder or shared_data_dir() / "entities" / "wikitext"
-    if not folder.is_dir():
-        raise SystemExit(f"{folder} not found")
+    labels = args.labels or shared_data_dir() / "entities" / "wikidata-labels"
+    for path in (folder, labels / "en.txt"):
+        if not path.exists():
+            raise SystemExit(f"{path} not found")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     nbytes = sum(p.stat().st_size for p in files)
 
@@ -154,9 +341,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     residue_prose = residue_counts(x.text for x in prose)
     residue_where = []
     for x in paras:
-        found = {m: x.text.count(m) for m in RESIDUE_MARKERS if m in x.text}
+        found = _found(x.text)
         if found:
-            i = min(x.text.index(m) for m in found)
             residue_where.append(
                 {
                     "id": x.id,
@@ -164,9 +350,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "flagged": is_markup_block(x),
                     "residue": found,
                     "unbalanced_counted": x.markup.get("unbalanced", 0),
-                    "context": x.text[max(0, i - 60) : i + 60],
+                    "context": _context(x.text, found),
                 }
             )
+    switched = _switch_pipeline(paras, labels)
 
     with tempfile.TemporaryDirectory() as tmp:
         extracted = Path(tmp) / "wiki_00"
@@ -214,6 +401,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "residue_all_paragraphs": residue_all,
         "residue_running_text": residue_prose,
         "residue_where": residue_where,
+        "switch_pipeline": switched,
         "round_trip_extracted": {
             "paragraphs_back": len(back),
             "same_text": same_text,
@@ -252,6 +440,35 @@ def _print(p: dict[str, Any], path: Path) -> None:
         print(key, p[key])
     for w in p["residue_where"]:
         print(f"  residue {w['id']} ({w['source']}): {w['residue']} …{w['context']}…")
+    sw = p["switch_pipeline"]
+    tp = sw["title_proxy"]
+    print(
+        f"title proxy ({tp['source']}): {tp['index_titles']} titles from {tp['entities']} "
+        f"entities, {tp['name_collisions']} collisions; links mapped {tp['links_mapped']} of "
+        f"{tp['links_all_paragraphs']} ({tp['distinct_targets_mapped']} of "
+        f"{tp['distinct_targets']} distinct targets)"
+    )
+    print(
+        f"switch ({len(sw['settings']['languages_with_labels'])} of "
+        f"{sw['settings']['languages_configured']} target languages have labels): "
+        f"{sw['paragraphs_in']} paragraphs, sentences read {sw['sentences_read']}, kept "
+        f"{sw['sentences_kept']}, dropped {sw['sentences_dropped']}, documents dropped "
+        f"{sw['documents_dropped']}"
+    )
+    print(
+        f"  entities mapped {sw['entities_mapped']} of {sw['links_in_filtered_sentences']} links "
+        f"in filtered sentences {sw['entity_reasons']}; cs sentences {sw['cs_sentences']}"
+    )
+    print("  per language", {k: v["sentences"] for k, v in sw["per_language"].items()})
+    for key in ("residue_kept_en_sentences", "residue_cs_sentences"):
+        print(f"  {key}", sw[key])
+    for w in sw["residue_kept_where"]:
+        print(
+            f"  KEPT residue {w['row']} {w['id']} ({w['source']}): {w['residue']} …{w['context']}…"
+        )
+    for w in sw["residue_sentences_of_residue_paragraphs"]:
+        print(f"  residue sentence {w['id']} → {w['fate']}: {w['residue']} …{w['context']}…")
+    print("  seconds", sw["seconds"])
     print("round trip (extracted)", p["round_trip_extracted"])
     for fmt, s in p["speed"].items():
         if isinstance(s, dict):

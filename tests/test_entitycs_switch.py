@@ -292,6 +292,10 @@ def _words(n: int) -> str:
             LinkedText("s", "A view of Paris at night, from above", (Link(2, 6, "File:V.jpg"),)),
             "file_or_image",
         ),
+        (linked("Paris grew in the 1980s cite web |url=x |title=y", "Paris"), "markup_residue"),
+        (linked("Paris is the capital of [[France.", "Paris"), "markup_residue"),
+        (linked("Paris is the capital of France}} again.", "Paris"), "markup_residue"),
+        (linked("Paris is the capital of France.<ref name=a/>", "Paris"), "markup_residue"),
         (linked("Paris is the capital</en> of France.", "Paris"), "tag_in_text"),
         (linked("Paris has <fr>tags</fr> in its text.", "Paris"), "tag_in_text"),
         (linked("Paris is in France!!", "Paris"), "too_short"),  # 20 characters

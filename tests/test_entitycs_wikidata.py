@@ -606,3 +606,38 @@ def test_external_decompressor_required_but_missing(monkeypatch, tmp_path):
     with pytest.raises(InputFormatError) as err:
         wikidata._external_command(tmp_path / "d.json.bz2", True)
     assert err.value.code == E_FILE_NOT_FOUND and "lbzip2" in str(err.value)
+
+
+# ------------------------------------------------------------------ names standing in for titles
+
+
+def test_title_index_from_names(tmp_path: Path):
+    (tmp_path / "en.txt").write_text(
+        "Q90\tParis\tCity of Light\tparis\n"  # 'paris' repeats Paris once normalised
+        "Q830149\tParis\tParis, Texas\n"  # a later entity with the same name: Q90 stays
+        "Q5\thuman being\tHuman_being\n"  # underscores and the first letter normalised
+        "Q7\tAT&amp;T\n",
+        encoding="utf-8",
+    )
+    names = read_label_tsv(tmp_path / "en.txt", ["en"])
+    index = TitleIndex.from_names(names, lang="en")
+    assert index.qid("Paris") == "Q90" and index.qid("paris#History") == "Q90"
+    assert index.qid("City_of_Light") == "Q90" and index.qid("Paris, Texas") == "Q830149"
+    assert index.qid("Human being") == "Q5" and index.qid("AT&T") == "Q7"
+    assert index.qid("Lyon") is None and len(index) == 5
+    assert index.counts == Counter(
+        {"names": 8, "titles": 5, "repeated name": 2, "conflicting title": 1}
+    )
+
+
+def test_title_index_from_names_other_language_and_entities():
+    entities = [
+        EntityNames("Q1", {"fr": "Allemagne"}, {"fr": ("RFA",)}),
+        EntityNames("Q2", {"en": "Germany"}, {}),  # no French name
+        EntityNames("Q3", {"fr": "  "}, {}),  # blank only
+        EntityNames("Q4", {"fr": "rfa"}, {}),  # 'Rfa' ≠ 'RFA': titles stay case-sensitive
+    ]
+    index = TitleIndex.from_names(entities, lang="fr")
+    assert index.qid("allemagne") == "Q1" and index.qid("RFA") == "Q1"
+    assert index.qid("Rfa") == "Q4" and index.qid("Germany") is None
+    assert index.counts["entities without a name"] == 2 and index.counts["titles"] == 3

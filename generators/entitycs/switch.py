@@ -74,6 +74,7 @@ XLMR_TARGET_LANGUAGES: tuple[str, ...] = tuple(c for c in XLMR_LANGUAGES if c !=
 SENTENCE_REASONS: tuple[str, ...] = (
     "table_or_list_markup",
     "file_or_image",
+    "markup_residue",
     "tag_in_text",
     "too_short",
     "too_long",
@@ -351,6 +352,9 @@ def split_linked(doc: LinkedText, starts: Iterable[int]) -> list[LinkedText]:
 # ----------------------------------------------------------------------------- filters
 
 _LIST_START = frozenset("*#:;|!")
+#: Wiki markup that must never reach a kept sentence; a reader that left some (broken source
+#: markup) gets the sentence dropped with ``markup_residue`` rather than passed on.
+_RESIDUE = ("[[", "]]", "{{", "}}", "|", "<ref")
 _FILE_LINE = re.compile(r"^\s*\[*\s*:?\s*(?:file|image)\s*:", re.IGNORECASE | re.MULTILINE)
 _FILE_TARGET = re.compile(r"^\s*:?\s*(?:file|image)\s*:", re.IGNORECASE)
 _THUMB = re.compile(r"\|\s*(?:thumb|thumbnail|frameless|upright)\s*(?:\||\]\]|$)", re.IGNORECASE)
@@ -380,6 +384,8 @@ def filter_reason(
         or any(_FILE_TARGET.match(link.target) for link in sent.links)
     ):
         return "file_or_image"
+    if any(marker in text for marker in _RESIDUE):
+        return "markup_residue"
     if tag_re.search(text):
         return "tag_in_text"
     if len(text) <= settings.min_chars:

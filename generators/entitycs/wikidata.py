@@ -534,6 +534,50 @@ class TitleIndex:
                 index._add_counted(item.enwiki_title, item.qid)
         return index
 
+    @classmethod
+    def from_names(cls, names: NameTable | Iterable[EntityNames], lang: str = "en") -> TitleIndex:
+        """A stand-in index when no sitelink table is at hand: every name in ``lang`` as a title.
+
+        Each entity's label in ``lang``, then its aliases, are taken as page titles of that
+        language's Wikipedia (English labels standing in for enwiki titles). A label is often the
+        title, but not always (titles disambiguate, ``Paris, Texas``; labels repeat), so this is a
+        proxy, good enough to exercise the pipeline, not a substitute for real sitelinks. Names
+        are normalised with :func:`~generators.entitycs.wikitext.normalize_title`; a title that
+        several entities share keeps the first entity's QID, in the order of ``names`` (a label
+        table keeps file order).
+
+        Args:
+            names: a name table (for instance from :func:`read_label_tsv`) or its entities.
+            lang: the language whose names become titles.
+
+        Returns:
+            The index; ``counts`` holds ``names`` (non-blank names read), ``titles`` (distinct
+            titles), ``repeated name`` (a title the same entity already gave, e.g. ``ireland``
+            beside ``Ireland``), ``conflicting title`` (a title another entity already had; the
+            first QID is kept) and ``entities without a name`` in ``lang``.
+        """
+        # NameTable has no public iteration yet: read its entries directly (same package).
+        entities = names._names.values() if isinstance(names, NameTable) else names
+        index = cls()
+        counts = index.counts
+        for entity in entities:
+            given = [entity.labels.get(lang) or "", *entity.aliases.get(lang, ())]
+            titles = [t for t in (normalize_title(n) for n in given) if t]
+            if not titles:
+                counts["entities without a name"] += 1
+                continue
+            for title in titles:
+                counts["names"] += 1
+                old = index._qids.get(title)
+                if old is None:  # already normalised: stored as add() would store it
+                    index._qids[title] = entity.qid
+                    counts["titles"] += 1
+                elif old == entity.qid:
+                    counts["repeated name"] += 1
+                else:
+                    counts["conflicting title"] += 1
+        return index
+
     def _add_counted(self, title: str, qid: str) -> str | None:
         old = self.add(title, qid)
         if old is not None:
