@@ -385,6 +385,63 @@ def entitycs_cmd(
         )
 
 
+@app.command("entitycs-export")
+def entitycs_export_cmd(
+    run: Annotated[str, typer.Option("--run", help="The entitycs run to export.")],
+    tokenizer: Annotated[
+        str, typer.Option("--tokenizer", help="Local fast tokenizer folder or tokenizer.json.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="File to write (replaced atomically).")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | parquet.")] = "jsonl",
+    max_length: Annotated[
+        int | None,
+        typer.Option(
+            "--max-length",
+            help="Reject sentences with more tokens (default: the tokenizer's model_max_length).",
+        ),
+    ] = None,
+    include_en: Annotated[
+        bool, typer.Option("--en/--no-en", help="Also export the English sentences.")
+    ] = True,
+    offsets: Annotated[
+        bool, typer.Option("--offsets", help="Add each token's character span.")
+    ] = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Export an EntityCS run for training: tags removed, token ids, entity index per token."""
+    from generators.entitycs.export import export_run
+
+    counts = export_run(
+        lake,
+        run,
+        tokenizer,
+        out,
+        include_en=include_en,
+        max_length=max_length,
+        fmt=fmt,
+        with_offsets=offsets,
+    )
+    limit = counts["max_length"]
+    typer.echo(
+        f"wrote {counts['rows_written']} of {counts['rows_read']} rows to {counts['out']} "
+        f"({counts['format']}; max length {limit if limit is not None else 'none'})"
+    )
+    typer.echo(
+        "rows per language: "
+        + (", ".join(f"{k} {v}" for k, v in counts["languages"].items()) or "none")
+    )
+    typer.echo(
+        f"entities {counts['entities']}, tokens {counts['tokens']} "
+        f"(in entities {counts['entity_tokens']})"
+    )
+    if counts["rejected"]:
+        typer.echo(
+            "rejected: " + ", ".join(f"{k} {v}" for k, v in sorted(counts["rejected"].items()))
+        )
+        for ex in counts["rejected_examples"][:3]:
+            typer.echo(f"  e.g. {ex['id']} ({ex['language']}) {ex['reason']}: {ex['detail']}")
+
+
 @models_app.command("convert")
 def models_convert(
     source: Annotated[str, typer.Argument(help="Hugging Face Hub id or local model folder.")],

@@ -3,7 +3,6 @@ FewRel set with the 22-language label tables, every output row checked (not a sa
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from catalog import Lake, query
 from flows.entitycs import EntityCSConfig
+from tests.entitycs_samples import write_small_fewrel
 
 pytestmark = pytest.mark.slow
 
@@ -62,32 +62,7 @@ def test_entitycs_small_file_deterministic(tmp_path):
     from flows.entitycs import entitycs
     from generators.entitycs.wikidata import read_label_tsv
 
-    records = {
-        "P1": [
-            {
-                "tokens": "Anna Smith was born in Paris , the capital of France .".split(),
-                "h": ["Paris", "Q90", [[5]]],
-                "t": ["France", "Q142", [[10]]],
-            },
-            {
-                "tokens": "Short one .".split(),
-                "h": ["Short", "Q1", [[0]]],
-                "t": ["one", "Q2", [[1]]],
-            },
-            {
-                "tokens": "The river Rhine flows through Basel and Cologne .".split(),
-                "h": ["Rhine", "Q584", [[2]]],
-                "t": ["Cologne", "Q365", [[7]]],
-            },
-        ]
-    }
-    src = tmp_path / "fewrel.json"
-    src.write_text(json.dumps(records))
-    labels = tmp_path / "labels"
-    labels.mkdir()
-    (labels / "fr.txt").write_text("Q90\tParis\nQ142\tFrance\nQ584\tRhin\nQ365\tCologne\n")
-    (labels / "de.txt").write_text("Q90\tParis\nQ142\tFrankreich\nQ584\tRhein\nQ365\tKöln\n")
-    (labels / "sw.txt").write_text("Q90\tParis\nQ142\tUfaransa\n")
+    src, labels = write_small_fewrel(tmp_path)
     base = {
         "source": {"path": str(src), "format": "fewrel"},
         "names": {"path": str(labels)},
