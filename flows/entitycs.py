@@ -211,6 +211,11 @@ def run_entitycs(config: EntityCSConfig) -> FlowResult:
         from generators.entitycs.wikidata import read_title_index
 
         titles = read_title_index(config.titles.path, config.titles.redirects)
+    elif config.names.format == "wikidata" and settings.segment:
+        # wikitext links carry titles: map them through the dump's enwiki sitelinks
+        from generators.entitycs.wikidata import title_index_from_dump
+
+        titles = title_index_from_dump(config.names.path)
     stats = SwitchStats()
     counts: Counter = Counter()
     records = iter_records(config)

@@ -118,3 +118,57 @@ def test_entitycs_fewrel_shared_every_row(shared_data: Path, tmp_path):
     assert got["entities"] == m["entities_switched"]
     dropped = query(Lake(tmp_path / "lake"), "SELECT count(*) AS n FROM entitycs_dropped")
     assert dropped.column("n")[0].as_py() == sum(m["sentences_dropped"].values())
+
+
+def test_entitycs_wikitext_with_a_wikidata_dump(tmp_path):
+    """MediaWiki links are mapped through the dump's enwiki sitelinks; names come from the dump."""
+    import gzip
+    import json
+
+    from flows.entitycs import entitycs
+
+    article = tmp_path / "wiki" / "Paris.txt"
+    article.parent.mkdir()
+    article.write_text(
+        "{{Infobox city|name=Paris}}\n'''Paris''' is the capital of [[France]] and lies on the "
+        "[[Seine|river Seine]].<ref>A source.</ref> It has many famous and very old [[museum]]s.\n\n"
+        "* [[Paris]] in a list item is dropped.\n[[Category:Capitals]]\n"
+    )
+
+    def entity(qid, title, names):
+        labels = {lang: {"language": lang, "value": v} for lang, v in names.items()}
+        return {
+            "type": "item",
+            "id": qid,
+            "labels": labels,
+            "aliases": {},
+            "claims": {},
+            "sitelinks": {"enwiki": {"site": "enwiki", "title": title}},
+        }
+
+    dump = tmp_path / "dump.json.gz"
+    lines = [
+        entity("Q142", "France", {"en": "France", "de": "Frankreich", "fr": "France"}),
+        entity("Q1471", "Seine", {"en": "Seine", "de": "Seine", "fr": "Seine"}),
+        entity("Q90", "Paris", {"en": "Paris", "de": "Paris"}),
+    ]
+    with gzip.open(dump, "wt", encoding="utf-8") as fh:
+        fh.write("[\n" + ",\n".join(json.dumps(x) for x in lines) + "\n]\n")
+    cfg = EntityCSConfig(
+        source={"path": str(article.parent), "format": "mediawiki"},
+        names={"path": str(dump), "format": "wikidata"},
+        languages=["de", "fr"],
+        lake=str(tmp_path / "lake"),
+    )
+    result = entitycs(cfg)
+    lake = Lake(tmp_path / "lake")
+    cs = query(lake, "SELECT language, cs_sentence FROM entitycs_cs ORDER BY language").to_pylist()
+    assert cs[0] == {
+        "language": "de",
+        "cs_sentence": "Paris is the capital of <de>Frankreich</de> "
+        "and lies on the <de>Seine</de>.",
+    }
+    assert [r["language"] for r in cs] == ["de", "fr"]
+    dropped = result.metrics["sentences_dropped"]
+    assert dropped.get("table_or_list_markup") == 1  # the list item
+    assert result.metrics["entity_reasons"].get("unmapped_title") == 1  # [[museum]]s
