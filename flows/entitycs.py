@@ -142,13 +142,19 @@ def iter_records(config: EntityCSConfig):
     return iter_wikitext(config.source.path, fmt=fmt)
 
 
-def load_names(config: EntityCSConfig, languages):
-    """The name table of the requested languages (and the rejects of reading it)."""
-    from generators.entitycs.wikidata import load_names_from_dump, read_label_tsv
+def load_names(config: EntityCSConfig, languages, *, titles_from_dump: bool = False):
+    """The name table of the requested languages (its ``rejects`` say what reading left out),
+    and, from a Wikidata dump when ``titles_from_dump``, the title index of its enwiki sitelinks
+    (wikitext links carry titles) built in the same streaming pass."""
+    from generators.entitycs.wikidata import TitleIndex, load_names_from_dump, read_label_tsv
 
     if config.names.format == "tsv":
-        return read_label_tsv(config.names.path, languages)
-    return load_names_from_dump(config.names.path, languages, aliases=config.use_aliases)
+        return read_label_tsv(config.names.path, languages), None
+    sink = TitleIndex() if titles_from_dump else None
+    names = load_names_from_dump(
+        config.names.path, languages, aliases=config.use_aliases, titles=sink
+    )
+    return names, sink
 
 
 @task(name="entitycs-shard", cache_policy=NO_CACHE)
@@ -204,18 +210,17 @@ def run_entitycs(config: EntityCSConfig) -> FlowResult:
     staging = Staging(lake, run.run_key)
     staging.resume(run)
 
-    names = load_names(config, settings.languages)
-    log.info("names: %d entities in %d languages", len(names), len(settings.languages))
     titles = None
     if config.titles is not None:
         from generators.entitycs.wikidata import read_title_index
 
         titles = read_title_index(config.titles.path, config.titles.redirects)
-    elif config.names.format == "wikidata" and settings.segment:
-        # wikitext links carry titles: map them through the dump's enwiki sitelinks
-        from generators.entitycs.wikidata import title_index_from_dump
-
-        titles = title_index_from_dump(config.names.path)
+    names, dump_titles = load_names(
+        config, settings.languages, titles_from_dump=(titles is None and settings.segment)
+    )
+    if titles is None:
+        titles = dump_titles
+    log.info("names: %d entities in %d languages", len(names), len(settings.languages))
     stats = SwitchStats()
     counts: Counter = Counter()
     records = iter_records(config)

@@ -582,8 +582,9 @@ def test_shared_label_tsvs_every_file(shared_data: Path):
 @pytest.mark.parametrize(
     ("tools", "external", "suffix", "want"),
     [
-        ({"gzip"}, None, ".json.gz", None),  # a plain gzip process is not faster: not by default
+        ({"gzip"}, None, ".json.gz", "gzip"),
         ({"pigz", "gzip"}, None, ".json.gz", "pigz"),
+        (set(), None, ".json.gz", None),  # no tool: Python's module
         ({"gzip"}, True, ".json.gz", "gzip"),
         ({"pigz"}, False, ".json.gz", None),
         ({"bzip2", "lbzip2"}, None, ".json.bz2", "lbzip2"),

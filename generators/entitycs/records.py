@@ -51,8 +51,9 @@ class LinkedText:
 class EntityNames:
     """Names of one Wikidata entity: per language, its label and (optionally) its aliases.
 
-    From a label table that does not say which name is the label (the shared TSVs mix them), every
-    name is in ``labels`` and ``aliases`` is empty; the reader's docstring says which.
+    From a label table that does not say which name is the label (the shared TSVs mix them), the
+    reader picks one by a fixed rule (``generators.entitycs.wikidata.pick_label``) and the other
+    names become aliases.
     """
 
     qid: str

@@ -53,12 +53,13 @@ in ``}`` (a line cut short is parsed whole, hence rejected). Whenever a line doe
 shape (no ``claims`` key, labels after claims, an unusual sitelink), the whole line is parsed
 instead (counted as ``full parse``; ``fast=False`` forces it). ``orjson``
 is used when installed (it comes with Prefect), else the standard ``json`` module. Compressed
-dumps are decompressed by Python's ``gzip``/``bz2`` modules, or, when a multi-threaded tool
-(``pigz``, ``lbzip2``, ``pbzip2``) is on ``PATH``, by that tool in a separate process
-(``external=None``); ``external=True`` also accepts plain ``gzip``/``bzip2`` processes and
-``external=False`` never starts one. bz2 is slow to decompress: with one thread, libbz2 caps a
-``.json.bz2`` read at about 15,000 lines/s of 2.7 KB (``benchmarks/wikidata_dump.py``), so prefer
-``.json.gz`` (Wikidata publishes both) or install ``lbzip2``.
+dumps are decompressed by a separate process when a tool is on ``PATH`` (``pigz`` or ``gzip``;
+``lbzip2``, ``pbzip2`` or ``bzip2``), so decompression and parsing run on two cores (on a quiet
+2-core machine a ``gzip`` process reads a ``.json.gz`` 1.6 times as fast as Python's module);
+``external=False`` uses Python's ``gzip``/``bz2`` modules instead. bz2 is slow to decompress:
+single-threaded libbz2 caps a ``.json.bz2`` read at about 16,000 lines/s of 2.7 KB
+(``benchmarks/wikidata_dump.py``), so prefer ``.json.gz`` (Wikidata publishes both) or install
+``lbzip2``.
 """
 
 from __future__ import annotations
@@ -726,14 +727,11 @@ def _read_redirects(index: TitleIndex, path: PathLike) -> None:
 
 # ------------------------------------------------------------------------------ the JSON dump
 
-#: External decompressors, best first; the first ones of each list are multi-threaded and used
-#: by default when installed. Plain ``gzip``/``bzip2`` processes were measured no faster than
-#: Python's modules on a 2-core machine, so they are only used with ``external=True``.
+#: External decompressors, best (multi-threaded) first.
 _EXTERNAL = {
     ".gz": (("pigz", "-dc"), ("gzip", "-dc")),
     ".bz2": (("lbzip2", "-dc"), ("pbzip2", "-dc"), ("bzip2", "-dc")),
 }
-_PARALLEL_TOOLS = frozenset({"pigz", "lbzip2", "pbzip2"})
 _QUICK_ID = re.compile(rb'\{\s*(?:"type"\s*:\s*"[a-z]+"\s*,\s*)?"id"\s*:\s*"([A-Z])(\d+)"')
 _ENWIKI = re.compile(rb'"enwiki":\{"site":"enwiki","title":"((?:[^"\\]|\\.)*)"')
 _ENTITY_ID = re.compile(r"[A-Z]\d+")
@@ -748,7 +746,7 @@ def _external_command(path: Path, external: bool | None) -> list[str] | None:
         if path.name.endswith(suffix):
             for tool, flag in tools:
                 exe = shutil.which(tool)
-                if exe and (external or tool in _PARALLEL_TOOLS):
+                if exe:
                     return [exe, flag, str(path)]
             if external:
                 raise InputFormatError(
@@ -898,9 +896,9 @@ def iter_wikidata_dump(
         aliases: also read aliases.
         properties: also yield properties (``P…``), which have no sitelinks.
         qids: only these ids (the check happens before parsing, so a small set is fast).
-        external: None uses a multi-threaded external decompressor when one is on PATH
-            (``pigz``, ``lbzip2``, ``pbzip2``), else Python's module; True requires an external
-            one (plain ``gzip``/``bzip2`` included); False uses Python's ``gzip``/``bz2``.
+        external: None decompresses in a separate process when a tool is on PATH (``pigz``,
+            ``gzip``; ``lbzip2``, ``pbzip2``, ``bzip2``), else with Python's module; True
+            requires such a tool; False always uses Python's ``gzip``/``bz2``.
         counts: a Counter to add ``lines``, ``entities``, skips and parse paths to.
         fast: skip the claims when parsing (see the module docstring); False parses every
             whole line (same results, slower; for checking and measuring).
