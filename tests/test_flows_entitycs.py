@@ -55,6 +55,10 @@ def check_run(lake: Lake, run_id: str, names, settings) -> dict:
     for sentence in en_by_id.values():
         plain = TAG.sub(lambda m: m.group(2), sentence)
         assert len(plain) > settings.min_chars and len(plain.split()) <= settings.max_words
+        tagged = surfaces(sentence)  # the switched entities: a subset of the sentence's links
+        assert settings.min_links <= len(tagged) <= settings.max_links
+        assert not any(m in plain for m in ("[[", "]]", "{{", "}}", "<ref"))
+
     return {"en": len(en_by_id), "cs": len(cs), "entities": len(ent)}
 
 
