@@ -69,6 +69,34 @@ def project_shard_rows(
     )
 
 
+def input_ref(name: str, spec):
+    """Lineage reference of an input: a file's fingerprint, or a dataset name as given."""
+    from catalog import InputRef
+
+    if spec.format == "hf":
+        return InputRef(name, spec.path)
+    return InputRef.for_file(name, spec.path)
+
+
+def start_translating_run(flow_name: str, config, inner, inputs: list, lake, log):
+    """The run record of a flow that translates with ``inner``, or the earlier identical run.
+
+    The model's identity (id, quantization, family), not where it sits on this machine, goes
+    into the run key. Returns ``(run, None)`` for a new run, ``(None, result)`` when an identical
+    run is already committed (and ``config.force`` is off).
+    """
+    from catalog import RunRecord
+
+    params = config.model_dump(exclude={"force", "lake", "models_root"})
+    params["translator"] = {
+        k: v for k, v in inner.describe().items() if k in ("model_id", "quantization", "family")
+    }
+    run = RunRecord.start(
+        flow_name, params, inputs, aligner=config.aligner, models=[inner.model_id]
+    )
+    return run, committed_run(lake, run, force=config.force, log=log)
+
+
 @task(name="commit-outputs", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def commit_outputs(lake, run, outputs):
     """Commit every output table and the run row (I/O: retried; the commit is all-or-nothing)."""

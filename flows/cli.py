@@ -111,13 +111,27 @@ def project(
     _print_result(result)
 
 
-def _print_result(result) -> None:
-    m = result.metrics
+def _check_models(cfg) -> None:
+    """Fail before Prefect starts: a missing or broken model is the commonest mistake."""
+    from translators.store import check_model_dir, resolve
+
+    root = Path(cfg.models_root) if cfg.models_root else None
+    for model in filter(None, (cfg.model, cfg.projection_model)):
+        check_model_dir(resolve(model, root=root))
+
+
+def _echo_run(result) -> None:
+    """The run id, whether it was committed or reused, and the table versions it made."""
     state = "reused identical earlier run" if result.reused else "committed"
     typer.echo(
         f"run {result.run_id} {state}: "
         + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
     )
+
+
+def _print_result(result) -> None:
+    m = result.metrics
+    _echo_run(result)
     typer.echo(
         f"pairs {m.get('pairs')}, spans {m.get('spans')}, projected {m.get('projected')} "
         f"(rate {m.get('projection_rate', 0):.3f}), rejected records "
@@ -212,18 +226,11 @@ def translate_train_cmd(
         "force": force or None,
     }
     cfg = load_config(TranslateTrainConfig, config, overrides)
-    from translators.store import check_model_dir, resolve
-
-    # fail before Prefect starts: a missing or broken model is the commonest mistake
-    check_model_dir(resolve(cfg.model, root=Path(cfg.models_root) if cfg.models_root else None))
+    _check_models(cfg)
     from flows.translate_train import translate_train
 
     result = translate_train(cfg)
-    state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(
-        f"run {result.run_id} {state}: "
-        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
-    )
+    _echo_run(result)
     for lang, m in result.metrics.get("languages", {}).items():
         typer.echo(
             f"{lang}: sentences {m['sentences']}, spans {m['spans']}, projected "
@@ -299,19 +306,11 @@ def translate_test_cmd(
         "force": force or None,
     }
     cfg = load_config(TranslateTestConfig, config, overrides)
-    from translators.store import check_model_dir, resolve
-
-    root = Path(cfg.models_root) if cfg.models_root else None
-    for m in filter(None, (cfg.model, cfg.projection_model)):
-        check_model_dir(resolve(m, root=root))
+    _check_models(cfg)
     from flows.translate_test import translate_test
 
     result = translate_test(cfg)
-    state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(
-        f"run {result.run_id} {state}: "
-        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
-    )
+    _echo_run(result)
     for code, m in result.metrics.get("languages", {}).items():
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "none"
         typer.echo(
@@ -368,11 +367,7 @@ def entitycs_cmd(
         "force": force or None,
     }
     result = entitycs(load_config(EntityCSConfig, config, overrides))
-    state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(
-        f"run {result.run_id} {state}: "
-        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
-    )
+    _echo_run(result)
     m = result.metrics
     typer.echo(
         f"sentences read {m['sentences_read']}, kept {m['sentences_kept']}; code-switched "

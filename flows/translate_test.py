@@ -25,7 +25,13 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows._runs import FlowResult, commit_outputs, committed_run, project_shard_rows
+from flows._runs import (
+    FlowResult,
+    commit_outputs,
+    input_ref,
+    project_shard_rows,
+    start_translating_run,
+)
 from flows.config import TranslateTestConfig
 from schemas.errors import E_BAD_PREDICTION, E_NO_PREDICTION, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
@@ -273,7 +279,7 @@ def run_translate_test(config: TranslateTestConfig) -> FlowResult:
     """The flow's body; call ``translate_test`` to run it under Prefect."""
     from tqdm.auto import tqdm
 
-    from catalog import InputRef, Lake, RunRecord, Staging
+    from catalog import InputRef, Lake, Staging
     from catalog.rows import reject_rows
     from catalog.translation_cache import LakeTranslationCache
     from flows._routes import build_route, route_model
@@ -291,21 +297,10 @@ def run_translate_test(config: TranslateTestConfig) -> FlowResult:
     pivot = normalize_lang(config.pivot_lang)
     inner = config.translator()
     inner.language_codes(lang, pivot)  # XP202 now, before any work
-    inputs = [
-        InputRef("input", config.input.path)
-        if config.input.format == "hf"
-        else InputRef.for_file("input", config.input.path)
-    ]
+    inputs = [input_ref("input", config.input)]
     if config.predictions is not None:
         inputs.append(InputRef.for_file("predictions", config.predictions.path))
-    params = config.model_dump(exclude={"force", "lake", "models_root"})
-    params["translator"] = {
-        k: v for k, v in inner.describe().items() if k in ("model_id", "quantization", "family")
-    }
-    run = RunRecord.start(
-        FLOW_NAME, params, inputs, aligner=config.aligner, models=[inner.model_id]
-    )
-    reused = committed_run(lake, run, force=config.force, log=log)
+    run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log)
     if reused is not None:
         return reused
     staging = Staging(lake, run.run_key)

@@ -22,7 +22,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows._runs import FlowResult, commit_outputs, committed_run, project_shard_rows
+from flows._runs import (
+    FlowResult,
+    commit_outputs,
+    input_ref,
+    project_shard_rows,
+    start_translating_run,
+)
 from flows.config import TranslateTrainConfig
 from schemas.errors import E_EMPTY_TRANSLATION, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
@@ -221,7 +227,7 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     """The flow's body; call ``translate_train`` to run it under Prefect."""
     from tqdm.auto import tqdm
 
-    from catalog import InputRef, Lake, RunRecord, Staging
+    from catalog import Lake, Staging
     from catalog.rows import reject_rows
     from catalog.translation_cache import LakeTranslationCache
     from flows._routes import build_route, route_model
@@ -237,20 +243,8 @@ def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
     inner = config.translator()
     for lang in langs:  # an unsupported language fails now, before any work (XP202)
         inner.language_codes(src_lang, lang)
-    source_ref = (
-        InputRef("source", config.source.path)
-        if config.source.format == "hf"
-        else InputRef.for_file("source", config.source.path)
-    )
-    params = config.model_dump(exclude={"force", "lake", "models_root"})
-    # the model's identity, not where it sits on this machine, goes into the run key
-    params["translator"] = {
-        k: v for k, v in inner.describe().items() if k in ("model_id", "quantization", "family")
-    }
-    run = RunRecord.start(
-        FLOW_NAME, params, [source_ref], aligner=config.aligner, models=[inner.model_id]
-    )
-    reused = committed_run(lake, run, force=config.force, log=log)
+    inputs = [input_ref("source", config.source)]
+    run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log)
     if reused is not None:
         return reused
     staging = Staging(lake, run.run_key)
