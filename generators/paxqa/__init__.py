@@ -1,0 +1,1 @@
+"""PAXQA-style cross-lingual QA generation: answer projection first (:mod:`.answers`)."""

@@ -1,0 +1,343 @@
+"""Answer projection for cross-lingual QA (PAXQA-style): an English answer span onto a translation.
+
+An English answer is a character span of the English context. It is projected in four steps:
+
+1. **English chars → English tokens**: the word tokens the span touches (partial tokens count);
+2. **English tokens → X tokens**: :func:`projectors.project.project_spans` over the word links
+   (one contiguous group: ``largest`` or ``extent`` per the policy, gaps filled, identical-surface
+   anchors such as numbers and names);
+3. **X tokens → X chars**: from the first token's start to the last token's end;
+4. **text**: ``context_x[start:end]``, stripped of surrounding whitespace and of unbalanced
+   punctuation at the edges (e.g. a trailing comma).
+
+The result always satisfies ``context_x[start:start + len(text)] == text``; anything that cannot be
+projected is a :class:`ProjectedAnswer` with ``text=None`` and a ``reason`` (see :data:`REASONS`).
+
+Paragraphs are aligned sentence by sentence: :func:`split_sentences` splits each context,
+:func:`pair_sentences` pairs the two lists by length (1-1, 1-2, 2-1, 1-0, 0-1 beads), and
+:func:`paragraph_links` joins the per-sentence links back into paragraph token indices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from projectors.policy import ProjectionPolicy
+from projectors.project import project_spans
+from projectors.punct import is_punct
+from schemas.records import CharSpan, TokenSpan, char_span_to_token
+
+Token = tuple[str, int, int]
+Link = tuple[int, int]
+
+#: Policy used for answers: one contiguous group, gaps of one token filled, anchors on.
+ANSWER_POLICY = ProjectionPolicy(
+    punctuation="drop", gap_fill=1, grouping="largest", overlap="keep", anchor_identical=True
+)
+
+#: Why an answer was not projected. Stable values.
+REASONS = frozenset(
+    {
+        "empty_answer",  # the English answer text is empty or only whitespace
+        "answer_mismatch",  # context_en[start:start+len(text)] != text
+        "no_source_tokens",  # the English span touches no token
+        "no_alignment",  # none of the answer's tokens is linked to an X token
+        "punctuation_only",  # linked only to X punctuation
+        "empty_target",  # the X context has no tokens
+        "empty_projection",  # the X span is empty after trimming
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedAnswer:
+    """One projected answer: ``text``/``start`` in the X context, or ``reason`` why not.
+
+    Attributes:
+        text: the X answer text (``None`` when rejected).
+        start: its character offset in the X context (``None`` when rejected).
+        reason: one of :data:`REASONS` when rejected, else ``None``.
+        detail: a human-readable explanation of the reason.
+        src_tokens: the English token span used (``None`` when none).
+        tgt_tokens: the X token span chosen (``None`` when rejected).
+    """
+
+    text: str | None
+    start: int | None
+    reason: str | None = None
+    detail: str = ""
+    src_tokens: TokenSpan | None = None
+    tgt_tokens: TokenSpan | None = None
+
+    @property
+    def projected(self) -> bool:
+        return self.reason is None
+
+
+def _reject(reason: str, detail: str, src: TokenSpan | None = None) -> ProjectedAnswer:
+    return ProjectedAnswer(None, None, reason, detail, src_tokens=src)
+
+
+_OPEN, _CLOSE = "([{«“‘「『《（", ")]}»”’」』》）"
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink ``[start, end)`` of ``text`` past whitespace and unbalanced edge punctuation.
+
+    A bracket or quote stays when its partner is inside the span (``(NFL)`` keeps both); a span
+    that opens a bracket and stops just before its closer is extended over the closer.
+
+    Example:
+        >>> t = "in Rome, Italy."
+        >>> s, e = trim_span(t, 3, 15)
+        >>> t[s:e]
+        'Rome, Italy'
+    """
+    # an opener left without its closer inside: take the closer right after the span
+    for op, cl in zip(_OPEN, _CLOSE, strict=True):
+        inside = text[start:end]
+        if inside.count(op) > inside.count(cl) and end < len(text) and text[end] == cl:
+            end += 1
+    while start < end:
+        ch = text[start]
+        if ch.isspace():
+            start += 1
+        elif is_punct(ch) and not (ch in _OPEN and _CLOSE[_OPEN.index(ch)] in text[start:end]):
+            start += 1
+        else:
+            break
+    while end > start:
+        ch = text[end - 1]
+        if ch.isspace():
+            end -= 1
+        elif is_punct(ch) and not (ch in _CLOSE and _OPEN[_CLOSE.index(ch)] in text[start:end]):
+            end -= 1
+        else:
+            break
+    return start, end
+
+
+def project_answer(
+    context_en: str,
+    answer_start: int,
+    answer_text: str,
+    context_x: str,
+    en_tokens: Sequence[Token],
+    x_tokens: Sequence[Token],
+    links: Iterable[Link],
+    *,
+    policy: ProjectionPolicy = ANSWER_POLICY,
+) -> ProjectedAnswer:
+    """Project one English answer onto the X context through paragraph-level word links.
+
+    Args:
+        context_en: the English context.
+        answer_start: character offset of the answer in ``context_en``.
+        answer_text: the English answer text.
+        context_x: the X-language context.
+        en_tokens: ``(token, start, end)`` of ``context_en``.
+        x_tokens: ``(token, start, end)`` of ``context_x``.
+        links: ``(english token index, X token index)`` pairs over those token lists.
+        policy: grouping, gap filling and anchoring (``overlap`` is irrelevant: one span).
+
+    Returns:
+        A :class:`ProjectedAnswer`; when projected, ``context_x[start:start+len(text)] == text``.
+
+    Raises:
+        InputFormatError: a link outside either token list ([XP107]).
+    """
+    if not answer_text.strip():
+        return _reject("empty_answer", "the English answer is empty")
+    end = answer_start + len(answer_text)
+    if answer_start < 0 or context_en[answer_start:end] != answer_text:
+        return _reject(
+            "answer_mismatch",
+            f"context_en[{answer_start}:{end}] is {context_en[answer_start:end]!r}, "
+            f"not the answer {answer_text!r}",
+        )
+    offsets_en = [(s, e) for _, s, e in en_tokens]
+    src, _exact = char_span_to_token(CharSpan(answer_start, end, "ANS"), offsets_en)
+    if src is None:
+        return _reject("no_source_tokens", f"answer {answer_text!r} touches no English token")
+    if not x_tokens:
+        return _reject("empty_target", "the X context has no tokens", src)
+    outcome = project_spans(
+        [t for t, _, _ in en_tokens], [t for t, _, _ in x_tokens], list(links), [src], policy=policy
+    )[0]
+    if not outcome.projected or outcome.target is None:
+        reason = str(outcome.reason) if outcome.reason is not None else "no_alignment"
+        if reason not in REASONS:
+            reason = "no_alignment"
+        return _reject(reason, outcome.detail or f"tokens {src.start}-{src.end} not aligned", src)
+    tgt = outcome.target
+    start, stop = trim_span(context_x, x_tokens[tgt.start][1], x_tokens[tgt.end - 1][2])
+    if stop <= start:
+        return _reject("empty_projection", "the X span is only punctuation or space", src)
+    return ProjectedAnswer(context_x[start:stop], start, src_tokens=src, tgt_tokens=tgt)
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+_SENT_END = re.compile(r"[.!?;。！？；]+[\"'”’»)）」』]*(?=\s|$)|[。！？；]+[”’」』）]*")
+_ABBREV = re.compile(r"(?:\b[A-Z]|\b(?:Mr|Mrs|Dr|St|Jr|vs|etc|No|Nr|bzw|ca|Sr|Sra|Prof|z\.B))\.$")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the sentences of ``text`` (rule based, any language).
+
+    A sentence ends at ``. ! ? ;`` followed by space or the end, or at ``。！？；`` anywhere; a
+    period after a single capital or a common abbreviation does not end one. The ranges cover the
+    text without the whitespace between sentences.
+
+    Example:
+        >>> t = "Anna left. Bob stayed! 他来了。她走了"
+        >>> [t[s:e] for s, e in split_sentences(t)]
+        ['Anna left.', 'Bob stayed!', '他来了。', '她走了']
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT_END.finditer(text):
+        if m.group().startswith(".") and _ABBREV.search(
+            text[max(pos, m.start() - 8) : m.start() + 1]
+        ):
+            continue
+        _add_range(text, pos, m.end(), out)
+        pos = m.end()
+    _add_range(text, pos, len(text), out)
+    return out
+
+
+def _add_range(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append((start, end))
+
+
+_BEADS = ((1, 1, 0.0), (1, 2, 1.5), (2, 1, 1.5), (1, 0, 4.0), (0, 1, 4.0))
+
+
+def pair_sentences(
+    len_en: Sequence[int], len_x: Sequence[int], ratio: float | None = None
+) -> list[tuple[list[int], list[int]]]:
+    """Pair two sentence lists by length with dynamic programming (Gale–Church in spirit).
+
+    Args:
+        len_en: the English sentence lengths (characters).
+        len_x: the X sentence lengths.
+        ratio: expected X/English length ratio (default: the ratio of the totals).
+
+    Returns:
+        Beads ``(english indices, X indices)`` in order, covering every sentence once. Beads are
+        1-1, 1-2, 2-1 or, at a cost, 1-0 / 0-1.
+
+    Example:
+        >>> pair_sentences([10, 20, 30], [11, 52])
+        [([0], [0]), ([1, 2], [1])]
+    """
+    n, m = len(len_en), len(len_x)
+    if ratio is None:
+        ratio = (sum(len_x) / sum(len_en)) if sum(len_en) and sum(len_x) else 1.0
+    inf = float("inf")
+    cost = [[inf] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if cost[i][j] == inf:
+                continue
+            for di, dj, penalty in _BEADS:
+                a, b = i + di, j + dj
+                if a > n or b > m:
+                    continue
+                le = sum(len_en[i:a]) * ratio
+                lx = sum(len_x[j:b])
+                c = cost[i][j] + penalty + abs(le - lx) / (le + lx + 1.0) * 10.0
+                if c < cost[a][b]:
+                    cost[a][b] = c
+                    back[a][b] = (i, j)
+    beads: list[tuple[list[int], list[int]]] = []
+    i, j = n, m
+    while (i, j) != (0, 0):
+        prev = back[i][j]
+        assert prev is not None
+        beads.append((list(range(prev[0], i)), list(range(prev[1], j))))
+        i, j = prev
+    beads.reverse()
+    return beads
+
+
+def tokens_in(tokens: Sequence[Token], start: int, end: int) -> list[int]:
+    """Indices of the tokens that start inside ``[start, end)``."""
+    return [k for k, (_, s, _) in enumerate(tokens) if start <= s < end]
+
+
+@dataclass(frozen=True, slots=True)
+class SentencePairing:
+    """The sentence-level pieces of one paragraph pair, ready for one aligner call.
+
+    ``pairs[k]`` holds the English and X token indices (into the paragraph token lists) of bead
+    ``k``; align ``([en_tokens[i] for i in pairs[k][0]], [x_tokens[j] for j in pairs[k][1]])``.
+    """
+
+    pairs: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+
+
+def sentence_pairing(
+    context_en: str,
+    context_x: str,
+    en_tokens: Sequence[Token],
+    x_tokens: Sequence[Token],
+) -> SentencePairing:
+    """Split both contexts into sentences, pair them by length and map each bead to token indices.
+
+    Tokens that start between sentences (never, with the splitter above, except stray ones) are
+    left out of every bead and so stay unaligned.
+    """
+    sent_en, sent_x = split_sentences(context_en), split_sentences(context_x)
+    beads = _merge_orphans(pair_sentences([e - s for s, e in sent_en], [e - s for s, e in sent_x]))
+    pairs = []
+    for en_idx, x_idx in beads:
+        en_toks: list[int] = []
+        for k in en_idx:
+            en_toks.extend(tokens_in(en_tokens, *sent_en[k]))
+        x_toks: list[int] = []
+        for k in x_idx:
+            x_toks.extend(tokens_in(x_tokens, *sent_x[k]))
+        pairs.append((tuple(en_toks), tuple(x_toks)))
+    return SentencePairing(tuple(pairs))
+
+
+def _merge_orphans(
+    beads: list[tuple[list[int], list[int]]],
+) -> list[tuple[list[int], list[int]]]:
+    """Join each 1-0 / 0-1 bead to its neighbour, so that no sentence is left unaligned."""
+    out: list[tuple[list[int], list[int]]] = []
+    pending: tuple[list[int], list[int]] = ([], [])
+    for en_idx, x_idx in beads:
+        if not en_idx or not x_idx:
+            if out:
+                out[-1] = (out[-1][0] + en_idx, out[-1][1] + x_idx)
+            else:
+                pending = (pending[0] + en_idx, pending[1] + x_idx)
+            continue
+        out.append((pending[0] + en_idx, pending[1] + x_idx))
+        pending = ([], [])
+    if pending[0] or pending[1]:
+        out.append(pending)
+    return out
+
+
+def paragraph_links(
+    pairing: SentencePairing, sentence_links: Sequence[Iterable[Link]]
+) -> set[Link]:
+    """Join per-bead links (bead-local indices) into paragraph token indices."""
+    out: set[Link] = set()
+    for (en_idx, x_idx), links in zip(pairing.pairs, sentence_links, strict=True):
+        for i, j in links:
+            out.add((en_idx[i], x_idx[j]))
+    return out
