@@ -43,3 +43,7 @@ bench-entitycs-wikitext: setup
 .PHONY: bench-wikidata-dump
 bench-wikidata-dump: setup
 	$(BIN)/python -m benchmarks.wikidata_dump
+
+.PHONY: bench-answer-projection
+bench-answer-projection: setup
+	$(BIN)/python -m benchmarks.answer_projection
