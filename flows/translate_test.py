@@ -41,7 +41,11 @@ OUTPUT_TABLES = ("translations", "projected", "outcomes", "alignments", "rejecte
 
 
 class Predictor:
-    """English spans for translated records: from a predictions file or a spaCy pipeline."""
+    """English spans for translated records: from a predictions file or a spaCy pipeline.
+
+    A predictions file is read once into memory, one sentence per input record, so that records
+    can be matched by id in any order; its unreadable lines go to ``rejects`` with file and line.
+    """
 
     def __init__(self, config: TranslateTestConfig, rejects: list[Reject]) -> None:
         self.config = config

@@ -544,7 +544,12 @@ class CodecRoute:
                 choice = ranked.get((i, k))
                 if choice is None:
                     results.append(
-                        SpanResult(None, DropReason.NO_CANDIDATE, None, why_none.get((i, k), ""))
+                        SpanResult(
+                            None,
+                            DropReason.NO_CANDIDATE,
+                            None,
+                            why_none.get((i, k), "no candidate covers a character of the template"),
+                        )
                     )
                     continue
                 (a, b), total, detail = choice

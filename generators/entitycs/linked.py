@@ -141,8 +141,8 @@ def iter_linked(
             "file not found.", fix="check the path.", file=str(p), code=E_FILE_NOT_FOUND
         )
     for locator, record, raw in _records(p, fmt, split):
-        if isinstance(record, _Unparsed):
-            reason = f"the line is not valid JSON ({record.message}). Fix: one object per line."
+        if isinstance(record, json.JSONDecodeError):
+            reason = f"the line is not valid JSON ({record.msg}). Fix: one object per line."
             yield Reject("read", str(p), locator, E_MALFORMED_LINE, reason, raw[:500])
             continue
         try:
@@ -160,7 +160,7 @@ def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
                 try:
                     yield f"line {number}", json.loads(line), line
                 except json.JSONDecodeError as err:
-                    yield f"line {number}", _Unparsed(err.msg), line
+                    yield f"line {number}", err, line
         return
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -182,14 +182,6 @@ def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
         data = data[split]
     for count, record in enumerate(data, 1):
         yield f"row {count}", record, json.dumps(record, default=str)
-
-
-class _Unparsed(dict):
-    """A line that is not JSON: turned into a reject by :func:`record_to_linked`."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
 
 
 def _format_error(p: Path):
