@@ -25,7 +25,9 @@ from typing import Any
 from benchmarks._common import Timer, shared_data_dir, versions, write_result
 from generators.paxqa.answers import (
     ANSWER_POLICY,
-    paragraph_links,
+    CHARACTER_POLICY,
+    align_contexts,
+    policy_for,
     project_answer,
     sentence_pairing,
 )
@@ -39,13 +41,6 @@ BASELINE_SETTINGS = {"symmetrization": "union", "threads": 2}
 BASELINE_POLICY = ProjectionPolicy(
     punctuation="drop", gap_fill=0, grouping="largest", overlap="keep", anchor_identical=False
 )
-#: Chinese is tokenized per character: a word is several tokens of which eflomal often links only
-#: some, so the answer spans from the first to the last linked character (gaps up to 3 filled).
-LANG_POLICY = {
-    "zh": ProjectionPolicy(
-        punctuation="drop", gap_fill=3, grouping="extent", overlap="keep", anchor_identical=True
-    )
-}
 
 
 def load(lang: str) -> list[dict[str, Any]]:
@@ -85,38 +80,19 @@ def em_f1(pred: str, gold: str, lang: str) -> tuple[float, float]:
 def run_language(lang: str, en_pars: list[dict[str, Any]], mode: str) -> dict[str, Any]:
     """Project every answer for one language; ``mode`` is ``sentence`` or ``paragraph``."""
     x_pars = load(lang)
-    tok_en, tok_x = tokenizer_for("en"), tokenizer_for(lang)
     settings = SENTENCE_SETTINGS if mode == "sentence" else BASELINE_SETTINGS
-    if mode == "sentence":
-        policy = LANG_POLICY.get(lang, ANSWER_POLICY)
-    else:
-        policy = BASELINE_POLICY
+    policy = policy_for(lang) if mode == "sentence" else BASELINE_POLICY
     aligner = get_aligner("eflomal.v1", **settings)
     with Timer() as t:
-        items = []
-        for pe, px in zip(en_pars, x_pars, strict=True):
-            ten, tx = tok_en.tokenize(pe["context"]), tok_x.tokenize(px["context"])
-            items.append((pe, px, ten, tx))
-        pairs, spans = [], []
-        for pe, px, ten, tx in items:
-            if mode == "sentence":
-                pairing = sentence_pairing(pe["context"], px["context"], ten, tx)
-                beads = pairing.pairs
-            else:
-                pairing = None
-                beads = ((tuple(range(len(ten))), tuple(range(len(tx)))),)
-            spans.append((len(pairs), len(beads), pairing))
-            pairs.extend(
-                ([ten[i][0] for i in en_idx], [tx[j][0] for j in x_idx]) for en_idx, x_idx in beads
-            )
-        alignments = aligner.align(pairs)
+        contexts = [(pe["context"], px["context"]) for pe, px in zip(en_pars, x_pars, strict=True)]
+        aligned = align_contexts(contexts, lang, aligner, by_sentence=mode == "sentence")
+        pairs = sum(
+            len(sentence_pairing(en, x, a.en_tokens, a.x_tokens).pairs) if mode == "sentence" else 1
+            for (en, x), a in zip(contexts, aligned, strict=True)
+        )
         gold_x = {q["id"]: q["answers"][0] for p in x_pars for q in p["qas"]}
         scores, rejected, reasons = [], 0, Counter()
-        for (pe, px, ten, tx), (first, count, pairing) in zip(items, spans, strict=True):
-            sent_links = [alignments[first + k].links for k in range(count)]
-            links = (
-                paragraph_links(pairing, sent_links) if pairing is not None else set(sent_links[0])
-            )
+        for pe, px, a in zip(en_pars, x_pars, aligned, strict=True):
             for q in pe["qas"]:
                 ans = q["answers"][0]
                 out = project_answer(
@@ -124,9 +100,9 @@ def run_language(lang: str, en_pars: list[dict[str, Any]], mode: str) -> dict[st
                     ans["answer_start"],
                     ans["text"],
                     px["context"],
-                    ten,
-                    tx,
-                    links,
+                    a.en_tokens,
+                    a.x_tokens,
+                    a.links,
                     policy=policy,
                 )
                 if out.projected:
@@ -143,7 +119,7 @@ def run_language(lang: str, en_pars: list[dict[str, Any]], mode: str) -> dict[st
         "rejected": dict(reasons),
         "em": round(100 * sum(s[0] for s in scores) / n, 2),
         "f1": round(100 * sum(s[1] for s in scores) / n, 2),
-        "aligned_pairs": len(pairs),
+        "aligned_pairs": pairs,
         "seconds": round(t.seconds, 2),
         "aligner": aligner.describe(),
         "policy": policy.as_dict(),
@@ -210,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                 "identical-token anchors; edges trimmed of whitespace/unbalanced punctuation",
                 "paragraph": "whole paragraphs in one eflomal call, union, largest group, "
                 "no gap filling, no anchors",
-                "zh": "character tokens; extent grouping with gap_fill 3 (LANG_POLICY)",
+                "zh": "character tokens; extent grouping with gap_fill 3 (answers.CHARACTER_POLICY)",
                 "policy": ANSWER_POLICY.as_dict(),
+                "character_policy": CHARACTER_POLICY.as_dict(),
                 "tokenizers": {lang: tokenizer_for(lang).name for lang in ["en", *langs]},
                 "scoring": "SQuAD normalisation; token F1, character F1 for zh",
             },

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from projectors.policy import ProjectionPolicy
 from projectors.project import project_spans
@@ -340,4 +341,91 @@ def paragraph_links(
     for (en_idx, x_idx), links in zip(pairing.pairs, sentence_links, strict=True):
         for i, j in links:
             out.add((en_idx[i], x_idx[j]))
+    return out
+
+
+# --- contexts ----------------------------------------------------------------------------------
+
+#: Characters-as-tokens languages (Chinese is tokenized per character): a word is several tokens
+#: of which the aligner often links only some, so the answer runs from the first to the last
+#: linked character, gaps of up to 3 filled.
+CHARACTER_POLICY = ProjectionPolicy(
+    punctuation="drop", gap_fill=3, grouping="extent", overlap="keep", anchor_identical=True
+)
+_CHARACTER_LANGS = frozenset({"zh", "ja"})
+
+
+def policy_for(lang: str) -> ProjectionPolicy:
+    """The answer policy for an X language: :data:`CHARACTER_POLICY` for zh/ja, else the default."""
+    return (
+        CHARACTER_POLICY if lang.split("-")[0].split("_")[0] in _CHARACTER_LANGS else ANSWER_POLICY
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedContext:
+    """One context pair, tokenized and word-aligned at paragraph level.
+
+    Attributes:
+        en_tokens: ``(token, start, end)`` of the English context.
+        x_tokens: ``(token, start, end)`` of the X context.
+        links: ``(english token index, X token index)`` over those lists.
+    """
+
+    en_tokens: tuple[Token, ...]
+    x_tokens: tuple[Token, ...]
+    links: frozenset[Link]
+
+
+class _Aligner(Protocol):
+    def align(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Sequence[Any]: ...
+
+
+def align_contexts(
+    contexts: Sequence[tuple[str, str]],
+    lang_x: str,
+    aligner: _Aligner,
+    *,
+    by_sentence: bool = True,
+) -> list[AlignedContext]:
+    """Tokenize and align many (English, X) context pairs in one aligner call.
+
+    With ``by_sentence`` each context pair is split into sentence beads
+    (:func:`sentence_pairing`) and all beads of all contexts go to the aligner together; links are
+    joined back into paragraph token indices. Without it each context pair is one aligner item
+    (what a ``given.v1`` aligner with one Pharaoh line per context expects).
+
+    Args:
+        contexts: ``(context_en, context_x)`` pairs.
+        lang_x: the X language (picks the word tokenizer).
+        aligner: anything with ``align(list of (src tokens, tgt tokens)) -> alignments`` whose
+            items have ``.links`` (the :mod:`projectors.aligners` interface).
+        by_sentence: align sentence beads instead of whole paragraphs.
+    """
+    from projectors.tokenize import tokenizer_for
+
+    tok_en, tok_x = tokenizer_for("en"), tokenizer_for(lang_x)
+    tokens = [(tuple(tok_en.tokenize(en)), tuple(tok_x.tokenize(x))) for en, x in contexts]
+    items: list[tuple[list[str], list[str]]] = []
+    plans: list[tuple[int, SentencePairing | None]] = []
+    for (en, x), (ten, tx) in zip(contexts, tokens, strict=True):
+        if by_sentence:
+            pairing = sentence_pairing(en, x, ten, tx)
+            beads = pairing.pairs
+        else:
+            pairing = None
+            beads = ((tuple(range(len(ten))), tuple(range(len(tx)))),)
+        plans.append((len(beads), pairing))
+        items.extend(([ten[i][0] for i in e], [tx[j][0] for j in xs]) for e, xs in beads)
+    alignments = list(aligner.align(items)) if items else []
+    out: list[AlignedContext] = []
+    position = 0
+    for (ten, tx), (count, pairing) in zip(tokens, plans, strict=True):
+        bead_links = [alignments[position + k].links for k in range(count)]
+        position += count
+        if pairing is not None:
+            links = paragraph_links(pairing, bead_links)
+        else:
+            links = set(bead_links[0]) if bead_links else set()
+        out.append(AlignedContext(ten, tx, frozenset(links)))
     return out
