@@ -286,3 +286,37 @@ class RunRecord:
             status=row["status"],
             outputs=[OutputRef(**o) for o in row["outputs"]],
         )
+
+
+def check_flow_run(lake: Any, run_id: str, flow: str) -> None:
+    """Raise unless the lake holds a committed run ``run_id`` of ``flow``.
+
+    Raises:
+        CatalogError: the run belongs to another flow, or there is no such run (the message
+            lists the flow's latest runs).
+    """
+    import pyarrow.compute as pc
+
+    from schemas.errors import CatalogError
+
+    runs = lake.dataset("runs").to_table(
+        columns=["run_id", "flow", "status", "started_at"], filter=pc.field("flow") == flow
+    )
+    if run_id in runs.column("run_id").to_pylist():
+        return
+    other = lake.dataset("runs").to_table(columns=["flow"], filter=pc.field("run_id") == run_id)
+    if other.num_rows:
+        raise CatalogError(
+            f"run {run_id!r} is a {other.column('flow')[0].as_py()!r} run, not a {flow} run.",
+            fix=f"give the run id that `xproj {flow}` printed.",
+        )
+    recent = [
+        r["run_id"]
+        for r in sorted(runs.to_pylist(), key=lambda r: r["started_at"], reverse=True)[:5]
+    ]
+    raise CatalogError(
+        f"no {flow} run {run_id!r} in lake {lake.root}"
+        + (f"; latest {flow} runs: {', '.join(recent)}." if recent else "; it has none."),
+        fix='list runs with: xproj query "SELECT run_id, started_at FROM runs WHERE flow = '
+        f"'{flow}'\" (and check --lake).",
+    )

@@ -78,11 +78,12 @@ def input_ref(name: str, spec):
     return InputRef.for_file(name, spec.path)
 
 
-def start_translating_run(flow_name: str, config, inner, inputs: list, lake, log):
+def start_translating_run(flow_name: str, config, inner, inputs: list, lake, log, others=None):
     """The run record of a flow that translates with ``inner``, or the earlier identical run.
 
     The model's identity (id, quantization, family), not where it sits on this machine, goes
-    into the run key. Returns ``(run, None)`` for a new run, ``(None, result)`` when an identical
+    into the run key (``others`` names further models by role, e.g. ``{"qg": qg_model}``).
+    Returns ``(run, None)`` for a new run, ``(None, result)`` when an identical
     run is already committed (and ``config.force`` is off).
     """
     from catalog import RunRecord
@@ -91,9 +92,13 @@ def start_translating_run(flow_name: str, config, inner, inputs: list, lake, log
     params["translator"] = {
         k: v for k, v in inner.describe().items() if k in ("model_id", "quantization", "family")
     }
-    run = RunRecord.start(
-        flow_name, params, inputs, aligner=config.aligner, models=[inner.model_id]
-    )
+    models = [inner.model_id]
+    for role, model in (others or {}).items():  # other models of the run (a QG model)
+        params[f"{role}_model"] = {
+            k: v for k, v in model.describe().items() if k in ("model_id", "quantization", "family")
+        }
+        models.append(model.model_id)
+    run = RunRecord.start(flow_name, params, inputs, aligner=config.aligner, models=models)
     return run, committed_run(lake, run, force=config.force, log=log)
 
 

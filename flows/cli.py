@@ -116,7 +116,8 @@ def _check_models(cfg) -> None:
     from translators.store import check_model_dir, resolve
 
     root = Path(cfg.models_root) if cfg.models_root else None
-    for model in filter(None, (cfg.model, cfg.projection_model)):
+    qg = getattr(getattr(cfg, "qg", None), "model", None)
+    for model in filter(None, (cfg.model, cfg.projection_model, qg)):
         check_model_dir(resolve(model, root=root))
 
 
@@ -435,6 +436,96 @@ def entitycs_export_cmd(
         )
         for ex in counts["rejected_examples"][:3]:
             typer.echo(f"  e.g. {ex['id']} ({ex['language']}) {ex['reason']}: {ex['detail']}")
+
+
+@app.command("paxqa")
+def paxqa_cmd(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    contexts: Annotated[
+        str | None,
+        typer.Option(help="English–X contexts: bitext file, HF dataset, or English SQuAD file."),
+    ] = None,
+    contexts_format: Annotated[str | None, typer.Option(help="bitext | hf | squad.")] = None,
+    tgt_path: Annotated[str | None, typer.Option(help="The X file of a two-file bitext.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", "-l", help="The X language.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Translation model (store id or CTranslate2 folder).")
+    ] = None,
+    qg_model: Annotated[
+        str | None,
+        typer.Option(help="Question generation model, converted with --family text2text."),
+    ] = None,
+    questions: Annotated[
+        str | None, typer.Option(help="generate | given (SQuAD input's own) | both.")
+    ] = None,
+    spacy: Annotated[
+        str | None,
+        typer.Option(help="spaCy pipeline for answer candidates (name or folder; default rules)."),
+    ] = None,
+    aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    min_round_trip: Annotated[
+        float | None, typer.Option(help="Drop examples whose round-trip token F1 is lower.")
+    ] = None,
+    shard_size: Annotated[int | None, typer.Option(help="Contexts per shard.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N contexts.")] = None,
+    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
+    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Generate cross-lingual QA examples (PAXQA) from English–X contexts, as new table versions."""
+    from flows.config import load_config
+    from flows.paxqa import PaxqaConfig, paxqa
+
+    overrides = {
+        "contexts.path": contexts,
+        "contexts.format": contexts_format,
+        "contexts.tgt_path": tgt_path,
+        "lang": lang,
+        "model": model,
+        "qg.model": qg_model,
+        "questions": questions,
+        "spacy": spacy,
+        "aligner": aligner,
+        "device": device,
+        "filters.min_round_trip": min_round_trip,
+        "shard_size": shard_size,
+        "limit": limit,
+        "name": name,
+        "lake": lake,
+        "force": force or None,
+    }
+    cfg = load_config(PaxqaConfig, config, overrides)
+    _check_models(cfg)
+    result = paxqa(cfg)
+    _echo_run(result)
+    m = result.metrics
+    c = m["constraints"]
+    typer.echo(
+        f"contexts {m['contexts']}, answer candidates {m['candidates']}, questions generated "
+        f"{m['questions_generated']}, examples {m['examples']}; constraints {c['total']} "
+        f"(satisfied {c['satisfied']})"
+    )
+    if m["dropped"]:
+        typer.echo("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["dropped"].items())))
+
+
+@app.command("paxqa-export")
+def paxqa_export_cmd(
+    run: Annotated[str, typer.Option("--run", help="The paxqa run to export.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write (one subfolder per language).")
+    ],
+    split: Annotated[str, typer.Option(help="Split name in the file names.")] = "train",
+    lake: LakeOpt = None,
+) -> None:
+    """Export a PAXQA run as SQuAD v1.1 JSON and JSONL files for the four QA directions."""
+    from flows.paxqa import export_run
+
+    for summary in export_run(lake, run, out, split=split):
+        typer.echo(f"{summary.language}: {summary.examples} examples → {summary.out_dir}")
+        for f in summary.files:
+            typer.echo(f"  {f.direction} {f.layout}: {f.path.name} ({f.questions} questions)")
 
 
 @models_app.command("convert")

@@ -25,6 +25,14 @@ SPAN = pa.struct(
 LINK = pa.struct([pa.field("src", pa.int32()), pa.field("tgt", pa.int32())])
 """One word-alignment link between a source and a target token index."""
 
+ANSWERS = pa.struct(
+    [
+        pa.field("text", pa.list_(pa.string())),
+        pa.field("answer_start", pa.list_(pa.int32())),
+    ]
+)
+"""SQuAD-style answers: texts and their character offsets in the context, in parallel lists."""
+
 INPUT_REF = pa.struct(
     [
         pa.field("name", pa.string()),
@@ -204,6 +212,54 @@ TABLES: dict[str, pa.Schema] = {
     ),
     # One row per sentence (or record) the builder did not keep, with the reason.
     "entitycs_dropped": pa.schema([_req("run_id", _S), _req("id", _S), _req("reason", _S)]),
+    # PAXQA (generators/paxqa): one bilingual row per kept example and language. `answers_*` are
+    # SQuAD-style answer lists; every answer satisfies context[start:start+len(text)] == text.
+    "paxqa": pa.schema(
+        [
+            _req("run_id", _S),
+            _req("id", _S),
+            _req("source_id", _S),
+            _req("title", _S),
+            _req("language", _S),
+            _req("context_en", _S),
+            _req("context_x", _S),
+            _req("question_en", _S),
+            _req("question_x", _S),
+            _req("answers_en", ANSWERS),
+            _req("answers_x", ANSWERS),
+            # `generated` (question generation) or `given` (the input's own questions)
+            _req("question_source", _S),
+            # answer candidate kind (`entity`, `noun_chunk`, `number`, `date`, `capitalised`) or
+            # `given`
+            _req("answer_kind", _S),
+            # mean log-probability per token of question_en under the QG model (null: given)
+            _opt("qg_score", _F64),
+            # mean log-probability per token of question_x under the translation model
+            _req("translation_score", _F64),
+            # token F1 of question_en against question_x translated back (null: not computed)
+            _opt("round_trip", _F64),
+            _req("constraints", _STRS),
+            _req("constraints_satisfied", _STRS),
+            _req("constraints_unsatisfied", _STRS),
+            # `plain`, `n_best` or `prefix` (generators.paxqa.constraints)
+            _req("constraint_method", _S),
+        ]
+    ),
+    # One row per example (or answer candidate) not kept, with the stage and reason.
+    "paxqa_dropped": pa.schema(
+        [
+            _req("run_id", _S),
+            _req("id", _S),
+            _req("source_id", _S),
+            _req("language", _S),
+            _req("stage", _S),
+            _req("reason", _S),
+            _req("detail", _S),
+            _opt("answer_en", _S),
+            _opt("question_en", _S),
+            _opt("question_x", _S),
+        ]
+    ),
     # One row per source text and scope (translators.cache): not a run output but appended flush
     # by flush (Lake.append). `key` is translators.cache.cache_key over the next six columns; the
     # same key may appear twice (concurrent writers), and readers take the earliest row. The

@@ -41,3 +41,15 @@ def tiny_mt_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     from tests.tiny_mt import build_all
 
     return build_all(tmp_path_factory.mktemp("tiny_mt"))
+
+
+@pytest.fixture(scope="session")
+def tiny_qg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random T5 question generator (``<hl>`` highlights), converted (int8) once per
+    session with an ``xproj-model.json`` naming the ``text2text`` family."""
+    from tests.tiny_mt import build_qg_t5
+    from translators.store import convert
+
+    root = tmp_path_factory.mktemp("tiny_qg")
+    hf = build_qg_t5(root / "qg-hf")
+    return convert(str(hf), quantization="int8", family="text2text", root=root / "store")

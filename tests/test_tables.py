@@ -82,6 +82,42 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
         }
     if table == "entitycs_dropped":
         return {"run_id": run_id, "id": f"P17:{i}", "reason": "too_short"}
+    if table == "paxqa":
+        return {
+            "run_id": run_id,
+            "id": f"xquad:0:{i}:17-22",
+            "source_id": f"xquad:0:{i}",
+            "title": "Paris",
+            "language": "de",
+            "context_en": "It is in Paris.",
+            "context_x": "Es liegt in Paris.",
+            "question_en": "Where is it?",
+            "question_x": "Wo liegt es?",
+            "answers_en": {"text": ["Paris"], "answer_start": [9]},
+            "answers_x": {"text": ["Paris"], "answer_start": [12]},
+            "question_source": "generated",
+            "answer_kind": "entity",
+            "qg_score": None if i % 2 else -1.5,
+            "translation_score": -0.75,
+            "round_trip": None if i % 2 else 0.8,
+            "constraints": ["Paris"] if i % 2 else [],
+            "constraints_satisfied": ["Paris"] if i % 2 else [],
+            "constraints_unsatisfied": [],
+            "constraint_method": "n_best" if i % 2 else "plain",
+        }
+    if table == "paxqa_dropped":
+        return {
+            "run_id": run_id,
+            "id": f"xquad:0:{i}:0-2",
+            "source_id": f"xquad:0:{i}",
+            "language": "de",
+            "stage": "answer",
+            "reason": "no_alignment",
+            "detail": "tokens 0-1 not aligned",
+            "answer_en": "It",
+            "question_en": None,
+            "question_x": None,
+        }
     if table == "translations":
         return {
             "run_id": run_id,

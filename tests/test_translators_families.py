@@ -215,7 +215,7 @@ def test_families_unknown_family_name_is_coded():
     with pytest.raises(ConfigError) as info:
         get_family("nllbb")
     assert info.value.code == E_UNKNOWN_STRATEGY and "nllb" in info.value.message
-    assert set(family_names()) == {"nllb", "m2m100", "mbart50", "madlad", "marian"}
+    assert set(family_names()) == {"nllb", "m2m100", "mbart50", "madlad", "marian", "text2text"}
 
 
 # (folder name, files, expected family)
@@ -270,3 +270,17 @@ def test_families_declared_pair(tmp_path, name, config, manifest, expected):
     folder.mkdir()
     (folder / "tokenizer_config.json").write_text(json.dumps(config))
     assert declared_pair(folder, manifest) == expected
+
+
+def test_text2text_family_has_no_prompt_and_passes_codes_through():
+    family = get_family("t5")
+    assert family.name == "text2text" and get_family("qg") is family
+    assert family.prompt("en", "en") == Prompt()
+    assert family.lang_code("en") == "en" and family.lang_code("deu_Latn") == "de"
+    assert family.language_tokens(["<2de>", "eng_Latn", "<hl>"]) == frozenset()
+
+
+def test_text2text_family_is_never_detected_from_a_t5_folder(tmp_path):
+    (tmp_path / "tokenizer_config.json").write_text('{"tokenizer_class": "T5Tokenizer"}')
+    assert detect_family(tmp_path).name == "madlad"
+    assert detect_family(tmp_path, {"family": "text2text"}).name == "text2text"

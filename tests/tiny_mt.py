@@ -409,7 +409,9 @@ def build_nllb(
 
     def make(vocab: dict[str, int]) -> Any:
         return NllbTokenizer(
-            vocab=vocab, merges=merges, src_lang=LANG_TOKENS["nllb"]["en"],
+            vocab=vocab,
+            merges=merges,
+            src_lang=LANG_TOKENS["nllb"]["en"],
             model_max_length=max_positions,
         )
 
@@ -541,13 +543,41 @@ def build_madlad(
     Returns:
         ``out_dir``.
     """
+    tags = list(LANG_TOKENS["madlad"].values())
+    return _build_t5(out_dir, all_sample_text(), tags, vocab_size, max_positions, seed)
+
+
+def build_qg_t5(
+    out_dir: Path, *, vocab_size: int = 300, seed: int = 0, eos_scale: float = 3.5
+) -> Path:
+    """Save a random T5 question generator (answer-aware, ``<hl>`` highlights) to ``out_dir``.
+
+    Its tokenizer is trained on the English sample text plus the prompt words
+    (``generate question:``); ``<hl>`` is a special token. Convert it with
+    ``family="text2text"``. The weights are random: it writes token soup, not questions;
+    ``eos_scale`` enlarges the end token's output row so that most outputs end within a few
+    tokens (decode with a ``min_decoding_length`` to avoid empty ones).
+    """
+    texts = [f"generate question: {t}" for t in MT_SAMPLE_TEXT["en"]]
+    return _build_t5(out_dir, texts, ["<hl>"], vocab_size, MAX_POSITIONS, seed, eos_scale)
+
+
+def _build_t5(
+    out_dir: Path,
+    texts: list[str],
+    specials: list[str],
+    vocab_size: int,
+    max_positions: int,
+    seed: int,
+    eos_scale: float = 1.0,
+) -> Path:
     import torch
     from transformers import T5Config, T5ForConditionalGeneration, T5Tokenizer
 
     out_dir = Path(out_dir)
-    tags = list(LANG_TOKENS["madlad"].values())
+    tags = list(specials)
     trained = _train_tokenizers_model(
-        all_sample_text(), "unigram", vocab_size, ["<pad>", "</s>", "<unk>", *tags]
+        texts, "unigram", vocab_size, ["<pad>", "</s>", "<unk>", *tags]
     )
     tokenizer = T5Tokenizer(
         vocab=[(piece, score) for piece, score in trained["vocab"]],
@@ -578,6 +608,9 @@ def build_madlad(
     # transformers 5 always ties lm_head to the input embeddings at construction; MADLAD's
     # checkpoints have a separate one, which from_pretrained keeps when the weights differ.
     model.lm_head.weight = torch.nn.Parameter(torch.randn(config.vocab_size, config.d_model))
+    if eos_scale != 1.0:  # a larger end-token row: outputs end after a few tokens
+        with torch.no_grad():
+            model.lm_head.weight[tokenizer.eos_token_id] *= eos_scale
     return _save(model, tokenizer, out_dir)
 
 

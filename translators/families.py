@@ -324,6 +324,26 @@ class MarianFamily(ModelFamily):
         return Prompt(source_prefix=(tgt_code,) if _MARIAN_TAG.match(tgt_code) else ())
 
 
+@dataclass(frozen=True)
+class TextToTextFamily(ModelFamily):
+    """A monolingual text-to-text model (T5 or BART question generation): no language codes.
+
+    Nothing is put before the source or forced at the start of the output; any language code is
+    accepted and passed through (it only names the text's language in cache keys).
+    """
+
+    def table(
+        self, side: Side = "target", model: ModelLanguages | None = None
+    ) -> dict[str, str] | None:
+        return None
+
+    def language_tokens(self, vocab: Iterable[str]) -> frozenset[str]:
+        return frozenset()
+
+    def prompt(self, src_code: str, tgt_code: str) -> Prompt:
+        return Prompt()
+
+
 def _tags_to_langs(tokens: Iterable[str], pattern: re.Pattern[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for token in sorted(tokens):
@@ -410,7 +430,16 @@ _MARIAN = MarianFamily(
     separate_target_tokenizer=True,
 )
 
-for _family in (_NLLB, _M2M100, _MBART50, _MADLAD, _MARIAN):
+#: Question generation and other text-to-text models. Never detected from a folder (T5's
+#: tokenizer would say MADLAD): name it when converting (``--family text2text``).
+_TEXT2TEXT = TextToTextFamily(
+    name="text2text",
+    title="text-to-text (question generation)",
+    default_max_length=512,
+    absolute_positions=False,
+)
+
+for _family in (_NLLB, _M2M100, _MBART50, _MADLAD, _MARIAN, _TEXT2TEXT):
     FAMILIES.register(_family.name)(lambda family=_family: family)
 
 _ALIASES = {
@@ -424,6 +453,8 @@ _ALIASES = {
     "madlad400": "madlad",
     "opus-mt": "marian",
     "opus": "marian",
+    "t5": "text2text",
+    "qg": "text2text",
 }
 
 

@@ -86,7 +86,6 @@ from schemas.errors import (
     E_MODEL_CORRUPT,
     E_MODEL_NOT_FOUND,
     BackendError,
-    CatalogError,
     ConfigError,
     InputFormatError,
 )
@@ -701,35 +700,6 @@ def write_records(
     return out
 
 
-def _check_run(lake: Any, run_id: str) -> None:
-    import pyarrow.compute as pc
-
-    runs = lake.dataset("runs").to_table(
-        columns=["run_id", "flow", "status", "started_at"],
-        filter=pc.field("flow") == "entitycs",
-    )
-    ids = runs.column("run_id").to_pylist()
-    if run_id in ids:
-        return
-    other = lake.dataset("runs").to_table(columns=["flow"], filter=pc.field("run_id") == run_id)
-    if other.num_rows:
-        flow = other.column("flow")[0].as_py()
-        raise CatalogError(
-            f"run {run_id!r} is a {flow!r} run, not an entitycs run.",
-            fix="give the run id that `xproj entitycs` printed.",
-        )
-    recent = [
-        r["run_id"]
-        for r in sorted(runs.to_pylist(), key=lambda r: r["started_at"], reverse=True)[:5]
-    ]
-    raise CatalogError(
-        f"no entitycs run {run_id!r} in lake {lake.root}"
-        + (f"; latest entitycs runs: {', '.join(recent)}." if recent else "; it has none."),
-        fix='list runs with: xproj query "SELECT run_id, started_at FROM runs WHERE flow = '
-        "'entitycs'\" (and check --lake).",
-    )
-
-
 def iter_run_rows(
     lake: Any,
     run_id: str,
@@ -805,7 +775,9 @@ def export_run(
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     tokenizer = load_tokenizer(tokenizer_path)
     limit = effective_max_length(tokenizer, max_length)
-    _check_run(lake, run_id)
+    from catalog.lineage import check_flow_run
+
+    check_flow_run(lake, run_id, "entitycs")
     tables = (["entitycs_en"] if include_en else []) + ["entitycs_cs"]
     versions = {t: lake.latest_version(t) for t in tables}
     stats = ExportStats()
