@@ -47,3 +47,7 @@ bench-wikidata-dump: setup
 .PHONY: bench-answer-projection
 bench-answer-projection: setup
 	$(BIN)/python -m benchmarks.answer_projection
+
+.PHONY: bench-constrained-translation
+bench-constrained-translation: setup
+	$(BIN)/python -m benchmarks.constrained_translation

@@ -27,13 +27,13 @@ from generators.paxqa.answers import (
     ANSWER_POLICY,
     CHARACTER_POLICY,
     align_contexts,
+    alignment_tokenizer,
     policy_for,
     project_answer,
     sentence_pairing,
 )
 from projectors.aligners import get_aligner
 from projectors.policy import ProjectionPolicy
-from projectors.tokenize import tokenizer_for
 
 LANGS = ("es", "de", "ar", "zh", "ru", "el", "ro")
 SENTENCE_SETTINGS = {"symmetrization": "grow-diag-final-and", "threads": 2}
@@ -182,14 +182,21 @@ def main(argv: list[str] | None = None) -> int:
             + " ".join(sys.argv[1:]),
             "method": {
                 "sentence": "rule-based sentence split + length DP pairing; all sentence pairs of "
-                "a language in one eflomal call; project_spans largest group, gap_fill 1, "
-                "identical-token anchors; edges trimmed of whitespace/unbalanced punctuation",
+                "a language in one eflomal call (grow-diag-final-and); project_spans largest "
+                "group, gap_fill 3, identical-token anchors (NFKC surfaces); span widened to "
+                "whole words, edges trimmed of whitespace/unbalanced punctuation, an opened "
+                "bracket/quote closed when its closer is within 12 characters",
+                "ar": "proclitics (conjunction wa/fa, then preposition bi/li/ka) split off for "
+                "alignment when the rest is a corpus word or starts with al- "
+                "(answers.split_clitics); a conjunction left outside a span stays outside",
                 "paragraph": "whole paragraphs in one eflomal call, union, largest group, "
                 "no gap filling, no anchors",
-                "zh": "character tokens; extent grouping with gap_fill 3 (answers.CHARACTER_POLICY)",
+                "zh": "one token per Han/kana character, numbers and Latin words whole "
+                "(answers.CharacterScriptTokenizer); largest group, gap_fill 5 "
+                "(answers.CHARACTER_POLICY)",
                 "policy": ANSWER_POLICY.as_dict(),
                 "character_policy": CHARACTER_POLICY.as_dict(),
-                "tokenizers": {lang: tokenizer_for(lang).name for lang in ["en", *langs]},
+                "tokenizers": {lang: alignment_tokenizer(lang).name for lang in ["en", *langs]},
                 "scoring": "SQuAD normalisation; token F1, character F1 for zh",
             },
             "results": results,

@@ -5,16 +5,25 @@ from __future__ import annotations
 import pytest
 
 from generators.paxqa.answers import (
+    ANSWER_POLICY,
+    CHARACTER_POLICY,
     REASONS,
+    CharacterScriptTokenizer,
     _merge_orphans,
+    align_contexts,
+    alignment_tokenizer,
     pair_sentences,
     paragraph_links,
+    policy_for,
     project_answer,
     sentence_pairing,
+    split_clitics,
     split_sentences,
     trim_span,
+    whole_words,
 )
 from projectors.tokenize import tokenizer_for
+from schemas.records import Alignment
 
 EN = "The Panthers won 24 games in 2015, led by Cam Newton (QB)."
 DE = "Die Panthers gewannen 2015 24 Spiele, angeführt von Cam Newton (QB)."
@@ -146,6 +155,11 @@ def test_paragraph_links_map_back_to_paragraph_tokens():
         ("«Rom»", (0, 5), "«Rom»"),
         ("a (QB) b", (2, 5), "(QB)"),
         ("(QB)", (0, 4), "(QB)"),
+        # an opener's closer within reach is taken along: a title is one unit
+        ("作了《戴立克人的诅咒》。", (2, 4), "《戴立克人的诅咒》"),
+        # ... but not past a sentence end, nor beyond the reach
+        ("作了《戴立。克人》", (2, 4), "戴"),
+        ("a (b c d e f g h i j k l m n) o", (2, 4), "b"),
     ],
 )
 def test_trim_span(text, span, expected):
@@ -164,3 +178,126 @@ def test_trim_span(text, span, expected):
 )
 def test_orphan_beads_join_a_neighbour(beads, expected):
     assert _merge_orphans(beads) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1996年的MPEG-2占51.6%", ["1996", "年", "的", "MPEG-2", "占", "51.6", "%"]),
+        ("超过14,000人", ["超", "过", "14,000", "人"]),
+        ("玛丽·麦特琳 (Oursel)", ["玛", "丽", "·", "麦", "特", "琳", "(", "Oursel", ")"]),
+        ("カタカナ", ["カ", "タ", "カ", "ナ"]),
+        ("", []),
+    ],
+)
+def test_character_script_tokenizer(text, expected):
+    tokens = CharacterScriptTokenizer().tokenize(text)
+    assert [t for t, _, _ in tokens] == expected
+    assert all(text[s:e] == t for t, s, e in tokens)
+
+
+def test_alignment_tokenizer_per_language():
+    assert isinstance(alignment_tokenizer("zh"), CharacterScriptTokenizer)
+    assert isinstance(alignment_tokenizer("ja"), CharacterScriptTokenizer)
+    assert alignment_tokenizer("de").name == tokenizer_for("de").name
+    assert policy_for("zh") is CHARACTER_POLICY and policy_for("zh-Hans") is CHARACTER_POLICY
+    assert policy_for("ar") is ANSWER_POLICY
+
+
+def test_numbers_anchor_in_chinese_even_full_width():
+    en_text, zh_text = "It was built in 1996 by them.", "它建于１９９６年。"
+    tok = CharacterScriptTokenizer()
+    en, zh = _tokens(en_text, "en"), tok.tokenize(zh_text)
+    # no links at all: the number is found by identity after NFKC normalisation
+    out = project_answer(en_text, en_text.index("1996"), "1996", zh_text, en, zh, set())
+    assert out.projected and out.text == "１９９６"
+    assert zh_text[out.start : out.start + len(out.text)] == out.text
+
+
+@pytest.mark.parametrize(
+    ("word", "vocabulary", "expected"),
+    [
+        ("وقت", {}, ["وقت"]),  # "time": the rest is no word, so no clitic
+        ("والكتاب", {}, ["و", "الكتاب"]),  # article after the prefix: always split
+        ("وبول", {"بول": 1}, ["و", "بول"]),  # the rest is a corpus word
+        ("وبول", {}, ["وبول"]),
+        ("وبالكتاب", {}, ["و", "ب", "الكتاب"]),  # conjunction, then preposition
+        ("بوالكتاب", {}, ["بوالكتاب"]),  # a preposition cannot precede the conjunction
+        ("Paul", {"aul": 1}, ["Paul"]),  # other scripts untouched
+        ("و", {}, ["و"]),
+    ],
+)
+def test_split_clitics(word, vocabulary, expected):
+    text = "قال " + word
+    tokens = split_clitics([("قال", 0, 3), (word, 4, len(text))], vocabulary)
+    assert [t for t, _, _ in tokens] == ["قال", *expected]
+    assert all(text[s:e] == t for t, s, e in tokens)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("قال وبول سامويلسون", (5, 8), "بول"),  # a conjunction left outside stays outside
+        ("قال وبول سامويلسون", (4, 8), "وبول"),
+        ("قال بالكتاب", (5, 11), "بالكتاب"),  # a preposition is part of the word
+        ("قال وبالكتاب", (6, 12), "بالكتاب"),
+        ("bookcase", (4, 6), "bookcase"),  # a cut word is widened
+        ("a book", (2, 6), "book"),
+        ("北京大学", (0, 2), "北京"),  # Han characters are never joined
+        ("MPEG-2兼容", (0, 4), "MPEG"),
+    ],
+)
+def test_whole_words(text, span, expected):
+    s, e = whole_words(text, *span)
+    assert text[s:e] == expected
+
+
+class _DictAligner:
+    """Links tokens by a small dictionary, to test align_contexts without eflomal."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+        self.seen = []
+
+    def align(self, items):
+        self.seen.extend(items)
+        return [
+            Alignment(
+                frozenset(
+                    (i, j)
+                    for i, s in enumerate(src)
+                    for j, t in enumerate(tgt)
+                    if (s, t) in self.pairs
+                )
+            )
+            for src, tgt in items
+        ]
+
+
+def test_align_contexts_splits_arabic_clitics_and_projects_whole_words():
+    en_text = "He met Paul Samuelson and the book. Paul is here."
+    ar_text = "التقى وبول سامويلسون والكتاب. بول هنا."
+    aligner = _DictAligner({("Paul", "بول"), ("Samuelson", "سامويلسون"), ("book", "الكتاب")})
+    (al,) = align_contexts([(en_text, ar_text)], "ar", aligner)
+    assert ["و", "بول"] == [t for t, _, _ in al.x_tokens][1:3]
+    assert all(ar_text[s:e] == t for t, s, e in al.x_tokens)
+    ans = "Paul Samuelson"
+    out = project_answer(
+        en_text, en_text.index(ans), ans, ar_text, al.en_tokens, al.x_tokens, al.links
+    )
+    assert out.text == "بول سامويلسون"
+    out = project_answer(
+        en_text, en_text.index("book"), "book", ar_text, al.en_tokens, al.x_tokens, al.links
+    )
+    assert out.text == "الكتاب"
+
+
+def test_align_contexts_keeps_numbers_whole_in_chinese():
+    en_text, zh_text = "In 1996 Tesla came.", "1996年特斯拉来了。"
+    aligner = _DictAligner({("In", "年")})
+    (al,) = align_contexts([(en_text, zh_text)], "zh", aligner)
+    assert aligner.seen[0][1][:2] == ["1996", "年"]
+    out = project_answer(
+        en_text, 3, "1996", zh_text, al.en_tokens, al.x_tokens, al.links, policy=policy_for("zh")
+    )
+    assert out.text == "1996"
