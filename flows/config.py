@@ -144,13 +144,14 @@ class _TranslationSettings(_Model):
             batch_type="tokens",
         )
 
-    def translator(self, model: str | None = None):
-        """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings."""
+    def translator(self, model: str | None = None, family: str | None = None):
+        """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings;
+        ``family`` names another model's family (default: detected)."""
         from translators.ct2 import CT2Translator
 
         return CT2Translator(
             model or self.model,
-            family=self.family if model is None else None,
+            family=self.family if model is None else family,
             device=self.device,
             compute_type=self.compute_type,
             device_index=self.device_index,

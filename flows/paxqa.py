@@ -192,18 +192,7 @@ class PaxqaConfig(_TranslationSettings):
 
     def qg_translator(self):
         """The QG model, loaded as a ``text2text`` model with this run's device settings."""
-        from translators.ct2 import CT2Translator
-
-        return CT2Translator(
-            self.qg.model,
-            family="text2text",
-            device=self.device,
-            compute_type=self.compute_type,
-            device_index=self.device_index,
-            inter_threads=self.inter_threads,
-            intra_threads=self.intra_threads,
-            root=None if self.models_root is None else Path(self.models_root),
-        )
+        return self.translator(self.qg.model, family="text2text")
 
 
 def iter_input(config: PaxqaConfig):
