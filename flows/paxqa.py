@@ -102,10 +102,11 @@ class ConstraintsConfig(_Model):
     enabled: bool = True
     max_constraints: int = Field(default=3, ge=0)
     n_best: int = Field(default=8, ge=0)
-    beam_size: int = Field(default=4, ge=1)
+    beam_size: int = Field(default=1, ge=1)
     max_positions: int = Field(default=3, ge=1)
-    max_rounds: int = Field(default=2, ge=0)
+    max_rounds: int = Field(default=3, ge=0)
     length_normalisation: float = Field(default=1.0, ge=0.0, le=2.0)
+    force: Literal["first", "all"] = "first"
 
     def build(self):
         from generators.paxqa.constraints import ConstrainedSettings
