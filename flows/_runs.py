@@ -78,6 +78,15 @@ def input_ref(name: str, spec):
     return InputRef.for_file(name, spec.path)
 
 
+def path_ref(name: str, path: str):
+    """Lineage reference of a path: a file's fingerprint, or the path (a folder, a dataset name)."""
+    from pathlib import Path
+
+    from catalog import InputRef
+
+    return InputRef.for_file(name, path) if Path(path).is_file() else InputRef(name, path)
+
+
 def start_translating_run(flow_name: str, config, inner, inputs: list, lake, log, others=None):
     """The run record of a flow that translates with ``inner``, or the earlier identical run.
 

@@ -21,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from pydantic import Field
 
-from flows._runs import FlowResult, commit_outputs, committed_run
+from flows._runs import FlowResult, commit_outputs, committed_run, path_ref
 from flows.config import _Model
 
 FLOW_NAME = "entitycs"
@@ -200,9 +200,9 @@ def run_entitycs(config: EntityCSConfig) -> FlowResult:
     t0 = time.perf_counter()
     lake = Lake(config.lake)
     settings = config.settings()
-    inputs = [_ref("source", config.source.path), _ref("names", config.names.path)]
+    inputs = [path_ref("source", config.source.path), path_ref("names", config.names.path)]
     if config.titles is not None:
-        inputs.append(_ref("titles", config.titles.path))
+        inputs.append(path_ref("titles", config.titles.path))
     run = RunRecord.start(FLOW_NAME, config.model_dump(exclude={"force", "lake"}), inputs)
     reused = committed_run(lake, run, force=config.force, log=log)
     if reused is not None:
@@ -260,13 +260,6 @@ def run_entitycs(config: EntityCSConfig) -> FlowResult:
     staging.clear()
     _artifact(config, run.run_id, metrics)
     return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-def _ref(name: str, path: str):
-    from catalog import InputRef
-
-    p = Path(path)
-    return InputRef.for_file(name, path) if p.is_file() else InputRef(name, path)
 
 
 def _artifact(config: EntityCSConfig, run_id: str, metrics: dict[str, Any]) -> None:

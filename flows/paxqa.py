@@ -222,7 +222,7 @@ def paxqa_shard(
 ) -> dict[str, int]:
     """Translate missing contexts, run the PAXQA steps on one shard and stage its rows."""
     from catalog.rows import reject_rows
-    from generators.paxqa.pipeline import Batch, run_batch
+    from generators.paxqa.pipeline import Batch, drop, run_batch
 
     out = Batch()
     todo = [k for k, p in enumerate(pairs) if p.context_x is None]
@@ -236,21 +236,19 @@ def paxqa_shard(
             contexts_x[k] = t.text if t.ok and t.text.strip() else None
             if contexts_x[k] is None:
                 reason = "context_too_long" if not t.ok else "empty_translation"
+                detail = t.detail or "the translation model returned nothing"
                 for q in pairs[k].questions or [None]:
-                    out.dropped.append(
-                        {
-                            "id": str(q.id) if q is not None else pairs[k].source_id,
-                            "source_id": pairs[k].source_id,
-                            "language": lang,
-                            "stage": "context",
-                            "reason": reason,
-                            "detail": t.detail or "the translation model returned nothing",
-                            "answer_en": q.answers[0].text if q is not None and q.answers else None,
-                            "question_en": q.question if q is not None else None,
-                            "question_x": None,
-                        }
+                    drop(
+                        out,
+                        str(q.id) if q is not None else pairs[k].source_id,
+                        pairs[k],
+                        lang,
+                        "context",
+                        reason,
+                        detail,
+                        answer=q.answers[0].text if q is not None and q.answers else None,
+                        question_en=q.question if q is not None else None,
                     )
-                    out.stats[f"dropped.context.{reason}"] += 1
     keep = [k for k, x in enumerate(contexts_x) if x is not None]
     if keep:
         got = run_batch(
@@ -280,7 +278,7 @@ def run_paxqa(config: PaxqaConfig) -> FlowResult:
 
     from catalog import Lake, Staging
     from catalog.translation_cache import LakeTranslationCache
-    from flows._runs import input_ref
+    from flows._runs import path_ref
     from generators.paxqa.candidates import load_pipeline
     from generators.paxqa.inputs import ContextPair
     from generators.paxqa.pipeline import Models, Settings
@@ -304,9 +302,9 @@ def run_paxqa(config: PaxqaConfig) -> FlowResult:
         translation_options=config.decoding(),
     )
     spec = config.contexts
-    inputs = [input_ref("contexts", _Spec(spec.path, "hf" if spec.format == "hf" else "file"))]
+    inputs = [path_ref("contexts", spec.path)]
     if spec.tgt_path:
-        inputs.append(input_ref("contexts_x", _Spec(spec.tgt_path, "file")))
+        inputs.append(path_ref("contexts_x", spec.tgt_path))
     others = {"qg": qg_inner} if qg_inner is not None else None
     run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log, others)
     if reused is not None:
@@ -373,14 +371,6 @@ def run_paxqa(config: PaxqaConfig) -> FlowResult:
     staging.clear()
     _artifact(config, run.run_id, metrics)
     return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-class _Spec:
-    """What ``input_ref`` reads: a path and whether it is a file or a dataset name."""
-
-    def __init__(self, path: str, kind: str) -> None:
-        self.path = path
-        self.format = "hf" if kind == "hf" else "file"
 
 
 def _metrics(counts: Counter, staging) -> dict[str, Any]:

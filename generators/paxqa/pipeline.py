@@ -33,25 +33,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from generators.paxqa.answers import REASONS as ANSWER_REASONS
 from generators.paxqa.answers import AlignedContext, align_contexts, policy_for, project_answer
 from generators.paxqa.inputs import ContextPair
+from generators.paxqa.questions import QG_FLAGS
 from schemas.errors import E_BAD_CONFIG, ConfigError
 
-#: Reasons of the ``filter`` and ``question`` stages (answer-stage reasons are
-#: ``generators.paxqa.answers.REASONS``; QG flags ``generators.paxqa.questions.QG_FLAGS``).
-FILTER_REASONS = frozenset(
-    {
-        "question_too_short",
-        "question_too_long",
-        "answer_in_question",
-        "duplicate_question",
-        "empty_translation",
-        "low_qg_score",
-        "low_translation_score",
-        "low_round_trip",
-        "unsatisfied_constraints",
-    }
-)
+#: Every reason a ``paxqa_dropped`` row can carry, by stage. Stable values; :func:`drop` refuses
+#: others.
+DROP_REASONS: dict[str, frozenset[str]] = {
+    # the X context could not be made (SQuAD input translated by the run)
+    "context": frozenset({"context_too_long", "empty_translation"}),
+    # the English answer could not be projected onto the X context
+    "answer": ANSWER_REASONS | {"answer_not_projected"},
+    # no usable English question
+    "question": QG_FLAGS
+    | {"question_too_short", "question_too_long", "answer_in_question", "duplicate_question"},
+    # the translated example did not pass the filters
+    "filter": frozenset(
+        {
+            "empty_translation",
+            "low_qg_score",
+            "low_translation_score",
+            "low_round_trip",
+            "unsatisfied_constraints",
+        }
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +201,7 @@ def run_batch(
     return out
 
 
-def _drop(
+def drop(
     out: Batch,
     item_id: str,
     pair: ContextPair,
@@ -206,6 +214,13 @@ def _drop(
     question_en: str | None = None,
     question_x: str | None = None,
 ) -> None:
+    """Record one candidate or question that does not become an example (``paxqa_dropped``).
+
+    Raises:
+        ValueError: a reason not declared for the stage in :data:`DROP_REASONS` (a bug).
+    """
+    if reason not in DROP_REASONS.get(stage, ()):
+        raise ValueError(f"undeclared paxqa drop reason {stage}.{reason}")
     out.dropped.append(
         {
             "id": item_id,
@@ -258,7 +273,7 @@ def _answers(pairs, contexts_x, aligned, lang, models, settings, out) -> list[_P
                 out.stats["answers"] += 1
                 if not projected:
                     reason = "answer_not_projected"
-                    _drop(
+                    drop(
                         out,
                         str(q.id),
                         pair,
@@ -297,7 +312,7 @@ def _answers(pairs, contexts_x, aligned, lang, models, settings, out) -> list[_P
                 policy=policy,
             )
             if not got.projected:
-                _drop(
+                drop(
                     out,
                     item_id,
                     pair,
@@ -346,7 +361,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
             p.question_en, p.qg_score = q.text, q.score
             if not q.ok:
                 p.question_en = ""
-                _drop(
+                drop(
                     out,
                     p.id,
                     p.pair,
@@ -386,7 +401,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
                 reason, detail = "duplicate_question", "the same question was asked in this context"
             seen.add(key)
         if reason is not None:
-            _drop(
+            drop(
                 out,
                 p.id,
                 p.pair,
@@ -469,7 +484,7 @@ def _translate(pending, lang, models, settings, out) -> None:
             reason = "unsatisfied_constraints"
             detail = f"missing {', '.join(map(repr, r.unsatisfied))}"
         if reason is not None:
-            _drop(
+            drop(
                 out,
                 p.id,
                 p.pair,
