@@ -78,13 +78,14 @@ class _Sampler:
 def child(args: argparse.Namespace) -> None:
     """One flow run; prints one JSON line with the peak RSS and per-stage peaks."""
     import catalog.lake as lake_module
+    import flows.executor as executor
     import flows.translate_train as tt
     from flows.config import TranslateTrainConfig
 
     sampler = _Sampler()
-    original_summarize = tt.summarize
+    original_summarize = executor._summarize
     original_commit = lake_module.Lake.commit
-    original_shard = tt.translate_project_shard
+    original_shard = tt.TranslateTrain.process
 
     def summarize(*a: Any, **kw: Any) -> Any:
         sampler.enter("summarize")
@@ -102,9 +103,9 @@ def child(args: argparse.Namespace) -> None:
             sampler.enter("translate+project")
         return original_shard(*a, **kw)
 
-    tt.summarize = summarize
+    executor._summarize = summarize
     lake_module.Lake.commit = commit
-    tt.translate_project_shard = shard
+    tt.TranslateTrain.process = shard
     config = TranslateTrainConfig(
         source={"path": args.source, "lang": "en"}, target_langs=["de"], model=args.model,
         max_decoding_length=MAX_DECODING_LENGTH, aligner="eflomal.v1", lake=args.lake,
@@ -118,8 +119,9 @@ def child(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps({
         "vm_hwm_kb": _status_kb("VmHWM"), "vm_rss_end_kb": _status_kb("VmRSS"),
         "stage_peak_rss_kb": sampler.peaks, "seconds": round(seconds, 1),
-        "translated": result.metrics["cache"]["translated_this_attempt"],
-        "sentences": result.metrics["languages"]["de"]["sentences"]}), flush=True)
+        "translated": result.metrics["stats"]["translated"],
+        "sentences": result.metrics["tallies"]["translations"]["by"]["de"]["total"]}),
+        flush=True)
 
 
 def run_size(n: int, model: Path, work: Path) -> dict[str, Any]:

@@ -376,13 +376,18 @@ def pipeline_part(args: argparse.Namespace, ct2_dir: Path, work: Path) -> dict[s
         t0 = time.perf_counter()
         result = translate_train(config(conll, work / f"lake-{r}"))
         seconds = time.perf_counter() - t0
-        got = result.metrics["cache"]["translated_this_attempt"]
+        got = result.metrics["stats"]["translated"]
         assert got == len(texts), f"the flow translated {got} of {len(texts)}"
         counts = lake_counts(work / f"lake-{r}", result.run_id)
         check_pipeline_counts(counts, len(texts))
-        de = result.metrics["languages"]["de"]
+        tallies = result.metrics["tallies"]
+        spans = tallies["spans"]["by"]["de"]
         counts["flow_metrics_de"] = {
-            k: de[k] for k in ("sentences", "spans", "projected", "projection_rate", "drop_reasons")
+            "sentences": tallies["translations"]["by"]["de"]["total"],
+            "spans": spans["total"],
+            "projected": spans["kept"],
+            "projection_rate": spans["rate"],
+            "drop_reasons": spans["dropped"],
         }
         pipeline_checks.append(counts)
         return len(texts) * STEPS, seconds

@@ -1,30 +1,38 @@
 """The lake: one Delta table per declared table under a root folder, written a whole run at a time.
 
 A run's outputs become new table versions in :meth:`Lake.commit`, followed by its row in ``runs``
-(which names the versions it made). Commit happens in two phases, so a failure leaves no version:
+(which names the versions it made). The ``runs`` row is the commit record:
 
-1. Every output is conformed to its declared schema and written as Parquet data files into its
-   table folder. Files that no log entry references are invisible to every Delta reader, so a
-   failure here only deletes them again.
-2. The log entries are committed, one Delta transaction per table (``create_write_transaction``,
-   or ``create_table_with_add_actions`` for a new table), then the ``runs`` row. Delta has no
-   transaction across tables, so if a later commit fails, each earlier one is rolled back: when
-   the run's version is still the table's latest, its log entry and data files are deleted (the
-   version disappears; a table the run created disappears); when another writer has committed on
-   top in the meantime, a compensating commit removes the run's files instead (the table gains an
-   add and a remove version, and its latest state holds none of the run's rows). Either way the
-   run's ``runs`` row is never written, and the original error is raised as a ``CatalogError``
-   whose message says what was rolled back. A reader that opened a table between a commit and its
-   rollback may have seen the rolled-back version. A process killed during phase 2 cannot roll
-   back: the versions it committed stay, without a ``runs`` row; :meth:`Lake.orphan_versions`
-   finds them.
+- **Readers see committed runs only.** :meth:`Lake.read` and ``catalog.query`` (and through them
+  ``xproj query`` and every export) keep the rows of a run-output table whose ``run_id`` has a row
+  in ``runs``. Rows of a run whose commit is still going on, failed, or was killed are never
+  visible, whichever table versions they are in.
+- **Each table is written at most once per run.** Every table commit carries a Delta application
+  transaction ``(xproj.run.<run_id>, 1)``. Checking for it and writing happen under the lake's
+  commit lock (``catalog.locks``), since delta-rs records these ids without enforcing them. A
+  commit that finds a table already holding the run's transaction (an earlier attempt was killed
+  after that table) skips it, so a rerun after a crash anywhere in the commit completes it
+  without writing anything twice.
+- **A failure rolls back.** The commit runs in two phases: data files first (invisible until a log
+  entry names them), then one Delta transaction per table and the ``runs`` row. When an
+  exception (or Ctrl-C) stops it, each table version it made is removed again: its log entry and
+  files are deleted while it is still the latest version, otherwise a compensating commit removes
+  its files. The original error is raised as a ``CatalogError`` that says what was rolled back.
+- **What a killed commit leaves is hidden, then finished or cleaned.** A process killed during
+  phase 2 cannot roll back: its table versions stay, hidden from readers because the run has no
+  ``runs`` row. The rerun of the same run (its staged shards name the run id) completes the commit;
+  :meth:`Lake.clean_orphans`, called by the executor before every commit, removes the files of
+  such runs that no staging area can complete any more, and says so.
 
 An output with no rows makes no version: the ``runs`` row lists it with ``version`` null and
 ``rows`` 0, and the dict returned by ``commit`` leaves it out.
 
 A table that is no run's output (the translation cache, written shard by shard so that a crash
 loses at most one shard) is written with :meth:`Lake.append`: one version per call, the same two
-phases for that one table, and no ``runs`` row.
+phases for that one table, and no ``runs`` row; its rows are never hidden.
+
+Every read of a Delta table goes through ``to_table(use_threads=False)`` (or DuckDB): pyarrow's
+threaded read of a delta-rs dataset can abort the interpreter at exit (delta-rs #2184).
 
 Only local paths are supported as roots for now.
 """
@@ -56,10 +64,14 @@ from deltalake.transaction import (
     CommitProperties,
     PostCommitHookProperties,
     RemoveAction,
+    Transaction,
     create_table_with_add_actions,
 )
+from pyarrow.fs import LocalFileSystem
 
+from catalog import faults
 from catalog.lineage import InputRef, OutputRef, RunRecord
+from catalog.locks import commit_lock
 from schemas.errors import (
     E_SCHEMA_MISMATCH,
     E_UNKNOWN_TABLE,
@@ -67,7 +79,7 @@ from schemas.errors import (
     CatalogError,
     XprojError,
 )
-from schemas.tables import TABLES, conform, empty, schema_of
+from schemas.tables import APPENDED_TABLES, TABLES, conform, empty, schema_of
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +96,8 @@ _META_ROWS = "xproj.rows"
 _META_COMMIT = "xproj.commit"
 _META_WRITER = "xproj.writer"
 _WRITER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_RUN_FILE = re.compile(r"^part-([0-9a-f]{32})-[0-9a-f]{12}\.parquet$")
+_TXN_PREFIX = "xproj.run."
 _NO_HOOKS = PostCommitHookProperties(create_checkpoint=False, cleanup_expired_logs=False)
 
 
@@ -245,28 +259,79 @@ class Lake:
         return sorted(infos, key=lambda v: v.version)
 
     def dataset(self, table: str, version: int | None = None) -> pds.Dataset:
-        """A pyarrow dataset of ``table`` at ``version`` (latest by default), e.g. for DuckDB.
+        """A pyarrow dataset of every row of ``table`` at ``version`` (latest by default).
 
-        Only the files of that version are in it: rows a later version removed stay out, rows
-        of a rolled-back or uncommitted run never appear. A declared table with no version yet
-        gives an empty dataset.
+        Only the files of that version are in it: rows a later version removed stay out. This
+        is the raw table: in a table of run outputs it also holds rows of runs without a ``runs``
+        row (a commit in progress, or one a killed process left). Readers go through
+        :meth:`read` or ``catalog.query``, which keep committed runs only
+        (:meth:`committed_filter`). A declared table with no version yet gives an empty dataset.
         """
         self._check_name(table)
         if not self._exists(table) and version is None:
             return pds.dataset(empty(table))
-        return self._open(table, version).to_pyarrow_dataset()
+        return _local_dataset(self._open(table, version), table)
 
-    def read(self, table: str, version: int | None = None) -> pa.Table:
-        """All rows of ``table`` at ``version`` (latest by default), typed as declared.
+    def committed_filter(
+        self, table: str, committed: frozenset[str] | None = None
+    ) -> tuple[str, bool] | None:
+        """How readers keep committed rows of ``table``: ``(column, nullable)`` when the table
+        holds run outputs (keep rows whose ``run_id`` has a ``runs`` row, and null ones when
+        ``nullable``), None for tables shown whole (``runs``, appended tables)."""
+        schema = schema_of(table) if table in TABLES else self.dataset(table).schema
+        if not _holds_run_outputs(table, schema):
+            return None
+        return "run_id", schema.field("run_id").nullable
 
-        Rows of one commit keep their order; the order of commits' rows is not defined (sort, or
-        query with ORDER BY, when it matters).
+    def read(
+        self,
+        table: str,
+        version: int | None = None,
+        *,
+        columns: list[str] | None = None,
+        filter: pc.Expression | None = None,
+        committed_only: bool = True,
+    ) -> pa.Table:
+        """Rows of ``table`` at ``version`` (latest by default), typed as declared.
+
+        In a table of run outputs only the rows of committed runs (those with a ``runs`` row)
+        are returned, so rows of a run whose commit is in progress, failed or was killed never
+        appear. Rows of one commit keep their order; the order of commits' rows is not defined
+        (sort, or query with ORDER BY, when it matters).
+
+        Args:
+            table: the table name.
+            version: the version to read (latest by default).
+            columns: read only these columns (then the result is not conformed).
+            filter: a pyarrow expression rows must satisfy.
+            committed_only: keep rows of committed runs only (the default; ``False`` shows the
+                raw table, e.g. for repairs and tests).
 
         Raises:
             CatalogError: XP401 for an unknown table, XP402 for a version it does not have.
         """
-        data = self.dataset(table, version).to_table()
-        return conform(table, data) if table in TABLES else data
+        keep = self.committed_filter(table) if committed_only else None
+        wanted = columns
+        if keep is not None and columns is not None and keep[0] not in columns:
+            wanted = [*columns, keep[0]]
+        data = read_dataset(self.dataset(table, version), columns=wanted, filter=filter)
+        if keep is not None:
+            column, nullable = keep
+            ids = pa.array(sorted(self.committed_run_ids()), pa.string())
+            mask = pc.is_in(data[column], value_set=ids)
+            if nullable:
+                mask = pc.or_(mask, pc.is_null(data[column]))
+            data = data.filter(mask)
+            if wanted is not columns:
+                data = data.drop_columns([column])
+        return conform(table, data) if table in TABLES and columns is None else data
+
+    def committed_run_ids(self) -> frozenset[str]:
+        """The ids of the runs that have a row in ``runs``."""
+        if not self._exists(RUNS):
+            return frozenset()
+        runs = read_dataset(self._open(RUNS).to_pyarrow_dataset(), columns=["run_id"])
+        return frozenset(runs["run_id"].to_pylist())
 
     def input_ref(
         self, table: str, name: str | None = None, version: int | None = None
@@ -286,6 +351,8 @@ class Lake:
         A flow calls this with its :attr:`RunRecord.run_key` to skip a run already done.
         """
         runs = self.read(RUNS)
+        if runs.num_rows == 0:
+            return None
         mask = pc.and_(pc.equal(runs["run_key"], run_key), pc.equal(runs["status"], status))
         hits = runs.filter(mask)
         if hits.num_rows == 0:
@@ -297,17 +364,80 @@ class Lake:
         """Versions made by a commit whose run has no row in ``runs``.
 
         Only a process killed in the middle of :meth:`commit` (after some table commits, before
-        the ``runs`` row) leaves these: rollback never ran. Their rows are visible to readers;
-        remove them with Delta (e.g. ``DeltaTable(lake.path(t)).delete(f"run_id = '{id}'")``).
+        the ``runs`` row) leaves these: rollback never ran. Their rows are hidden from readers;
+        the rerun of the run completes the commit, or :meth:`clean_orphans` removes them.
         """
-        committed = set(self.read(RUNS)["run_id"].to_pylist())
+        orphans = self.orphan_runs()
         return [
             (table, info)
             for table in self.tables()
             if table != RUNS
             for info in self.versions(table)
-            if info.run_id is not None and info.run_id not in committed and info.rows_added
+            if info.run_id in orphans and table in orphans[info.run_id] and info.rows_added
         ]
+
+    def orphan_runs(self) -> dict[str, dict[str, list[str]]]:
+        """Run id → table → data files of runs that have rows in a table but no ``runs`` row.
+
+        Found from the data files of each table's latest version (every run's files are named
+        ``part-<run_id>-…``), so a run whose rows were removed again is not listed.
+        """
+        committed = self.committed_run_ids()
+        found: dict[str, dict[str, list[str]]] = {}
+        for table in self.tables():
+            if table == RUNS or table in APPENDED_TABLES:
+                continue
+            for path in DeltaTable(self.path(table)).file_uris():
+                match = _RUN_FILE.match(Path(path).name)
+                if match and match.group(1) not in committed:
+                    found.setdefault(match.group(1), {}).setdefault(table, []).append(
+                        Path(path).name
+                    )
+        return found
+
+    def resumable_runs(self) -> frozenset[str]:
+        """Ids of the runs whose staged shards are in ``_staging`` (a rerun can complete them)."""
+        folder = self.root / STAGING_DIR
+        if not folder.is_dir():
+            return frozenset()
+        ids = set()
+        for marker in folder.glob("*/run_id"):
+            try:
+                ids.add(marker.read_text(encoding="utf-8").strip())
+            except OSError:
+                continue
+        return frozenset(ids)
+
+    def clean_orphans(self) -> list[str]:
+        """Remove the rows of killed commits that no rerun can complete; returns what was done.
+
+        A run killed inside :meth:`commit` leaves table versions without a ``runs`` row (hidden
+        from readers). When the run's staged shards are still there (``resumable`` holds its id),
+        rerunning it completes the commit, so its rows are kept; the message says so. Otherwise a
+        compensating commit per table removes the run's files. Runs under the commit lock, so no
+        commit in progress is mistaken for an orphan.
+
+        Returns:
+            One line per orphaned run, for the log.
+        """
+        lines: list[str] = []
+        with commit_lock(self.root):
+            resumable = self.resumable_runs()
+            for run_id, tables in sorted(self.orphan_runs().items()):
+                listing = ", ".join(f"{t} ({len(f)} file(s))" for t, f in sorted(tables.items()))
+                if run_id in resumable:
+                    lines.append(
+                        f"run {run_id} was killed while committing; its rows in {listing} are "
+                        "hidden until its rerun completes the commit"
+                    )
+                    continue
+                for table, files in sorted(tables.items()):
+                    self._remove_files(table, files, f"orphans of run {run_id}")
+                lines.append(
+                    f"removed the rows of run {run_id} from {listing}: its commit was killed "
+                    "and no staged shards are left to complete it"
+                )
+        return lines
 
     # Writing
 
@@ -323,6 +453,11 @@ class Lake:
         is marked finished now if it is not yet (status ``running`` becomes ``ok``), and
         ``run.outputs`` is set.
 
+        The whole commit holds the lake's commit lock. A table that already holds this run's
+        rows (an earlier attempt of the same run was killed after committing it) is not written
+        again; when ``runs`` already holds the run, nothing is written at all. Either way the
+        versions that hold the run's rows are returned.
+
         Args:
             run: the lineage record of the run.
             outputs: table name → rows (Arrow table or row dicts) or ``StagedFiles`` (Parquet
@@ -330,7 +465,8 @@ class Lake:
                 allowed.
 
         Returns:
-            Table name → the version this commit made, for each non-empty output and ``runs``.
+            Table name → the version that holds the run's rows, for each non-empty output and
+            ``runs``.
 
         Raises:
             CatalogError: XP401 for an undeclared table, XP405 for data that does not fit, and,
@@ -356,27 +492,47 @@ class Lake:
         conform(RUNS, [run.to_row([OutputRef(n, None, 0) for n in conformed])])
         for name in [*conformed, RUNS]:
             self._check_schema(name)
+        with commit_lock(self.root):
+            return self._commit_locked(run, conformed)
 
+    def _commit_locked(
+        self, run: RunRecord, conformed: dict[str, pa.Table | StagedFiles]
+    ) -> dict[str, int]:
+        done = self._run_versions(run.run_id, [*conformed, RUNS])
+        if RUNS in done:  # committed before (by a process killed before it cleaned up)
+            previous = self.find_run(run.run_key, status=run.status)
+            run.outputs = previous.outputs if previous is not None else []
+            return done
         staged: list[_Staged] = []
+        rows: dict[str, int] = {}
         try:
             for name, table in conformed.items():
                 if isinstance(table, StagedFiles):
-                    self._link_files(self._stage_files(staged, name, table), table, run.run_id)
+                    rows[name] = _staged_rows(table)
+                    if name not in done:
+                        self._link_files(self._stage_files(staged, name, table), table, run.run_id)
                 else:
-                    self._write_files(self._stage(staged, name, table), table, run.run_id)
+                    rows[name] = table.num_rows
+                    if name not in done:
+                        self._write_files(self._stage(staged, name, table), table, run.run_id)
             for item in staged:
                 if item.rows:
                     self._commit_files(item, run)
-            refs = [OutputRef(s.table, s.version, s.rows) for s in staged]
+                    faults.table_committed(item.table)
+            versions = done | {s.table: s.version for s in staged if s.version is not None}
+            refs = [OutputRef(name, versions.get(name), rows[name]) for name in conformed]
             runs_row = conform(RUNS, [run.to_row(refs)])
             runs_item = self._stage(staged, RUNS, runs_row)
             self._write_files(runs_item, runs_row, run.run_id)
             self._commit_files(runs_item, run)
+            faults.table_committed(RUNS)
         except BaseException as exc:
             report = self._roll_back(staged)
             if isinstance(exc, XprojError | KeyboardInterrupt | SystemExit):
                 if isinstance(exc, XprojError):
                     exc.message += f" (commit of run {run.run_id} rolled back: {report})"
+                raise
+            if not isinstance(exc, Exception):  # an interrupt: roll back, then let it through
                 raise
             raise CatalogError(
                 f"commit of run {run.run_id} failed ({type(exc).__name__}: {exc}); "
@@ -387,7 +543,32 @@ class Lake:
         for item in staged:
             if item.version:
                 self._maybe_checkpoint(item.table, item.version)
-        return {s.table: s.version for s in staged if s.version is not None}
+        return {**versions, RUNS: runs_item.version}
+
+    def _run_versions(self, run_id: str, tables: Sequence[str]) -> dict[str, int]:
+        """Table → version, for the tables that hold rows of ``run_id`` (committed by this run).
+
+        A table holds the run's rows when its log has the run's application transaction and
+        the run's data files are still in its latest version (a rollback or an orphan clean-up
+        removes them again, and the table is then written anew).
+        """
+        app_id = _TXN_PREFIX + run_id
+        prefix = f"part-{run_id}-"
+        found = {}
+        for name in tables:
+            if not self._exists(name):
+                continue
+            dt = DeltaTable(self.path(name))
+            if dt.transaction_version(app_id) is None:
+                continue
+            if not any(Path(uri).name.startswith(prefix) for uri in dt.file_uris()):
+                continue
+            found[name] = max(
+                int(c["version"])
+                for c in dt.history()
+                if c.get(_META_RUN_ID) == run_id and int(c.get(_META_ROWS) or 0) > 0
+            )
+        return found
 
     def append(
         self,
@@ -407,8 +588,8 @@ class Lake:
         Concurrent appends to an existing table are serialised by Delta's optimistic commits.
 
         Args:
-            table: a declared table with no required ``run_id`` column (tables with one are
-                run outputs); ``runs`` is refused too.
+            table: a table of ``schemas.tables.APPENDED_TABLES`` or one without a ``run_id``
+                column (other tables hold run outputs); ``runs`` is refused too.
             parts: rows, one Arrow table or list of row dicts per part; each non-empty part is
                 written to its own data file(s), so rows read together can share a file.
             writer: who appends (1-64 of ``[A-Za-z0-9_.-]``), e.g. ``"translation_cache"``.
@@ -437,7 +618,7 @@ class Lake:
         """
         schema = schema_of(table)
         field = schema.field("run_id") if "run_id" in schema.names else None
-        if table == RUNS or (field is not None and not field.nullable):
+        if table == RUNS or (field is not None and table not in APPENDED_TABLES):
             raise CatalogError(
                 f"table {table!r} holds run outputs; append is for tables written outside runs.",
                 fix="write it with Lake.commit(run, {table: rows}).",
@@ -506,7 +687,7 @@ class Lake:
         return item
 
     def _stage_files(self, staged: list[_Staged], name: str, files: StagedFiles) -> _Staged:
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files.paths)
+        rows = _staged_rows(files)
         item = _Staged(name, rows, [], created_dir=not self.path(name).exists())
         staged.append(item)
         return item
@@ -586,11 +767,13 @@ class Lake:
         """
         token = uuid.uuid4().hex
         metadata: dict[str, Any] = {_META_ROWS: item.rows, _META_COMMIT: token}
+        txns = None
         if run is not None:
             metadata |= {_META_RUN_ID: run.run_id, _META_RUN_KEY: run.run_key, _META_FLOW: run.flow}
+            txns = [Transaction(_TXN_PREFIX + run.run_id, 1)]
         else:
             metadata[_META_WRITER] = writer
-        props = CommitProperties(custom_metadata=metadata)
+        props = CommitProperties(custom_metadata=metadata, app_transactions=txns)
         schema = DeltaSchema.from_arrow(schema_of(item.table))
         path = self.path(item.table)
         if _is_table(path):
@@ -646,13 +829,24 @@ class Lake:
         return "; ".join(done) or "nothing was committed"
 
     def _compensate(self, item: _Staged) -> None:
+        self._remove_files(item.table, [a.path for a in item.adds], "rollback", rows=item.rows)
+
+    def _remove_files(
+        self, table: str, files: Sequence[str], why: str, rows: int | None = None
+    ) -> None:
+        """One commit that removes ``files`` (names in the table folder) from ``table``."""
+        folder = self.path(table)
+        if rows is None:
+            rows = sum(pq.ParquetFile(folder / f).metadata.num_rows for f in files)
         now = int(time.time() * 1000)
-        removes = [RemoveAction(a.path, True, now, a.size, {}) for a in item.adds]
-        DeltaTable(self.path(item.table)).create_write_transaction(
+        removes = [RemoveAction(f, True, now, (folder / f).stat().st_size, {}) for f in files]
+        DeltaTable(folder).create_write_transaction(
             removes,
             "append",
-            DeltaSchema.from_arrow(schema_of(item.table)),
-            commit_properties=CommitProperties(custom_metadata={_META_ROWS: -item.rows}),
+            DeltaSchema.from_arrow(schema_of(table)),
+            commit_properties=CommitProperties(
+                custom_metadata={_META_ROWS: -rows, _META_WRITER: why.replace(" ", "_")[:64]}
+            ),
             post_commithook_properties=_NO_HOOKS,
         )
 
@@ -665,6 +859,41 @@ class Lake:
                 dt.create_checkpoint()
             except DeltaError as exc:  # an optimisation only: the commit already succeeded
                 logger.warning("checkpoint of %s v%d failed: %s", table, version, exc)
+
+
+def _local_dataset(dt: DeltaTable, table: str) -> pds.Dataset:
+    """The files of ``dt``'s version as a dataset read with pyarrow's local filesystem.
+
+    Not ``DeltaTable.to_pyarrow_dataset()``: its fragments carry the files' column statistics
+    as guarantees, and a file that Delta itself rewrote (``DeltaTable.delete``) has string
+    bounds typed ``string_view``, on which any filter fails ("no kernel matching input types
+    (string, string_view)"); deltalake's filesystem handler can also abort the interpreter at
+    exit. The declared schema (else the table's own) types the columns.
+    """
+    paths = [uri.removeprefix("file://") for uri in dt.file_uris()]
+    schema = schema_of(table) if table in TABLES else dt.schema().to_arrow()
+    if not isinstance(schema, pa.Schema):
+        schema = pa.schema(schema)
+    return pds.dataset(paths, schema=schema, format="parquet", filesystem=LocalFileSystem())
+
+
+def read_dataset(
+    data: pds.Dataset,
+    *,
+    columns: list[str] | None = None,
+    filter: pc.Expression | None = None,
+) -> pa.Table:
+    """``data.to_table`` without threads: a threaded read of a delta-rs dataset can abort the
+    interpreter at exit ("terminate called without an active exception", delta-rs #2184)."""
+    return data.to_table(columns=columns, filter=filter, use_threads=False)
+
+
+def _holds_run_outputs(table: str, schema: pa.Schema) -> bool:
+    return table != RUNS and table not in APPENDED_TABLES and "run_id" in schema.names
+
+
+def _staged_rows(files: StagedFiles) -> int:
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files.paths)
 
 
 def _is_table(path: Path) -> bool:

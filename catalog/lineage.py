@@ -1,9 +1,10 @@
 """Lineage of a run: what it read (with fingerprints), which code and models made it, what it wrote.
 
 A :class:`RunRecord` becomes one row of the ``runs`` table when the lake commits the run's outputs.
-Its ``run_key`` is a stable hash of the flow, its parameters and its inputs' fingerprints: two runs
-with the same key would produce the same data, so a flow can skip a completed identical run
-(``Lake.find_run``) and resume a crashed one from its staged shards (``Staging``).
+Its ``run_key`` is a stable hash of the flow, its parameters and its inputs' content fingerprints
+(never of how a path was spelled): two runs with the same key would produce the same data, so the
+executor can skip a completed identical run (``Lake.find_run``) and resume a crashed one from its
+staged shards (``Staging``). The record keeps each input's path as given, for lineage.
 """
 
 from __future__ import annotations
@@ -53,6 +54,19 @@ class InputRef:
 
     def to_row(self) -> dict[str, Any]:
         return {"name": self.name, "ref": self.ref, "version": self.version, "sha256": self.sha256}
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies the input's content in a run key: its fingerprint or table version
+        when it has one (so the same file named two ways is one input), else its reference."""
+        if self.sha256 is not None or self.version is not None:
+            return {"name": self.name, "version": self.version, "sha256": self.sha256}
+        return {"name": self.name, "ref": self.ref}
+
+
+def path_ref(name: str, path: str | os.PathLike[str]) -> InputRef:
+    """Lineage reference of a path: a file's or folder's fingerprint, else the text as given
+    (a Hub dataset or model id)."""
+    return InputRef.for_file(name, path) if Path(path).exists() else InputRef(name, str(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +185,8 @@ def to_json(value: Mapping[str, Any], where: str = "parameters") -> str:
 def make_run_key(flow: str, params: Mapping[str, Any], inputs: Iterable[InputRef]) -> str:
     """A stable hash of what determines a run's output: flow, parameters, input fingerprints.
 
-    Input order does not matter; an input's name, reference, version and sha256 all do.
+    Input order does not matter; an input's name and content (:meth:`InputRef.identity`) do,
+    how its path was spelled does not.
 
     Example:
         >>> a = make_run_key("project", {"k": 1, "langs": ["de"]}, [InputRef("src", "a.conll")])
@@ -179,11 +194,16 @@ def make_run_key(flow: str, params: Mapping[str, Any], inputs: Iterable[InputRef
         True
         >>> a == make_run_key("project", {"k": 2, "langs": ["de"]}, [InputRef("src", "a.conll")])
         False
+        >>> make_run_key("p", {}, [InputRef("src", "a.conll", None, "ab")]) == make_run_key(
+        ...     "p", {}, [InputRef("src", "/data/a.conll", None, "ab")])
+        True
     """
     payload = {
         "flow": flow,
         "parameters": _canonical(dict(params), "parameters"),
-        "inputs": sorted((i.to_row() for i in inputs), key=lambda r: json.dumps(r, sort_keys=True)),
+        "inputs": sorted(
+            (i.identity() for i in inputs), key=lambda r: json.dumps(r, sort_keys=True)
+        ),
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:32]
@@ -231,11 +251,18 @@ class RunRecord:
         *,
         aligner: str | None = None,
         models: Sequence[str] = (),
+        key_parameters: Mapping[str, Any] | None = None,
     ) -> RunRecord:
-        """A new running record whose ``run_key`` is :func:`make_run_key` of its arguments."""
+        """A new running record whose ``run_key`` is :func:`make_run_key` of its arguments.
+
+        ``key_parameters`` (default ``parameters``) are the parameters that go into the key when
+        the recorded ones hold more (paths as given, for lineage).
+        """
         return cls(
             flow=flow,
-            run_key=make_run_key(flow, parameters, inputs),
+            run_key=make_run_key(
+                flow, parameters if key_parameters is None else key_parameters, inputs
+            ),
             parameters=dict(parameters),
             inputs=list(inputs),
             aligner=aligner,
@@ -299,17 +326,16 @@ def check_flow_run(lake: Any, run_id: str, flow: str) -> None:
 
     from schemas.errors import CatalogError
 
-    runs = lake.dataset("runs").to_table(
-        columns=["run_id", "flow", "status", "started_at"], filter=pc.field("flow") == flow
-    )
-    if run_id in runs.column("run_id").to_pylist():
+    runs = lake.read("runs", columns=["run_id", "flow", "status", "started_at"])
+    if run_id in runs.filter(pc.field("flow") == flow).column("run_id").to_pylist():
         return
-    other = lake.dataset("runs").to_table(columns=["flow"], filter=pc.field("run_id") == run_id)
+    other = runs.filter(pc.field("run_id") == run_id)
     if other.num_rows:
         raise CatalogError(
             f"run {run_id!r} is a {other.column('flow')[0].as_py()!r} run, not a {flow} run.",
             fix=f"give the run id that `xproj {flow}` printed.",
         )
+    runs = runs.filter(pc.field("flow") == flow)
     recent = [
         r["run_id"]
         for r in sorted(runs.to_pylist(), key=lambda r: r["started_at"], reverse=True)[:5]

@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 
 from schemas.errors import E_BAD_CONFIG, ConfigError
 
-Format = Literal["table", "csv", "json", "parquet"]
-FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
+Format = Literal["table", "csv", "json", "jsonl", "parquet"]
+FORMATS: tuple[str, ...] = ("table", "csv", "json", "jsonl", "parquet")
 MAX_CELL = 40
 
 
@@ -155,7 +155,7 @@ def render(
 
     Args:
         table: the rows to show or write.
-        fmt: ``table``, ``csv``, ``json`` (JSON Lines) or ``parquet``.
+        fmt: ``table``, ``csv``, ``json`` (JSON Lines; ``jsonl`` is the same) or ``parquet``.
         output: a file path; stdout when None.
         max_rows: rows shown by the ``table`` format (the other formats write every row).
 
@@ -199,7 +199,7 @@ def render(
 def _write_text(table: pa.Table, fmt: str, sink: IO[str], max_rows: int) -> None:
     if fmt == "table":
         sink.write(format_table(table, max_rows) + "\n")
-    elif fmt == "json":
+    elif fmt in ("json", "jsonl"):
         _json_lines(table, sink)
     else:
         buffer = io.BytesIO()

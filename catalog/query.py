@@ -1,10 +1,11 @@
 """Read-only SQL over the lake with DuckDB.
 
-Each table is registered as a view of ``DeltaTable(path, version=…).to_pyarrow_dataset()``: the
-Delta log decides which Parquet files make up a version, so rows a later version deleted or
-overwrote stay out. (Globbing the table folder's Parquet files would bring them back, together with
-files of rolled-back commits.) Declared tables that have no version yet are registered empty, so
-queries over a fresh lake work.
+Each table is a view over ``Lake.dataset`` (the Parquet files the Delta log names for that
+version, so rows a later version deleted or overwrote stay out) that keeps only the rows of
+committed runs: a run without a ``runs`` row (a commit in progress, or one a killed process left)
+is invisible. (Globbing the table folder's Parquet files would bring all of them back.) The raw
+datasets are registered as ``_raw_<table>``. Declared tables that have no version yet are
+registered empty, so queries over a fresh lake work.
 
 The connection is in memory, cannot reach files or the network (``enable_external_access`` off,
 extension auto-install and auto-load off, configuration locked), and only ``SELECT``-like and
@@ -35,8 +36,19 @@ def _connect(lake: Lake, at: Mapping[str, int]) -> tuple[duckdb.DuckDBPyConnecti
     if unknown := sorted(set(at) - set(names)):
         raise lake._unknown_table(unknown[0])
     con = duckdb.connect(":memory:", config=dict(_CONFIG))
+    committed = pa.table({"run_id": pa.array(sorted(lake.committed_run_ids()), pa.string())})
+    con.register("_committed_runs", committed)
     for name in names:
-        con.register(name, lake.dataset(name, at.get(name)))
+        raw = f"_raw_{name}"
+        con.register(raw, lake.dataset(name, at.get(name)))
+        keep = lake.committed_filter(name)
+        where = ""
+        if keep is not None:
+            column, nullable = keep
+            where = f" WHERE {column} IN (SELECT run_id FROM _committed_runs)"
+            if nullable:
+                where += f" OR {column} IS NULL"
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "{raw}"{where}')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con, names

@@ -10,11 +10,16 @@ A shard is written to a temporary folder and renamed into place, so it is either
 (``done``) or not at all: a crash mid-``put`` leaves only a temporary folder, which ``load`` and
 ``done`` ignore and ``clear`` removes.
 
-Layout: ``_staging/<run_key>/shard-<id>/<table>.parquet`` and ``_staging/<run_key>/run_id``.
+When every shard is in, the executor seals the staging area (:meth:`seal`) with the run's summary: a
+rerun of a sealed run goes straight to the commit, without reading its inputs again.
+
+Layout: ``_staging/<run_key>/shard-<id>/<table>.parquet`` (plus ``_meta.json``, the shard's counts),
+``_staging/<run_key>/run_id`` and, once sealed, ``_staging/<run_key>/sealed.json``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -36,6 +41,8 @@ if TYPE_CHECKING:
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHARD_PREFIX = "shard-"
 _TMP_PREFIX = ".tmp-"
+_META = "_meta.json"
+_SEAL = "sealed.json"
 
 
 def _natural_key(shard_id: str) -> list[Any]:
@@ -117,6 +124,7 @@ class Staging:
         tables: Mapping[str, pa.Table | list[dict[str, Any]]],
         *,
         replace: bool = False,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
         """Stage one shard's tables, all or nothing.
 
@@ -126,6 +134,7 @@ class Staging:
             shard_id: the shard's id (int or ``[A-Za-z0-9_.-]`` string).
             tables: table name → rows of this shard (empty tables are kept, as empty files).
             replace: replace a shard that is already staged instead of refusing.
+            meta: JSON-ready facts about the shard (its counts), kept with it (:meth:`meta`).
 
         Raises:
             CatalogError: XP400 when the shard is already staged and ``replace`` is false;
@@ -147,6 +156,8 @@ class Staging:
         try:
             for name, table in typed.items():
                 pq.write_table(table, tmp / f"{name}.parquet")
+            if meta is not None:
+                (tmp / _META).write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
             if replace and target.exists():
                 # Not atomic with the rename below: a crash in between leaves the shard not done,
                 # and the rerun recomputes it.
@@ -155,6 +166,23 @@ class Staging:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def meta(self, shard_id: int | str) -> dict[str, Any] | None:
+        """What :meth:`put` was given as ``meta`` for a staged shard (None when it had none)."""
+        path = self._shard_dir(shard_id) / _META
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def seal(self, summary: Mapping[str, Any]) -> None:
+        """Record that every shard is staged, with the run's summary (written atomically)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(summary, sort_keys=True), encoding="utf-8")
+        tmp.rename(self.folder / _SEAL)
+
+    def sealed(self) -> dict[str, Any] | None:
+        """The summary :meth:`seal` recorded, or None while the run is not sealed."""
+        path = self.folder / _SEAL
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def files(self, table: str) -> StagedFiles:
         """The staged Parquet files of ``table``, in shard order, for ``Lake.commit``.

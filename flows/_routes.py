@@ -10,24 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, E_SOURCE_HAS_MARKER, Reject
+from schemas.errors import E_INPUT_TOO_LONG, E_SOURCE_HAS_MARKER, Reject
 from schemas.records import AnnotatedSentence
 
 
-def build_route(config, cached_translator, translator):
+def build_route(config, cached_translator, translator, projection_model=None):
     """The route object for ``config.projector`` (``None`` for ``align``).
 
-    ``translator`` is the run's CTranslate2 model; ``config.projection_model`` replaces it for
-    the projection step when set (a marker-aware model beside the translation model). Markers
-    translate through the cache; CODEC scores with the model directly.
+    ``translator`` is the run's CTranslate2 model; ``projection_model`` (the loaded
+    ``config.projection_model``) replaces it for the projection step when given (a marker-aware
+    model beside the translation model). Markers translate through the cache; CODEC scores with
+    the model directly.
     """
     from projectors.model_projection import CodecRoute, MarkerRoute
 
     if config.projector == "align":
         return None
-    model = translator
-    if config.projection_model:
-        model = config.translator(config.projection_model)
+    model = projection_model or translator
     if config.projector == "markers":
         if model is translator:
             through = cached_translator
@@ -114,6 +113,7 @@ def route_rows(
         The rows, rejects for targets without a word token, and the marked text per source id.
     """
     from catalog.rows import projection_rows
+    from flows.steps import no_token_reject
     from projectors.model_projection import to_pair_projection
 
     projections, rejects, marked = [], [], {}
@@ -124,16 +124,7 @@ def route_rows(
         p = to_pair_projection(r, f"{s.id}|{tid}", tid, tgt_lang, tokenizer, target=target)
         marked[s.id] = r.marked
         if p is None:
-            rejects.append(
-                Reject(
-                    "tokenize",
-                    source,
-                    f"record {s.id}",
-                    E_EMPTY_TRANSLATION,
-                    f"the {tgt_lang} text has no token to project onto.",
-                    s.text[:500],
-                )
-            )
+            rejects.append(no_token_reject(s, source, tgt_lang))
             continue
         projections.append(p)
     rows = projection_rows(

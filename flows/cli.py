@@ -1,13 +1,18 @@
 """The ``xproj`` command line: a thin layer that builds flow configs and calls the layers below.
 
 Heavy libraries are imported inside the commands, so ``xproj --help`` answers at once.
+
+Exit codes: 0 done (committed, or an identical run reused); 1 an unexpected error (its traceback
+is printed); 2 a coded error (``[XPnnn] place: message Fix: …``, one line; ``--debug`` adds the
+traceback); 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM, with nothing committed.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -36,14 +41,76 @@ LakeOpt = Annotated[
         "--lake", help="Lake root (default: $XPROJ_LAKE or ./data/lake).", envvar="XPROJ_LAKE"
     ),
 ]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
+ForceOpt = Annotated[bool, typer.Option(help="Run even if an identical run is committed.")]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(help="Commit a run that used no record (every record rejected, or none read)."),
+]
+LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N records.")]
+NameOpt = Annotated[str | None, typer.Option(help="Dataset name.")]
+SchemeOpt = Annotated[
+    str | None,
+    typer.Option(help="Tag scheme: iob1 | iob2 | bioes | auto (detected once per file)."),
+]
+LabelsOpt = Annotated[
+    str | None,
+    typer.Option(help="The label set, e.g. PER,LOC,ORG: records with other labels are rejected."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
+]
+DeviceOpt = Annotated[str | None, typer.Option(help="auto | cpu | cuda.")]
+
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the full traceback of every error.")
+    ] = False,
+) -> None:
+    """Turn labeled data in one language into labeled data in many."""
+    _DEBUG["on"] = debug
+
+
+def _run_settings(name, limit, lake, force, allow_empty) -> dict[str, Any]:
+    """The overrides every flow command shares."""
+    return {
+        "name": name,
+        "limit": limit,
+        "lake": lake,
+        "force": force or None,
+        "allow_empty": allow_empty or None,
+    }
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+
+
+def _launch(flow, cfg) -> None:
+    """Run a flow (through Prefect only when a Prefect API is configured) and print its summary."""
+    from flows.interrupts import Stopped, as_interrupted
+    from flows.runtime import launch
+    from flows.summary import render
+
+    try:
+        summary = launch(flow, cfg)
+    except KeyboardInterrupt as err:  # keep the message (the framework would swallow it)
+        raise Stopped(as_interrupted(err)) from None
+    typer.echo(render(summary))
 
 
 @app.command()
 def project(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config: ConfigOpt = None,
     source: Annotated[str | None, typer.Option(help="Labeled source file or dataset.")] = None,
     source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
-    source_format: Annotated[str | None, typer.Option(help="conll | jsonl | parquet | hf.")] = None,
+    source_format: Annotated[
+        str | None, typer.Option(help="conll | jsonl | parquet | hf (default: from the name).")
+    ] = None,
     target: Annotated[
         str | None, typer.Option(help="Target side, record-aligned with the source.")
     ] = None,
@@ -51,9 +118,12 @@ def project(
     target_format: Annotated[
         str | None,
         typer.Option(
-            help="conll | jsonl | parquet | hf | text (one untokenized sentence per line)."
+            help="conll | jsonl | parquet | hf | text (one untokenized sentence per line); "
+            "default: from the name."
         ),
     ] = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
     symmetrization: Annotated[
         str | None,
@@ -68,85 +138,53 @@ def project(
         typer.Option(help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable."),
     ] = None,
     shard_size: Annotated[int | None, typer.Option(help="Pairs per shard.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N pairs.")] = None,
+    limit: LimitOpt = None,
     name: Annotated[str | None, typer.Option(help="Dataset name in evaluations.")] = None,
     on_error: Annotated[
         str | None,
         typer.Option(help="reject (record bad records and go on) | raise (stop at the first)."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Project span labels from a labeled source onto its parallel target side."""
-    from flows.config import ProjectParallelConfig, load_config
+    """Project span labels from a labeled source onto its parallel target side.
 
-    aligner_options = {}
-    if symmetrization:
-        aligner_options["symmetrization"] = symmetrization
-    if model:
-        aligner_options["model"] = model
-    if alignments:
-        aligner_options["path"] = alignments
+    Example: xproj project --source en.conll --source-lang en --target es.conll --target-lang es
+    """
+    from flows.config import ProjectParallelConfig, load_config
+    from flows.project_parallel import project_parallel
+
     overrides = {
         "source.path": source,
         "source.lang": source_lang,
         "source.format": source_format,
+        "source.scheme": scheme,
         "target.path": target,
         "target.lang": target_lang,
         "target.format": target_format,
+        "target.scheme": scheme,
+        "labels": _csv(labels),
         "aligner": aligner,
+        "aligner_options.symmetrization": symmetrization,
+        "aligner_options.model": model,
+        "aligner_options.path": alignments,
         "shard_size": shard_size,
-        "limit": limit,
-        "name": name,
         "on_error": on_error,
-        "lake": lake,
-        "force": force or None,
         "extra_bitext": [{"path": p} for p in extra_bitext] if extra_bitext else None,
+        **_run_settings(name, limit, lake, force, allow_empty),
     }
-    overrides.update({f"aligner_options.{k}": v for k, v in aligner_options.items()})
-    cfg = load_config(ProjectParallelConfig, config, overrides)
-    from flows.project_parallel import project_parallel
-
-    result = project_parallel(cfg)
-    _print_result(result)
+    _launch(project_parallel, load_config(ProjectParallelConfig, config, overrides, "project"))
 
 
 def _check_models(cfg) -> None:
-    """Fail before Prefect starts: a missing or broken model is the commonest mistake."""
+    """Fail before any work: a missing or broken model is the commonest mistake."""
     from translators.store import check_model_dir, resolve
 
     root = Path(cfg.models_root) if cfg.models_root else None
     qg = getattr(getattr(cfg, "qg", None), "model", None)
     for model in filter(None, (cfg.model, cfg.projection_model, qg)):
         check_model_dir(resolve(model, root=root))
-
-
-def _echo_run(result) -> None:
-    """The run id, whether it was committed or reused, and the table versions it made."""
-    state = "reused identical earlier run" if result.reused else "committed"
-    typer.echo(
-        f"run {result.run_id} {state}: "
-        + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
-    )
-
-
-def _print_result(result) -> None:
-    m = result.metrics
-    _echo_run(result)
-    typer.echo(
-        f"pairs {m.get('pairs')}, spans {m.get('spans')}, projected {m.get('projected')} "
-        f"(rate {m.get('projection_rate', 0):.3f}), rejected records "
-        f"{m.get('rejected_records')}"
-    )
-    if m.get("drop_reasons"):
-        typer.echo(
-            "drop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items()))
-        )
-    gold = m.get("gold", {}).get("_micro")
-    if gold:
-        typer.echo(
-            f"against gold: P {gold['precision']:.3f}  R {gold['recall']:.3f}  F1 {gold['f1']:.3f}"
-        )
 
 
 ProjectorOpt = Annotated[
@@ -164,12 +202,16 @@ ProjectionModelOpt = Annotated[
 
 @app.command("translate-train")
 def translate_train_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config: ConfigOpt = None,
     source: Annotated[
         str | None, typer.Option(help="Labeled source: file, folder or HF dataset name.")
     ] = None,
     source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
-    source_format: Annotated[str | None, typer.Option(help="conll | jsonl | parquet | hf.")] = None,
+    source_format: Annotated[
+        str | None, typer.Option(help="conll | jsonl | parquet | hf (default: from the name).")
+    ] = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
     split: Annotated[str | None, typer.Option(help="HF dataset split.")] = None,
     tokens_column: Annotated[str | None, typer.Option(help="HF tokens column.")] = None,
     tags_column: Annotated[str | None, typer.Option(help="HF tags column.")] = None,
@@ -181,10 +223,8 @@ def translate_train_cmd(
             "--target-langs", "-t", help="Comma-separated target languages, e.g. de,sw,yo."
         ),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
-    ] = None,
-    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
     compute_type: Annotated[
         str | None, typer.Option(help="auto | int8 | int8_float16 | float16 | …")
     ] = None,
@@ -193,26 +233,32 @@ def translate_train_cmd(
     projection_model: ProjectionModelOpt = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1")] = None,
     shard_size: Annotated[int | None, typer.Option(help="Sentences per shard.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
-    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
-    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Translate a labeled dataset into target languages and project its span labels."""
+    """Translate a labeled dataset into target languages and project its span labels.
+
+    Example: xproj translate-train --source train.en.conll --source-lang en -t de,sw
+    --model facebook--nllb-200-distilled-600M-int8
+    """
     from flows.config import TranslateTrainConfig, load_config
+    from flows.translate_train import translate_train
 
     overrides = {
         "source.path": source,
         "source.lang": source_lang,
         "source.format": source_format,
+        "source.scheme": scheme,
         "source.split": split,
         "source.tokens_column": tokens_column,
         "source.tags_column": tags_column,
         "source.text_column": text_column,
         "source.spans_column": spans_column,
-        "target_langs": [x.strip() for x in target_langs.split(",") if x.strip()]
-        if target_langs
-        else None,
+        "labels": _csv(labels),
+        "target_langs": _csv(target_langs),
         "model": model,
         "device": device,
         "compute_type": compute_type,
@@ -221,34 +267,28 @@ def translate_train_cmd(
         "projection_model": projection_model,
         "aligner": aligner,
         "shard_size": shard_size,
-        "limit": limit,
-        "name": name,
-        "lake": lake,
-        "force": force or None,
+        **_run_settings(name, limit, lake, force, allow_empty),
     }
-    cfg = load_config(TranslateTrainConfig, config, overrides)
+    cfg = load_config(TranslateTrainConfig, config, overrides, "translate-train")
     _check_models(cfg)
-    from flows.translate_train import translate_train
-
-    result = translate_train(cfg)
-    _echo_run(result)
-    for lang, m in result.metrics.get("languages", {}).items():
-        typer.echo(
-            f"{lang}: sentences {m['sentences']}, spans {m['spans']}, projected "
-            f"{m['projected']} (rate {m['projection_rate']:.3f})"
-        )
+    _launch(translate_train, cfg)
 
 
 @app.command("translate-test")
 def translate_test_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config: ConfigOpt = None,
     input: Annotated[
         str | None, typer.Option("--input", "-i", help="Target-language text: file or HF dataset.")
     ] = None,
     lang: Annotated[str | None, typer.Option(help="Language of the input.")] = None,
     input_format: Annotated[
-        str | None, typer.Option(help="text | conll | jsonl | parquet | hf (labeled: gold).")
+        str | None,
+        typer.Option(
+            help="text | conll | jsonl | parquet | hf (labeled: gold); default: from the name."
+        ),
     ] = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
     pivot_lang: Annotated[
         str | None, typer.Option(help="Language the predictions are made in (default en).")
     ] = None,
@@ -261,23 +301,27 @@ def translate_test_cmd(
     label_map: Annotated[
         str | None, typer.Option(help="Rename predicted labels: PERSON=PER,GPE=LOC.")
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
-    ] = None,
+    model: ModelOpt = None,
     projector: ProjectorOpt = None,
     projection_model: ProjectionModelOpt = None,
     aligner: Annotated[str | None, typer.Option(help="For --projector align.")] = None,
-    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    device: DeviceOpt = None,
     compute_type: Annotated[str | None, typer.Option(help="auto | int8 | …")] = None,
     beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
     shard_size: Annotated[int | None, typer.Option(help="Records per shard.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
-    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
-    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Translate X text into English, label it, and project the labels back onto the X text."""
+    """Translate X text into English, label it, and project the labels back onto the X text.
+
+    Example: xproj translate-test -i test.sw.conll --lang sw --model <store id>
+    --spacy en_core_web_lg --label-map PERSON=PER,GPE=LOC
+    """
     from flows.config import TranslateTestConfig, load_config
+    from flows.translate_test import translate_test
 
     mapping = None
     if label_map:
@@ -289,6 +333,8 @@ def translate_test_cmd(
         "input.path": input,
         "input.lang": lang,
         "input.format": input_format,
+        "input.scheme": scheme,
+        "labels": _csv(labels),
         "pivot_lang": pivot_lang,
         "predictions.path": predictions,
         "spacy": spacy,
@@ -301,38 +347,21 @@ def translate_test_cmd(
         "compute_type": compute_type,
         "beam_size": beam_size,
         "shard_size": shard_size,
-        "limit": limit,
-        "name": name,
-        "lake": lake,
-        "force": force or None,
+        **_run_settings(name, limit, lake, force, allow_empty),
     }
-    cfg = load_config(TranslateTestConfig, config, overrides)
+    cfg = load_config(TranslateTestConfig, config, overrides, "translate-test")
     _check_models(cfg)
-    from flows.translate_test import translate_test
-
-    result = translate_test(cfg)
-    _echo_run(result)
-    for code, m in result.metrics.get("languages", {}).items():
-        reasons = ", ".join(f"{k} {v}" for k, v in sorted(m["drop_reasons"].items())) or "none"
-        typer.echo(
-            f"{code}: records {m['sentences']}, spans {m['spans']}, projected {m['projected']} "
-            f"(rate {m['projection_rate']:.3f}); drop reasons: {reasons}"
-        )
-    gold = result.metrics.get("gold", {}).get("_micro")
-    if gold:
-        typer.echo(
-            f"against gold: P {gold['precision']:.3f}  R {gold['recall']:.3f}  F1 {gold['f1']:.3f}"
-        )
+    _launch(translate_test, cfg)
 
 
 @app.command("entitycs")
 def entitycs_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config: ConfigOpt = None,
     source: Annotated[
         str | None, typer.Option(help="FewRel JSON, MediaWiki articles or WikiExtractor output.")
     ] = None,
     source_format: Annotated[
-        str | None, typer.Option(help="fewrel | mediawiki | extracted | auto.")
+        str | None, typer.Option(help="fewrel | linked | hf | mediawiki | extracted | auto.")
     ] = None,
     names: Annotated[
         str | None, typer.Option(help="Label TSV folder (<lang>.txt) or a Wikidata JSON dump.")
@@ -345,12 +374,17 @@ def entitycs_cmd(
         str | None, typer.Option(help="Comma-separated languages (default: XLM-R's 92).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the language sampling.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N records.")] = None,
-    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
-    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Build an entity code-switched corpus (EntityCS) as new table versions."""
+    """Build an entity code-switched corpus (EntityCS) as new table versions.
+
+    Example: xproj entitycs --source val_wiki.json --source-format fewrel
+    --names wikidata-labels --seed 1
+    """
     from flows.config import load_config
     from flows.entitycs import EntityCSConfig, entitycs
 
@@ -360,25 +394,11 @@ def entitycs_cmd(
         "names.path": names,
         "names.format": names_format,
         "titles.path": titles,
-        "languages": [x.strip() for x in languages.split(",") if x.strip()] if languages else None,
+        "languages": _csv(languages),
         "seed": seed,
-        "limit": limit,
-        "name": name,
-        "lake": lake,
-        "force": force or None,
+        **_run_settings(name, limit, lake, force, allow_empty),
     }
-    result = entitycs(load_config(EntityCSConfig, config, overrides))
-    _echo_run(result)
-    m = result.metrics
-    typer.echo(
-        f"sentences read {m['sentences_read']}, kept {m['sentences_kept']}; code-switched "
-        f"{m['cs_sentences']} in {len(m['per_language'])} languages, entities switched "
-        f"{m['entities_switched']}"
-    )
-    if m["sentences_dropped"]:
-        typer.echo(
-            "dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["sentences_dropped"].items()))
-        )
+    _launch(entitycs, load_config(EntityCSConfig, config, overrides, "entitycs"))
 
 
 @app.command("entitycs-export")
@@ -440,7 +460,7 @@ def entitycs_export_cmd(
 
 @app.command("paxqa")
 def paxqa_cmd(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")] = None,
+    config: ConfigOpt = None,
     contexts: Annotated[
         str | None,
         typer.Option(help="English–X contexts: bitext file, HF dataset, or English SQuAD file."),
@@ -463,17 +483,22 @@ def paxqa_cmd(
         typer.Option(help="spaCy pipeline for answer candidates (name or folder; default rules)."),
     ] = None,
     aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
-    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda.")] = None,
+    device: DeviceOpt = None,
     min_round_trip: Annotated[
         float | None, typer.Option(help="Drop examples whose round-trip token F1 is lower.")
     ] = None,
     shard_size: Annotated[int | None, typer.Option(help="Contexts per shard.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use only the first N contexts.")] = None,
-    name: Annotated[str | None, typer.Option(help="Dataset name.")] = None,
-    force: Annotated[bool, typer.Option(help="Run even if an identical run is committed.")] = False,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
 ) -> None:
-    """Generate cross-lingual QA examples (PAXQA) from English–X contexts, as new table versions."""
+    """Generate cross-lingual QA examples (PAXQA) from English–X contexts, as new table versions.
+
+    Example: xproj paxqa --contexts news.en-de.tsv --lang de --model <store id>
+    --qg-model lmqg--t5-base-squad-qg-int8
+    """
     from flows.config import load_config
     from flows.paxqa import PaxqaConfig, paxqa
 
@@ -490,24 +515,11 @@ def paxqa_cmd(
         "device": device,
         "filters.min_round_trip": min_round_trip,
         "shard_size": shard_size,
-        "limit": limit,
-        "name": name,
-        "lake": lake,
-        "force": force or None,
+        **_run_settings(name, limit, lake, force, allow_empty),
     }
-    cfg = load_config(PaxqaConfig, config, overrides)
+    cfg = load_config(PaxqaConfig, config, overrides, "paxqa")
     _check_models(cfg)
-    result = paxqa(cfg)
-    _echo_run(result)
-    m = result.metrics
-    c = m["constraints"]
-    typer.echo(
-        f"contexts {m['contexts']}, answer candidates {m['candidates']}, questions generated "
-        f"{m['questions_generated']}, examples {m['examples']}; constraints {c['total']} "
-        f"(satisfied {c['satisfied']})"
-    )
-    if m["dropped"]:
-        typer.echo("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(m["dropped"].items())))
+    _launch(paxqa, cfg)
 
 
 @app.command("paxqa-export")
@@ -536,7 +548,10 @@ def models_convert(
     ] = "int8",
     family: Annotated[
         str | None,
-        typer.Option(help="nllb | m2m100 | marian | madlad | mbart50 (detected when omitted)."),
+        typer.Option(
+            help="nllb | m2m100 | marian | madlad | mbart50 | text2text (a T5-style generator, "
+            "e.g. a question generation model); detected when omitted."
+        ),
     ] = None,
     revision: Annotated[
         str | None, typer.Option(help="Hub revision (branch, tag or commit).")
@@ -631,7 +646,8 @@ def query(
         list[str] | None, typer.Option(help="Pin a table version: TABLE=VERSION; repeatable.")
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table | csv | json | parquet")
+        str,
+        typer.Option("--format", "-f", help="table | csv | json (JSON Lines; jsonl too) | parquet"),
     ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -758,13 +774,54 @@ def strategies() -> None:
     typer.echo("projection strategies: " + ", ".join(PROJECTORS.names()))
 
 
+def _configure_logging() -> None:
+    """Progress lines of runs on stderr (the ``xproj`` logger; Prefect logs its own way)."""
+    log = logging.getLogger("xproj")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def main() -> None:
-    """Entry point: coded errors print as one clear line and exit with status 2."""
+    """Entry point. Exit codes: 0 done, 1 unexpected error, 2 coded error (one line, its fix),
+    130 / 143 interrupted by SIGINT / SIGTERM (nothing committed; the message says how to
+    resume)."""
+    import traceback
+
+    from flows.interrupts import Stopped, last_signal, trap
+
+    _configure_logging()
     try:
-        app()
+        with trap():  # SIGTERM stops a command as Ctrl-C does, with the same clean-up
+            status = app(standalone_mode=False)
+    except Stopped as err:
+        typer.echo(f"xproj: {err.message}", err=True)
+        sys.exit(err.exit_code)
     except XprojError as err:
+        if _DEBUG["on"]:
+            traceback.print_exc()
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except Exception as err:  # usage errors (click's) print themselves; anything else is a bug
+        if callable(getattr(err, "show", None)) and isinstance(
+            getattr(err, "exit_code", None), int
+        ):
+            err.show()
+            sys.exit(err.exit_code)
+        traceback.print_exc()
+        typer.echo(f"xproj: unexpected error ({type(err).__name__}); please report it.", err=True)
+        sys.exit(1)
+    if status == 130:  # Ctrl-C or SIGTERM outside a run: the framework returns 130
+        signum = last_signal.get("signum", 2)
+        typer.echo(f"xproj: interrupted ({'SIGTERM' if signum == 15 else 'SIGINT'}).", err=True)
+        sys.exit(128 + signum)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,68 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from flows.identity import INPUT, LOCAL
 from schemas.errors import E_BAD_CONFIG, ConfigError
+
+#: File name endings → input format, for ``format: auto``.
+FORMAT_BY_SUFFIX = {
+    ".conll": "conll",
+    ".conll02": "conll",
+    ".conll03": "conll",
+    ".conllu": "conll",
+    ".iob": "conll",
+    ".iob2": "conll",
+    ".bio": "conll",
+    ".bioes": "conll",
+    ".txt": "conll",
+    ".tsv": "conll",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    def recorded(self) -> dict[str, Any]:
+        """The fields ``runs.parameters`` records (all but the local ones)."""
+        from flows.identity import recorded
+
+        return recorded(self)
+
+
+def format_of(path: str) -> str:
+    """The input format a path's name (or an existing folder) stands for.
+
+    A folder is a Hugging Face dataset (``save_to_disk`` or data files); a name without a file
+    ending that is not on disk (``conll2003``, ``owner/name``) is a Hub dataset.
+
+    Raises:
+        ConfigError: XP301 for a file ending that names no format.
+
+    Example:
+        >>> format_of("train.en.conll"), format_of("spans.jsonl"), format_of("wikiann")
+        ('conll', 'jsonl', 'hf')
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in FORMAT_BY_SUFFIX:
+        return FORMAT_BY_SUFFIX[suffix]
+    if p.is_dir() or (not p.exists() and (not suffix or suffix[1:].isdigit())):
+        return "hf"
+    raise ConfigError(
+        f"cannot tell the format of {path!r} from its name.",
+        fix="name it (--source-format / format:) conll, jsonl, parquet, hf or text; file "
+        f"endings that say it: {', '.join(sorted(FORMAT_BY_SUFFIX))}.",
+        file=path,
+        code=E_BAD_CONFIG,
+    )
 
 
 class InputSpec(_Model):
@@ -20,15 +73,18 @@ class InputSpec(_Model):
     ``conll`` files carry tokens and tags; ``jsonl``/``parquet`` carry text and character spans;
     ``hf`` is any Hugging Face dataset with token and ClassLabel tag columns (by name, or a local
     folder / data files); ``text`` is one untokenized sentence per line (target side only), split
-    with the language's word tokenizer.
+    with the language's word tokenizer. ``auto`` (the default) takes the format from the file
+    ending (:data:`FORMAT_BY_SUFFIX`; a folder or a name not on disk is ``hf``). ``scheme: auto``
+    detects the tag scheme once per file (``schemas.tags.detect_file_scheme``).
     """
 
-    path: str
+    path: Annotated[str, INPUT]
     lang: str
-    format: Literal["conll", "jsonl", "parquet", "hf", "text"] = "conll"
+    format: Literal["auto", "conll", "jsonl", "parquet", "hf", "text"] = "auto"
     scheme: Literal["auto", "iob1", "iob2", "bioes"] = "auto"
     hf_config: str | None = None
     split: str = "train"
+    revision: str | None = None
     tokens_column: str = "tokens"
     tags_column: str = "ner_tags"
     id_column: str = "id"
@@ -43,13 +99,33 @@ class InputSpec(_Model):
         normalize_lang(v)  # raises LanguageCodeError (XP201) with close matches
         return v
 
+    @model_validator(mode="after")
+    def _resolve_format(self) -> InputSpec:
+        if self.format == "auto":
+            try:
+                self.format = format_of(self.path)  # type: ignore[assignment]
+            except ConfigError as err:
+                raise ValueError(f"{err.message} Fix: {err.fix}") from None
+        return self
+
+    def input_ref(self, field: str, name: str):
+        """Lineage of the input: a file's or folder's sha256, or a Hub dataset's fingerprint
+        and revision (loaded once to read them)."""
+        from catalog.lineage import path_ref
+
+        if self.format != "hf" or Path(self.path).exists():
+            return path_ref(name, self.path)
+        from schemas.readers.hf import hub_input_ref
+
+        return hub_input_ref(name, self.path, self.hf_config, self.split, self.revision)
+
 
 class BitextSpec(_Model):
     """Extra parallel text for statistical aligners (``src ||| tgt``, TSV, or two files)."""
 
-    path: str
+    path: Annotated[str, INPUT]
     format: Literal["auto", "pipes", "tsv"] = "auto"
-    tgt_path: str | None = None
+    tgt_path: Annotated[str | None, INPUT] = None
     limit: int | None = Field(default=None, ge=1)
 
 
@@ -112,23 +188,28 @@ PROJECTOR_METHODS = {"markers": "markers.v1", "codec": "codec.v1"}
 
 
 class _TranslationSettings(_Model):
-    """The translation model and how it runs: shared by the flows that translate."""
+    """The translation model and how it runs: shared by the flows that translate.
 
-    model: str
+    ``model`` and ``projection_model`` name where a model is; the run key holds the model's
+    identity instead (id, quantization, family: ``CT2Translator.describe``), so a model moved to
+    another folder still makes the same run.
+    """
+
+    model: Annotated[str, LOCAL]
     family: str | None = None
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = "auto"
-    device_index: list[int] = Field(default_factory=lambda: [0])
-    inter_threads: int = Field(default=1, ge=1)
-    intra_threads: int = Field(default=0, ge=0)
+    device_index: Annotated[list[int], LOCAL] = Field(default_factory=lambda: [0])
+    inter_threads: Annotated[int, LOCAL] = Field(default=1, ge=1)
+    intra_threads: Annotated[int, LOCAL] = Field(default=0, ge=0)
     beam_size: int = Field(default=1, ge=1)
     max_decoding_length: int = Field(default=256, ge=1)
     min_decoding_length: int = Field(default=0, ge=0)
     no_repeat_ngram_size: int = Field(default=0, ge=0)
     batch_tokens: int = Field(default=4096, ge=1)
-    models_root: str | None = None
+    models_root: Annotated[str | None, LOCAL] = None
     projector: Literal["align", "markers", "codec"] = "align"
-    projection_model: str | None = None
+    projection_model: Annotated[str | None, LOCAL] = None
     markers: MarkerConfig = Field(default_factory=MarkerConfig)
     codec: CodecConfig = Field(default_factory=CodecConfig)
 
@@ -165,19 +246,30 @@ class _TranslationSettings(_Model):
         return PROJECTOR_METHODS.get(self.projector, align_method)
 
 
-class _ProjectionRun(_Model):
-    """Fields every flow that projects labels from a labeled source shares."""
+class _RunSettings(_Model):
+    """Where a run commits and how it treats an earlier or an empty run (not in the run key)."""
+
+    lake: Annotated[str | None, LOCAL] = None
+    force: Annotated[bool, LOCAL] = False
+    allow_empty: Annotated[bool, LOCAL] = False
+
+
+class _ProjectionRun(_RunSettings):
+    """Fields every flow that projects labels from a labeled source shares.
+
+    ``labels`` (optional) is the label set of the data: a record with a span labelled otherwise
+    is rejected with its reason.
+    """
 
     name: str = ""
     source: InputSpec
     aligner: str = "eflomal.v1"
-    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    aligner_options: Annotated[dict[str, Any], INPUT] = Field(default_factory=dict)
     method: str = "align.v1"
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    labels: list[str] | None = None
     limit: int | None = Field(default=None, ge=1)
     on_error: Literal["raise", "reject"] = "reject"
-    lake: str | None = None
-    force: bool = False
 
     @field_validator("source")
     @classmethod
@@ -210,11 +302,17 @@ class ProjectParallelConfig(_ProjectionRun):
         return f"{Path(self.source.path).stem}-{self.source.lang}-{self.target.lang}"
 
 
-def load_config(model: type[_Model], path: str | Path | None, overrides: dict[str, Any]) -> Any:
+def load_config(
+    model: type[_Model],
+    path: str | Path | None,
+    overrides: dict[str, Any],
+    command: str = "project",
+) -> Any:
     """Build a config from an optional YAML file, then apply dotted-key overrides.
 
     ``overrides`` maps ``"source.path"``-style keys to values; ``None`` values are ignored, so CLI
     flags that were not given leave the file's (or the model's default) value in place.
+    ``command`` is the CLI command, for the hint of an invalid configuration.
     """
     import yaml
 
@@ -262,7 +360,7 @@ def load_config(model: type[_Model], path: str | Path | None, overrides: dict[st
         raise ConfigError(
             f"invalid configuration: {problems}",
             file=None if path is None else str(path),
-            fix="see `xproj project --help` and the example in README.md.",
+            fix=f"see `xproj {command} --help` and the example in README.md.",
             code=E_BAD_CONFIG,
         ) from None
 
@@ -322,13 +420,13 @@ class PredictionsSpec(_Model):
     record, ``{"id": <input record id>, "text": <the English text labeled>, "spans": [{"start",
     "end", "label"}]}`` (character offsets into ``text``)."""
 
-    path: str
+    path: Annotated[str, INPUT]
     id_column: str = "id"
     text_column: str = "text"
     spans_column: str = "spans"
 
 
-class TranslateTestConfig(_TranslationSettings):
+class TranslateTestConfig(_RunSettings, _TranslationSettings):
     """Configuration of the ``translate_test`` flow: label X text through English, project back.
 
     ``input`` is the target-language text (``text`` lines, or a labeled format whose spans are
@@ -351,19 +449,18 @@ class TranslateTestConfig(_TranslationSettings):
     input: InputSpec
     pivot_lang: str = "en"
     predictions: PredictionsSpec | None = None
-    spacy: str | None = None
+    spacy: Annotated[str | None, INPUT] = None
     label_map: dict[str, str] = Field(default_factory=dict)
     projector: Literal["align", "markers", "codec"] = "codec"
     aligner: str = "eflomal.v1"
-    aligner_options: dict[str, Any] = Field(default_factory=dict)
+    aligner_options: Annotated[dict[str, Any], INPUT] = Field(default_factory=dict)
     method: str = "align.v1"
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    labels: list[str] | None = None
     shard_size: int = Field(default=2_000, ge=1)
     limit: int | None = Field(default=None, ge=1)
     on_error: Literal["raise", "reject"] = "reject"
     evaluate: bool = True
-    lake: str | None = None
-    force: bool = False
 
     @field_validator("pivot_lang")
     @classmethod

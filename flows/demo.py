@@ -69,6 +69,7 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
     """Run every demo config, then print the summary query and the gold scores."""
     from catalog import Lake, query, render
     from flows.project_parallel import project_parallel
+    from flows.runtime import launch
 
     shared = shared_data_dir(shared_data)
     configs = demo_configs(shared)
@@ -77,7 +78,7 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
     for cfg in configs:
         cfg = cfg.model_copy(update={"lake": lake})
         print(f"== {cfg.dataset_name()}: {cfg.source.path} → {cfg.target.path}")
-        result = project_parallel(cfg)
+        result = launch(project_parallel, cfg)
         state = "reused identical run" if result.reused else "committed"
         print(
             f"   run {result.run_id} {state}: "

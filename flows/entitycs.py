@@ -11,27 +11,31 @@ give identical tables however they are sharded.
 
 from __future__ import annotations
 
-import time
-from collections import Counter
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 from pydantic import Field
 
-from flows._runs import FlowResult, commit_outputs, committed_run, path_ref
-from flows.config import _Model
+from flows.config import _Model, _RunSettings
+from flows.executor import Identity, Shard, ShardOutput
+from flows.identity import INPUT
+from flows.summary import RunSummary, Source, Tally
 
 FLOW_NAME = "entitycs"
-OUTPUT_TABLES = (
-    "entitycs_en",
-    "entitycs_cs",
-    "entitycs_entities",
-    "entitycs_dropped",
-    "rejected",
+
+#: Every sentence of the input: kept (``entitycs_en``) or dropped with its reason.
+SENTENCES = Tally(
+    "sentences",
+    (Source("entitycs_en"), Source("entitycs_dropped", reason="reason")),
+    stage="filter",
 )
+#: Code-switched sentences per language.
+CS_SENTENCES = Tally("code-switched sentences", (Source("entitycs_cs"),), group="language")
+#: Switched entity occurrences per language.
+ENTITIES = Tally("entities switched", (Source("entitycs_entities"),), group="language")
 
 
 class EntitySourceSpec(_Model):
@@ -40,7 +44,7 @@ class EntitySourceSpec(_Model):
     ``generators/entitycs/linked.py``), ``mediawiki`` (raw articles, a file or a folder),
     ``extracted`` (WikiExtractor output) or ``auto`` (by file name and content)."""
 
-    path: str
+    path: Annotated[str, INPUT]
     format: Literal["fewrel", "linked", "hf", "mediawiki", "extracted", "auto"] = "auto"
     split: str = "train"
 
@@ -49,18 +53,18 @@ class NamesSpec(_Model):
     """Entity names per language: ``tsv`` (a folder of ``<lang>.txt``: ``QID<TAB>name…``) or
     ``wikidata`` (a JSON dump, ``.json``/``.gz``/``.bz2``, streamed)."""
 
-    path: str
+    path: Annotated[str, INPUT]
     format: Literal["tsv", "wikidata"] = "tsv"
 
 
 class TitlesSpec(_Model):
     """Title → QID table (``title<TAB>QID``) and optional redirects (``from<TAB>to``)."""
 
-    path: str
-    redirects: str | None = None
+    path: Annotated[str, INPUT]
+    redirects: Annotated[str | None, INPUT] = None
 
 
-class EntityCSConfig(_Model):
+class EntityCSConfig(_RunSettings):
     """Configuration of the ``entitycs`` flow; defaults are the published EntityCS parameters.
 
     Example (YAML)::
@@ -88,8 +92,6 @@ class EntityCSConfig(_Model):
     spacy_pipeline: str = "sentencizer"
     shard_size: int = Field(default=5_000, ge=1)
     limit: int | None = Field(default=None, ge=1)
-    lake: str | None = None
-    force: bool = False
 
     def dataset_name(self) -> str:
         return self.name or f"{Path(self.source.path).stem}-entitycs"
@@ -157,129 +159,78 @@ def load_names(config: EntityCSConfig, languages, *, titles_from_dump: bool = Fa
     return names, sink
 
 
-@task(name="entitycs-shard", cache_policy=NO_CACHE)
-def switch_shard(shard_id: str, records: list, switcher, run_id: str, staging) -> dict[str, int]:
-    """Switch one shard's records and stage its rows."""
-    from catalog.rows import reject_rows
-    from generators.entitycs.records import LinkedText
+class EntityCS:
+    """The plan of an ``entitycs`` run (see :class:`flows.executor.Plan`)."""
 
-    rows: dict[str, list] = {name: [] for name in OUTPUT_TABLES}
-    rejects = []
-    for record in records:
-        if not isinstance(record, LinkedText):
-            rejects.append(record)
-            continue
-        out = switcher.process(record)
-        rows["entitycs_en"] += [{"run_id": run_id, **r} for r in out.en_rows]
-        rows["entitycs_cs"] += [{"run_id": run_id, **r} for r in out.cs_rows]
-        rows["entitycs_entities"] += [{"run_id": run_id, **r} for r in out.entity_rows]
-        rows["entitycs_dropped"] += [{"run_id": run_id, **r} for r in out.dropped]
-    rows["rejected"] = reject_rows(rejects, run_id=run_id)
-    staging.put(shard_id, rows)
-    return {"records": len(records), "rejected": len(rejects)}
+    flow = FLOW_NAME
+    tables = ("entitycs_en", "entitycs_cs", "entitycs_entities", "entitycs_dropped")
+    tallies = (SENTENCES, CS_SENTENCES, ENTITIES)
+    keys = None
+
+    def __init__(self, config: EntityCSConfig) -> None:
+        self.config = config
+        self.shard_size = config.shard_size
+        self.title = f"{config.dataset_name()}: EntityCS"
+        self.settings = config.settings()
+
+    def identity(self) -> Identity:
+        from flows.identity import key_of
+
+        key_parameters, inputs = key_of(self.config)
+        return Identity(self.config.recorded(), key_parameters, inputs)
+
+    def prepare(self, run: Any, log: Any) -> None:
+        self.run_id = run.run_id
+        titles = None
+        if self.config.titles is not None:
+            from generators.entitycs.wikidata import read_title_index
+
+            titles = read_title_index(self.config.titles.path, self.config.titles.redirects)
+        self.names, dump_titles = load_names(
+            self.config,
+            self.settings.languages,
+            titles_from_dump=(titles is None and self.settings.segment),
+        )
+        self.titles = titles if titles is not None else dump_titles
+        log.info(
+            "names: %d entities in %d languages", len(self.names), len(self.settings.languages)
+        )
+
+    def records(self) -> Iterator[Any]:
+        return itertools.islice(iter_records(self.config), self.config.limit)
+
+    def process(self, shard: Shard) -> ShardOutput:
+        from generators.entitycs.switch import Switcher
+
+        switcher = Switcher(self.names, self.titles, self.settings)
+        out = ShardOutput(rows={name: [] for name in self.tables})
+        for record in shard.records:
+            got = switcher.process(record)
+            out.rows["entitycs_en"] += [{"run_id": self.run_id, **r} for r in got.en_rows]
+            out.rows["entitycs_cs"] += [{"run_id": self.run_id, **r} for r in got.cs_rows]
+            out.rows["entitycs_entities"] += [{"run_id": self.run_id, **r} for r in got.entity_rows]
+            out.rows["entitycs_dropped"] += [{"run_id": self.run_id, **r} for r in got.dropped]
+        out.stats = switcher.stats.as_dict()
+        return out
+
+    def finish(self, summary: RunSummary) -> dict[str, Any]:
+        from catalog.rows import reject_rows
+
+        rejects = list(getattr(self.names, "rejects", []))
+        summary.stats["names"] = {
+            "entities": len(self.names),
+            "rejected_lines": len(rejects),
+            "missing_languages": list(getattr(self.names, "missing_languages", []) or []),
+        }
+        return {"rejected": reject_rows(rejects, run_id=summary.run_id)} if rejects else {}
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 @flow(name=FLOW_NAME, log_prints=True)
-def entitycs(config: EntityCSConfig) -> FlowResult:
+def entitycs(config: EntityCSConfig) -> RunSummary:
     """Build an entity code-switched corpus and commit it as new table versions."""
-    return run_entitycs(config)
+    from flows.runtime import run_plan
 
-
-def run_entitycs(config: EntityCSConfig) -> FlowResult:
-    """The flow's body; call ``entitycs`` to run it under Prefect."""
-    import itertools
-
-    from tqdm.auto import tqdm
-
-    from catalog import Lake, RunRecord, Staging
-    from catalog.rows import reject_rows
-    from generators.entitycs.records import LinkedText
-    from generators.entitycs.switch import Switcher, SwitchStats
-
-    log = get_run_logger()
-    t0 = time.perf_counter()
-    lake = Lake(config.lake)
-    settings = config.settings()
-    inputs = [path_ref("source", config.source.path), path_ref("names", config.names.path)]
-    if config.titles is not None:
-        inputs.append(path_ref("titles", config.titles.path))
-    run = RunRecord.start(FLOW_NAME, config.model_dump(exclude={"force", "lake"}), inputs)
-    reused = committed_run(lake, run, force=config.force, log=log)
-    if reused is not None:
-        return reused
-    staging = Staging(lake, run.run_key)
-    staging.resume(run)
-
-    titles = None
-    if config.titles is not None:
-        from generators.entitycs.wikidata import read_title_index
-
-        titles = read_title_index(config.titles.path, config.titles.redirects)
-    names, dump_titles = load_names(
-        config, settings.languages, titles_from_dump=(titles is None and settings.segment)
-    )
-    if titles is None:
-        titles = dump_titles
-    log.info("names: %d entities in %d languages", len(names), len(settings.languages))
-    stats = SwitchStats()
-    counts: Counter = Counter()
-    records = iter_records(config)
-    if config.limit is not None:
-        records = itertools.islice(records, config.limit)
-    progress = tqdm(desc="entitycs", unit="rec", total=config.limit)
-    k = 0
-    while shard := list(itertools.islice(records, config.shard_size)):
-        switcher = Switcher(names, titles, settings)
-        shard_id = f"{k}"
-        if staging.done(shard_id):
-            counts["reused_shards"] += 1
-            # the statistics of a resumed shard are recomputed (cheap, no output)
-            for record in shard:
-                if isinstance(record, LinkedText):
-                    switcher.process(record)
-        else:
-            got = switch_shard(shard_id, shard, switcher, run.run_id, staging)
-            counts.update(got)
-        stats.merge(switcher.stats)
-        progress.update(len(shard))
-        k += 1
-    progress.close()
-    name_rejects = list(getattr(names, "rejects", []))
-    if name_rejects:
-        staging.put("names.read", {"rejected": reject_rows(name_rejects, run_id=run.run_id)})
-    metrics: dict[str, Any] = {**stats.as_dict(), "counts": dict(counts)}
-    metrics["names"] = {
-        "entities": len(names),
-        "rejected_lines": len(name_rejects),
-        "missing_languages": list(getattr(names, "missing_languages", []) or []),
-    }
-    run.metrics = metrics
-    run.timings = {"total_s": time.perf_counter() - t0}
-    outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
-    versions = commit_outputs(lake, run, outputs)
-    staging.clear()
-    _artifact(config, run.run_id, metrics)
-    return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-def _artifact(config: EntityCSConfig, run_id: str, metrics: dict[str, Any]) -> None:
-    lines = [f"# {config.dataset_name()}: EntityCS", "", f"run `{run_id}`", ""]
-    per_lang = metrics.get("per_language") or {}
-    if per_lang:
-        lines += ["| language | sentences | entities switched |", "|---|---:|---:|"]
-        for lang, m in sorted(per_lang.items()):
-            if isinstance(m, dict):
-                lines.append(f"| {lang} | {m.get('sentences', 0)} | {m.get('entities', 0)} |")
-    lines += [
-        "",
-        f"sentences read {metrics['sentences_read']}, kept {metrics['sentences_kept']}, "
-        f"code-switched sentences {metrics['cs_sentences']}, entities switched "
-        f"{metrics['entities_switched']}",
-    ]
-    for key in ("sentences_dropped", "documents_dropped", "entity_reasons"):
-        if metrics.get(key):
-            shown = ", ".join(f"{k} {v}" for k, v in sorted(metrics[key].items()))
-            lines += ["", f"{key.replace('_', ' ')}: {shown}"]
-    create_markdown_artifact(
-        "\n".join(lines), key="entitycs-summary", description="sentences per language, reasons"
-    )
+    return run_plan(EntityCS(config), config)

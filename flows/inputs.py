@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from flows.config import BitextSpec, InputSpec
 from schemas.errors import (
     E_BITEXT_LINE_COUNT,
     E_COUNTERPART_REJECTED,
+    E_UNKNOWN_LABEL,
     InputFormatError,
     Reject,
 )
@@ -17,8 +18,39 @@ from schemas.records import AnnotatedSentence, ParallelPair
 Item = AnnotatedSentence | Reject
 
 
-def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
-    """Records of one side, one item (sentence or reject) per input record, in input order."""
+def iter_side(
+    spec: InputSpec, *, on_error: str = "reject", labels: Sequence[str] | None = None
+) -> Iterator[Item]:
+    """Records of one side, one item (sentence or reject) per input record, in input order.
+
+    With ``labels``, a record holding a span of another label is rejected (XP121) with the
+    labels it has that the set lacks.
+    """
+    items = _iter_side(spec, on_error=on_error)
+    return items if labels is None else _check_labels(items, frozenset(labels), spec.path, on_error)
+
+
+def _check_labels(items: Iterator[Item], labels: frozenset[str], path: str, on_error: str):
+    for item in items:
+        if isinstance(item, AnnotatedSentence):
+            unknown = sorted({s.label for s in item.spans} - labels)
+            if unknown:
+                err = InputFormatError(
+                    f"label(s) {', '.join(unknown)} are not in the label set "
+                    f"({', '.join(sorted(labels))}).",
+                    fix="add them to labels: (--labels), map them in the data, or drop the "
+                    "label set.",
+                    file=path,
+                    record=item.id,
+                    code=E_UNKNOWN_LABEL,
+                )
+                if on_error == "raise":
+                    raise err
+                item = Reject.from_error("read", err, raw=item.text[:500])
+        yield item
+
+
+def _iter_side(spec: InputSpec, *, on_error: str) -> Iterator[Item]:
     from schemas.languages import normalize_lang
 
     lang = normalize_lang(spec.lang)
@@ -48,6 +80,7 @@ def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
             tags_column=spec.tags_column,
             scheme=spec.scheme,
             on_error=on_error,
+            revision=spec.revision,
         )
     from projectors.tokenize import tokenizer_for
     from schemas.readers.plain import iter_text_lines
@@ -57,22 +90,31 @@ def iter_side(spec: InputSpec, *, on_error: str = "reject") -> Iterator[Item]:
 
 @dataclass
 class ParallelInput:
-    """Sentence pairs plus a reject for every pair that could not be formed."""
+    """Sentence pairs plus a reject for every pair that could not be formed.
+
+    ``items`` holds both in input order (a pair, or the rejects of one position).
+    """
 
     pairs: list[ParallelPair] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     source_count: int = 0
+    items: list[ParallelPair | Reject] = field(default_factory=list)
 
 
 def read_parallel(
-    source: InputSpec, target: InputSpec, *, on_error: str = "reject", limit: int | None = None
+    source: InputSpec,
+    target: InputSpec,
+    *,
+    on_error: str = "reject",
+    limit: int | None = None,
+    labels: Sequence[str] | None = None,
 ) -> ParallelInput:
     """Zip two sides by position. Different record counts are an error, checked on the whole input.
 
     A record rejected on either side rejects the pair; the reject names both sides.
     """
-    src_items = list(iter_side(source, on_error=on_error))
-    tgt_items = list(iter_side(target, on_error=on_error))
+    src_items = list(iter_side(source, on_error=on_error, labels=labels))
+    tgt_items = list(iter_side(target, on_error=on_error, labels=labels))
     if len(src_items) != len(tgt_items):
         raise InputFormatError(
             f"the source has {len(src_items)} records but the target has {len(tgt_items)} "
@@ -87,6 +129,7 @@ def read_parallel(
         if limit is not None and len(out.pairs) + len(out.rejects) >= limit:
             break
         if isinstance(s, Reject) or isinstance(t, Reject):
+            first = len(out.rejects)
             for side in (s, t):
                 if isinstance(side, Reject):
                     out.rejects.append(side)
@@ -104,8 +147,11 @@ def read_parallel(
                         other.text[:500],
                     )
                 )
+            out.items += out.rejects[first:]
             continue
-        out.pairs.append(ParallelPair(f"{s.id}|{t.id}", s, t))
+        pair = ParallelPair(f"{s.id}|{t.id}", s, t)
+        out.pairs.append(pair)
+        out.items.append(pair)
     return out
 
 

@@ -11,22 +11,29 @@ and filter (:mod:`generators.paxqa.pipeline`). Rows are staged per shard; ``paxq
 from __future__ import annotations
 
 import itertools
-import time
-from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 from pydantic import Field, field_validator, model_validator
 
-from flows._runs import FlowResult, commit_outputs, start_translating_run
-from flows.config import _Model, _TranslationSettings
+from flows.config import _Model, _RunSettings, _TranslationSettings
+from flows.executor import Shard, ShardOutput
+from flows.identity import INPUT, LOCAL
+from flows.summary import RunSummary, Source, Tally, counts_delta
+from flows.translate_train import TranslatingPlan
 
 FLOW_NAME = "paxqa"
-OUTPUT_TABLES = ("paxqa", "paxqa_dropped", "rejected")
+
+#: Every answer candidate (or given question): an example, or dropped at a stage with a reason.
+CANDIDATES = Tally(
+    "candidates",
+    (Source("paxqa"), Source("paxqa_dropped", reason="reason", stage="stage")),
+    kept="examples",
+    group="language",
+)
 
 
 class ContextsSpec(_Model):
@@ -34,9 +41,9 @@ class ContextsSpec(_Model):
     ``hf`` (a dataset with a ``translation`` column or two text columns) or ``squad`` (English
     SQuAD JSON/JSONL; contexts translated by the run's model)."""
 
-    path: str
+    path: Annotated[str, INPUT]
     format: Literal["bitext", "hf", "squad"] = "bitext"
-    tgt_path: str | None = None
+    tgt_path: Annotated[str | None, INPUT] = None
     bitext_format: Literal["auto", "pipes", "tsv"] = "auto"
     split: str = "train"
     hf_config: str | None = None
@@ -48,7 +55,7 @@ class ContextsSpec(_Model):
 class QGConfig(_Model):
     """The question generation model (a converted ``text2text`` model) and its input format."""
 
-    model: str | None = None
+    model: Annotated[str | None, LOCAL] = None
     template: str = "generate question: {highlighted}"
     highlight: str = "<hl>"
     beam_size: int = Field(default=4, ge=1)
@@ -132,7 +139,7 @@ class FilterConfig(_Model):
         return FilterSettings(**self.model_dump())
 
 
-class PaxqaConfig(_TranslationSettings):
+class PaxqaConfig(_RunSettings, _TranslationSettings):
     """Configuration of the ``paxqa`` flow.
 
     ``model`` is the translation model (questions, round trips, SQuAD contexts); ``qg.model`` the
@@ -154,18 +161,16 @@ class PaxqaConfig(_TranslationSettings):
     lang: str
     questions: Literal["generate", "given", "both"] = "generate"
     qg: QGConfig = Field(default_factory=QGConfig)
-    spacy: str | None = None
+    spacy: Annotated[str | None, INPUT] = None
     candidates: CandidatesConfig = Field(default_factory=CandidatesConfig)
     constraints: ConstraintsConfig = Field(default_factory=ConstraintsConfig)
     filters: FilterConfig = Field(default_factory=FilterConfig)
     aligner: str = "eflomal.v1"
-    aligner_options: dict[str, Any] = Field(
+    aligner_options: Annotated[dict[str, Any], INPUT] = Field(
         default_factory=lambda: {"symmetrization": "grow-diag-final-and"}
     )
     shard_size: int = Field(default=512, ge=1)
     limit: int | None = Field(default=None, ge=1)
-    lake: str | None = None
-    force: bool = False
 
     @field_validator("lang")
     @classmethod
@@ -196,8 +201,9 @@ class PaxqaConfig(_TranslationSettings):
         return self.translator(self.qg.model, family="text2text")
 
 
-def iter_input(config: PaxqaConfig):
-    """The input's context pairs (``ContextPair`` or ``Reject``), streamed."""
+def iter_input(config: PaxqaConfig, id_prefix: str | None = None):
+    """The input's context pairs (``ContextPair`` or ``Reject``), streamed; their ids start with
+    ``id_prefix`` (the input's name and fingerprint, never a machine path)."""
     from generators.paxqa.inputs import iter_contexts
     from schemas.languages import normalize_lang
 
@@ -213,213 +219,161 @@ def iter_input(config: PaxqaConfig):
         en_column=c.en_column,
         x_column=c.x_column,
         id_column=c.id_column,
+        id_prefix=id_prefix,
     )
 
 
-@task(name="paxqa-shard", cache_policy=NO_CACHE)
-def paxqa_shard(
-    shard_id: str, pairs: list, rejects: list, lang: str, models, settings, config, run_id, staging
-) -> dict[str, int]:
-    """Translate missing contexts, run the PAXQA steps on one shard and stage its rows."""
-    from catalog.rows import reject_rows
-    from generators.paxqa.pipeline import Batch, drop, run_batch
+class Paxqa(TranslatingPlan):
+    """The plan of a ``paxqa`` run (see :class:`flows.executor.Plan`)."""
 
-    out = Batch()
-    todo = [k for k, p in enumerate(pairs) if p.context_x is None]
-    contexts_x = [p.context_x for p in pairs]
-    if todo:
-        translated = models.translator.translate_all(
-            [pairs[k].context_en for k in todo], "en", lang, options=config.decoding()
+    flow = FLOW_NAME
+    tables = ("paxqa", "paxqa_dropped")
+    tallies = (CANDIDATES,)
+
+    def __init__(self, config: PaxqaConfig) -> None:
+        from schemas.languages import normalize_lang
+
+        super().__init__(config)
+        self.lang = normalize_lang(config.lang)
+        self.title = f"{config.dataset_name()}: PAXQA en→{config.lang}"
+        self.id_prefix: str | None = None
+
+    def models(self) -> dict[str, Any]:
+        if self._models is None:
+            self._models = {"translator": self.config.translator()}
+            if self.config.questions != "given":
+                self._models["qg_model"] = self.config.qg_translator()
+        return self._models
+
+    def check_languages(self) -> None:
+        self._inner.language_codes("en", self.lang)  # an unsupported language fails now (XP202)
+
+    def identity(self):
+        ident = super().identity()
+        source = next(i for i in ident.inputs if i.name == "contexts")
+        stem = Path(source.ref).stem if source.sha256 else source.ref
+        self.id_prefix = f"{stem}@{source.sha256[:8]}" if source.sha256 else stem
+        return ident
+
+    def prepare(self, run: Any, log: Any) -> None:
+        from generators.paxqa.candidates import load_pipeline
+        from generators.paxqa.pipeline import Settings
+        from generators.paxqa.questions import QuestionGenerator
+        from projectors.aligners import get_aligner
+        from translators.cache import CachedTranslator, CacheStats
+
+        config = self.config
+        self.open_translator(run)
+        self.settings = Settings(
+            candidates=config.candidates.build(),
+            constraints=config.constraints.build(),
+            filters=config.filters.build(),
+            questions=config.questions,
+            translation_options=config.decoding(),
         )
-        out.stats["contexts_translated"] += len(todo)
-        for k, t in zip(todo, translated, strict=True):
-            contexts_x[k] = t.text if t.ok and t.text.strip() else None
-            if contexts_x[k] is None:
-                reason = "context_too_long" if not t.ok else "empty_translation"
-                detail = t.detail or "the translation model returned nothing"
-                for q in pairs[k].questions or [None]:
-                    drop(
-                        out,
-                        str(q.id) if q is not None else pairs[k].source_id,
-                        pairs[k],
-                        lang,
-                        "context",
-                        reason,
-                        detail,
-                        answer=q.answers[0].text if q is not None and q.answers else None,
-                        question_en=q.question if q is not None else None,
-                    )
-    keep = [k for k, x in enumerate(contexts_x) if x is not None]
-    if keep:
-        got = run_batch(
-            [pairs[k] for k in keep], [contexts_x[k] for k in keep], lang, models, settings
+        self.qg = None
+        qg_inner = self.models().get("qg_model")
+        if qg_inner is not None:
+            qg_cached = CachedTranslator(qg_inner, self.cache, run_id=run.run_id)
+            self.qg = QuestionGenerator(
+                qg_cached, qg_inner, config.qg.format(), config.qg.decoding()
+            )
+        self.aligner = get_aligner(config.aligner, **config.aligner_options)
+        self.nlp = load_pipeline(config.spacy)
+        self.constrained_stats = CacheStats()
+
+    def records(self) -> Iterator[Any]:
+        return itertools.islice(iter_input(self.config, self.id_prefix), self.config.limit)
+
+    def _cache_stats(self) -> dict[str, Any]:
+        return {
+            "cache": {
+                "translation": asdict(self.translator.stats),
+                "qg": asdict(self.qg.model.stats) if self.qg is not None else {},
+                "constrained": asdict(self.constrained_stats),
+            }
+        }
+
+    def process(self, shard: Shard) -> ShardOutput:
+        from generators.paxqa.pipeline import Models
+
+        given = self.config.aligner == "given.v1"
+        models = Models(
+            translator=self.translator,
+            inner=self._inner,
+            qg=self.qg,
+            nlp=self.nlp,
+            aligner=self.aligner.for_shard(shard.start) if given else self.aligner,
+            by_sentence=not given,
+            cache=self.cache,
+            run_id=self.run_id,
+            constrained_stats=self.constrained_stats,
         )
-        out.examples += got.examples
-        out.dropped += got.dropped
-        out.stats.update(got.stats)
-    rows = {
-        "paxqa": [{"run_id": run_id, **r} for r in out.examples],
-        "paxqa_dropped": [{"run_id": run_id, **r} for r in out.dropped],
-        "rejected": reject_rows(rejects, run_id=run_id),
-    }
-    staging.put(shard_id, rows)
-    return dict(out.stats) | {"rejected": len(rejects)}
+        before = self._cache_stats()
+        out = self._shard(list(shard.records), models)
+        self.cache.flush()
+        out.stats.update(counts_delta(self._cache_stats(), before))
+        return out
+
+    def _shard(self, pairs: list, models) -> ShardOutput:
+        """Translate missing contexts, then run the PAXQA steps on one shard."""
+        from generators.paxqa.pipeline import Batch, drop, run_batch
+
+        lang = self.lang
+        out = Batch()
+        todo = [k for k, p in enumerate(pairs) if p.context_x is None]
+        contexts_x = [p.context_x for p in pairs]
+        if todo:
+            translated = models.translator.translate_all(
+                [pairs[k].context_en for k in todo], "en", lang, options=self.config.decoding()
+            )
+            out.stats["contexts_translated"] += len(todo)
+            for k, t in zip(todo, translated, strict=True):
+                contexts_x[k] = t.text if t.ok and t.text.strip() else None
+                if contexts_x[k] is None:
+                    reason = "context_too_long" if not t.ok else "empty_translation"
+                    detail = t.detail or "the translation model returned nothing"
+                    for q in pairs[k].questions or [None]:
+                        drop(
+                            out,
+                            str(q.id) if q is not None else pairs[k].source_id,
+                            pairs[k],
+                            lang,
+                            "context",
+                            reason,
+                            detail,
+                            answer=q.answers[0].text if q is not None and q.answers else None,
+                            question_en=q.question if q is not None else None,
+                        )
+        keep = [k for k, x in enumerate(contexts_x) if x is not None]
+        if keep:
+            got = run_batch(
+                [pairs[k] for k in keep], [contexts_x[k] for k in keep], lang, models, self.settings
+            )
+            out.examples += got.examples
+            out.dropped += got.dropped
+            out.stats.update(got.stats)
+        rows = {
+            "paxqa": [{"run_id": self.run_id, **r} for r in out.examples],
+            "paxqa_dropped": [{"run_id": self.run_id, **r} for r in out.dropped],
+        }
+        return ShardOutput(rows=rows, stats=dict(out.stats))
+
+    def finish(self, summary: RunSummary) -> dict[str, Any]:
+        stats = summary.stats
+        total = stats.get("constraints", 0)
+        stats["constraints_satisfied_share"] = (
+            round(stats.get("constraints_satisfied", 0) / total, 4) if total else None
+        )
+        return {}
 
 
 @flow(name=FLOW_NAME, log_prints=True)
-def paxqa(config: PaxqaConfig) -> FlowResult:
+def paxqa(config: PaxqaConfig) -> RunSummary:
     """Build a cross-lingual QA dataset (PAXQA) and commit it as new table versions."""
-    return run_paxqa(config)
+    from flows.runtime import run_plan
 
-
-def run_paxqa(config: PaxqaConfig) -> FlowResult:
-    """The flow's body; call ``paxqa`` to run it under Prefect."""
-    from tqdm.auto import tqdm
-
-    from catalog import Lake, Staging
-    from catalog.translation_cache import LakeTranslationCache
-    from flows._runs import path_ref
-    from generators.paxqa.candidates import load_pipeline
-    from generators.paxqa.inputs import ContextPair
-    from generators.paxqa.pipeline import Models, Settings
-    from generators.paxqa.questions import QuestionGenerator
-    from projectors.aligners import get_aligner
-    from schemas.languages import normalize_lang
-    from translators.cache import CachedTranslator, CacheStats
-
-    log = get_run_logger()
-    t0 = time.perf_counter()
-    lake = Lake(config.lake)
-    lang = normalize_lang(config.lang)
-    inner = config.translator()
-    inner.language_codes("en", lang)  # an unsupported language fails now (XP202)
-    qg_inner = config.qg_translator() if config.questions != "given" else None
-    settings = Settings(
-        candidates=config.candidates.build(),
-        constraints=config.constraints.build(),
-        filters=config.filters.build(),
-        questions=config.questions,
-        translation_options=config.decoding(),
-    )
-    spec = config.contexts
-    inputs = [path_ref("contexts", spec.path)]
-    if spec.tgt_path:
-        inputs.append(path_ref("contexts_x", spec.tgt_path))
-    others = {"qg": qg_inner} if qg_inner is not None else None
-    run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log, others)
-    if reused is not None:
-        return reused
-    staging = Staging(lake, run.run_key)
-    staging.resume(run)
-
-    cache = LakeTranslationCache(lake)
-    translator = CachedTranslator(inner, cache, run_id=run.run_id)
-    qg = None
-    if qg_inner is not None:
-        qg_cached = CachedTranslator(qg_inner, cache, run_id=run.run_id)
-        qg = QuestionGenerator(qg_cached, qg_inner, config.qg.format(), config.qg.decoding())
-    aligner = get_aligner(config.aligner, **config.aligner_options)
-    given = config.aligner == "given.v1"
-    nlp = load_pipeline(config.spacy)
-    constrained_stats = CacheStats()
-    counts: Counter = Counter()
-    records = iter_input(config)
-    if config.limit is not None:
-        records = itertools.islice(records, config.limit)
-    progress = tqdm(desc="paxqa", unit="ctx", total=config.limit)
-    start = 0
-    for k in itertools.count():
-        shard = list(itertools.islice(records, config.shard_size))
-        if not shard:
-            break
-        shard_id = str(k)
-        if staging.done(shard_id):
-            counts["reused_shards"] += 1
-        else:
-            pairs = [r for r in shard if isinstance(r, ContextPair)]
-            rejects = [r for r in shard if not isinstance(r, ContextPair)]
-            models = Models(
-                translator=translator,
-                inner=inner,
-                qg=qg,
-                nlp=nlp,
-                aligner=aligner.for_shard(start) if given else aligner,
-                by_sentence=not given,
-                cache=cache,
-                run_id=run.run_id,
-                constrained_stats=constrained_stats,
-            )
-            got = paxqa_shard(
-                shard_id, pairs, rejects, lang, models, settings, config, run.run_id, staging
-            )
-            counts.update(got)
-            cache.flush()
-        start += sum(1 for r in shard if isinstance(r, ContextPair))
-        progress.update(len(shard))
-    progress.close()
-    cache.flush()
-    metrics = _metrics(counts, staging)
-    metrics["cache"] = {
-        "translation": asdict(translator.stats),
-        "qg": asdict(qg.model.stats) if qg is not None else None,
-        "constrained": asdict(constrained_stats),
-    }
-    run.metrics = metrics
-    run.timings = {"total_s": time.perf_counter() - t0}
-    outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
-    versions = commit_outputs(lake, run, outputs)
-    staging.clear()
-    _artifact(config, run.run_id, metrics)
-    return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-def _metrics(counts: Counter, staging) -> dict[str, Any]:
-    """Counts from the staged rows (examples, drops by stage and reason) plus pipeline counters."""
-    dropped = staging.count_by("paxqa_dropped", ["stage", "reason"])
-    examples = staging.count_by("paxqa", ["answer_kind"])
-    by_method = staging.count_by("paxqa", ["constraint_method"])
-    constraints = counts.get("constraints", 0)
-    return {
-        "contexts": counts.get("contexts", 0),
-        "contexts_translated": counts.get("contexts_translated", 0),
-        "candidates": counts.get("candidates", 0),
-        "questions_generated": counts.get("questions_generated", 0),
-        "examples": sum(examples.values()),
-        "examples_by_answer_kind": {str(k[0]): v for k, v in examples.items()},
-        "dropped": {f"{stage}.{reason}": n for (stage, reason), n in dropped.items()},
-        "constraints": {
-            "total": constraints,
-            "satisfied": counts.get("constraints_satisfied", 0),
-            "satisfied_share": round(counts.get("constraints_satisfied", 0) / constraints, 4)
-            if constraints
-            else None,
-            "unmapped": counts.get("constraints_unmapped", 0),
-            "by_method": {str(k[0]): v for k, v in by_method.items()},
-        },
-        "rejected": counts.get("rejected", 0),
-        "reused_shards": counts.get("reused_shards", 0),
-    }
-
-
-def _artifact(config: PaxqaConfig, run_id: str, metrics: dict[str, Any]) -> None:
-    c = metrics["constraints"]
-    lines = [
-        f"# {config.dataset_name()}: PAXQA en→{config.lang}",
-        "",
-        f"run `{run_id}`: {metrics['contexts']} contexts, {metrics['candidates']} answer "
-        f"candidates, {metrics['questions_generated']} questions generated, "
-        f"**{metrics['examples']} examples**, {metrics['rejected']} input records rejected",
-        "",
-        f"constraints: {c['total']} ({c['satisfied']} satisfied, share {c['satisfied_share']}; "
-        f"{c['unmapped']} question n-grams could not be mapped)",
-        "",
-        "| stage.reason | dropped |",
-        "|---|---:|",
-    ]
-    lines += [f"| {k} | {v} |" for k, v in sorted(metrics["dropped"].items())]
-    create_markdown_artifact(
-        "\n".join(lines), key="paxqa-summary", description="examples, constraints, drop reasons"
-    )
+    return run_plan(Paxqa(config), config)
 
 
 def export_run(lake, run_id: str, out: str | Path, *, split: str = "train") -> list:
@@ -427,17 +381,35 @@ def export_run(lake, run_id: str, out: str | Path, *, split: str = "train") -> l
     directions as SQuAD v1.1 JSON and JSONL (:func:`generators.paxqa.export.export_directions`).
 
     Raises:
-        CatalogError: the lake has no paxqa run ``run_id``.
+        CatalogError: the lake has no paxqa run ``run_id``, or the run has no example (XP406:
+            nothing is written).
     """
     import pyarrow.compute as pc
 
     from catalog import Lake
     from catalog.lineage import check_flow_run
     from generators.paxqa.export import export_directions
+    from schemas.errors import E_NOTHING_TO_EXPORT, CatalogError
 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     check_flow_run(lake, run_id, FLOW_NAME)
-    rows = lake.dataset("paxqa").to_table(filter=pc.field("run_id") == run_id).to_pylist()
+    rows = lake.read("paxqa", filter=pc.field("run_id") == run_id).to_pylist()
+    if not rows:
+        dropped = lake.read(
+            "paxqa_dropped", columns=["stage", "reason"], filter=pc.field("run_id") == run_id
+        ).to_pylist()
+        reasons: dict[str, int] = {}
+        for r in dropped:
+            key = f"{r['stage']}.{r['reason']}"
+            reasons[key] = reasons.get(key, 0) + 1
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none recorded"
+        raise CatalogError(
+            f"paxqa run {run_id} has no examples, so there is nothing to export (dropped: "
+            f"{shown}); nothing was written.",
+            fix='see why with: xproj query "SELECT stage, reason, count(*) FROM paxqa_dropped '
+            f"WHERE run_id = '{run_id}' GROUP BY ALL\"",
+            code=E_NOTHING_TO_EXPORT,
+        )
     by_lang: dict[str, list] = {}
     for row in rows:
         by_lang.setdefault(row["language"], []).append(row)

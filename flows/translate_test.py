@@ -16,28 +16,21 @@ from the cache.
 
 from __future__ import annotations
 
+import itertools
 import json
-import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
-from flows._runs import (
-    FlowResult,
-    commit_outputs,
-    input_ref,
-    project_shard_rows,
-    start_translating_run,
-)
 from flows.config import TranslateTestConfig
+from flows.executor import Shard, ShardOutput
+from flows.summary import RunSummary
+from flows.translate_train import SPANS, TRANSLATIONS, TranslatingPlan, method
 from schemas.errors import E_BAD_PREDICTION, E_NO_PREDICTION, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
 
 FLOW_NAME = "translate_test"
-OUTPUT_TABLES = ("translations", "projected", "outcomes", "alignments", "rejected")
 
 
 class Predictor:
@@ -155,91 +148,130 @@ def _tokens_name(config: TranslateTestConfig) -> str:
     return f"input:{config.input.format}"
 
 
-@task(name="translate-test-shard", cache_policy=NO_CACHE)
-def translate_test_shard(
-    shard_id: str,
-    originals: Sequence[AnnotatedSentence],
-    config: TranslateTestConfig,
-    translator,
-    predictor: Predictor,
-    route,
-    run_id: str,
-    staging,
-) -> dict[str, Any]:
-    """Translate one shard into the pivot language, predict, project back, stage every row."""
-    from catalog.rows import reject_rows
-    from flows._routes import route_rows, split_markable, translation_reject
-    from flows.translate_train import translation_row
-    from projectors.tokenize import tokenizer_for
-    from schemas.languages import normalize_lang
+class TranslateTest(TranslatingPlan):
+    """The plan of a ``translate_test`` run (see :class:`flows.executor.Plan`)."""
 
-    lang = normalize_lang(config.input.lang)
-    pivot = normalize_lang(config.pivot_lang)
-    options = config.decoding()
-    before = translator.stats.translated
-    translations = list(
-        translator.translate((o.text for o in originals), lang, pivot, options=options)
-    )
-    translator.flush()
-    common = {
-        "run_id": run_id,
-        "src_lang": lang,
-        "tgt_lang": pivot,
-        "decoding": json.dumps(options.to_dict(), sort_keys=True),
-    }
-    t_rows = [
-        translation_row(o, tr, **common, translator=translator)
-        for o, tr in zip(originals, translations, strict=True)
-    ]
-    rejects: list[Reject] = []
-    ok = []
-    for o, tr in zip(originals, translations, strict=True):
-        if tr.ok:
-            ok.append((o, tr.text))
-        else:
-            rejects.append(translation_reject(o.id, config.input.path, o.text, tr, pivot))
-    counts: Counter = Counter(
-        sentences=len(originals), translated=translator.stats.translated - before
-    )
-    rows: dict[str, list] = {}
-    gold: list = []
-    if predictor.active and ok:
-        predicted = predictor.predict([o for o, _ in ok], [t for _, t in ok])
+    flow = FLOW_NAME
+    tables = ("translations", "projected", "outcomes", "alignments")
+    tallies = (TRANSLATIONS, SPANS)
+
+    def __init__(self, config: TranslateTestConfig) -> None:
+        from schemas.languages import normalize_lang
+
+        super().__init__(config)
+        self.lang = normalize_lang(config.input.lang)
+        self.pivot = normalize_lang(config.pivot_lang)
+        self.title = (
+            f"{config.dataset_name()}: translate-test with {config.model} ({method(config)})"
+        )
+        self._read_rejects: list[Reject] = []
+
+    def check_languages(self) -> None:
+        self._inner.language_codes(self.lang, self.pivot)
+
+    def prepare(self, run: Any, log: Any) -> None:
+        from flows._routes import route_model
+
+        self.open_translator(run)
+        self._read_rejects = []
+        self.predictor = Predictor(self.config, self._read_rejects)
+        if not self.predictor.active:
+            log.info("no predictions and no spaCy pipeline: translating only")
+            self.route = None
+            return
+        self.route = self.build_route()
+        if self.route is not None:
+            route_model(self.route).language_codes(self.pivot, self.lang)  # XP202 now
+            log.info(
+                "projecting with %s (%s)",
+                self.route.name,
+                self.config.projection_model or self.config.model,
+            )
+
+    def records(self) -> Iterator[Any]:
+        from flows.inputs import iter_side
+
+        items = iter_side(
+            self.config.input, on_error=self.config.on_error, labels=self.config.labels
+        )
+        return itertools.islice(items, self.config.limit)
+
+    def process(self, shard: Shard) -> ShardOutput:
+        out = ShardOutput()
+        stats = self.shard_stats(lambda: self._shard(list(shard.records), out))
+        out.stats = {**out.stats, **stats}
+        return out
+
+    def _shard(self, originals: list[AnnotatedSentence], out: ShardOutput) -> None:
+        """Translate into the pivot language, predict, project back onto the originals."""
+        from flows._routes import route_rows, split_markable, translation_reject
+        from flows.steps import project_shard_rows, translation_row
+        from projectors.metrics import span_scores
+        from projectors.tokenize import tokenizer_for
+        from schemas.records import TokenSpan
+
+        config, lang, pivot, translator = self.config, self.lang, self.pivot, self.translator
+        options = config.decoding()
+        translations = list(
+            translator.translate((o.text for o in originals), lang, pivot, options=options)
+        )
+        translator.flush()
+        common = {
+            "run_id": self.run_id,
+            "src_lang": lang,
+            "tgt_lang": pivot,
+            "decoding": json.dumps(options.to_dict(), sort_keys=True),
+            "translator": translator,
+        }
+        out.rows["translations"] = [
+            translation_row(o, tr, **common) for o, tr in zip(originals, translations, strict=True)
+        ]
+        ok = []
+        for o, tr in zip(originals, translations, strict=True):
+            if tr.ok:
+                ok.append((o, tr.text))
+            else:
+                out.rejects.append(translation_reject(o.id, config.input.path, o.text, tr, pivot))
+        if not (self.predictor.active and ok):
+            return
+        predicted = self.predictor.predict([o for o, _ in ok], [t for _, t in ok])
         pairs = []
         for (o, text), p in zip(ok, predicted, strict=True):
             if isinstance(p, Reject):
-                rejects.append(p)
+                out.rejects.append(p)
                 continue
             if p.text != text:
-                counts["prediction_text_differs"] += 1
+                out.stats["prediction_text_differs"] = (
+                    out.stats.get("prediction_text_differs", 0) + 1
+                )
             pairs.append((p, o))
-        if route is not None:
+        if self.route is not None:
             english = [p for p, _ in pairs]
             if config.projector == "markers":
                 english, rejected = split_markable(
-                    english, route.settings.markers, config.input.path
+                    english, self.route.settings.markers, config.input.path
                 )
-                rejects += rejected
+                out.rejects += rejected
             keep = {e.id for e in english}
             pairs = [(p, o) for p, o in pairs if p.id in keep]
             targets = {p.id: o for p, o in pairs}
             if config.projector == "markers":
-                results = route.run(english, pivot, lang, originals=[o.text for _, o in pairs])
+                results = self.route.run(english, pivot, lang, originals=[o.text for _, o in pairs])
             else:
-                results = route.run(english, [o.text for _, o in pairs], pivot, lang)
+                results = self.route.run(english, [o.text for _, o in pairs], pivot, lang)
             rows, more, _ = route_rows(
                 results,
-                route=route,
+                route=self.route,
                 tgt_lang=lang,
                 tokenizer=tokenizer_for(lang),
                 tokenizer_name=_tokens_name(config),
-                run_id=run_id,
+                run_id=self.run_id,
                 source=config.input.path,
                 translation_model=translator.model_id,
                 targets=targets,
                 id_of=lambda s: s.id.rsplit("@", 1)[0],
             )
-            rejects += more
+            out.rejects += more
         else:
             parallel = [ParallelPair(f"{p.id}|{o.id}", p, o.with_spans(())) for p, o in pairs]
             rows = project_shard_rows(
@@ -247,126 +279,41 @@ def translate_test_shard(
                 config,
                 start=0,
                 extra_bitext=[],
-                run_id=run_id,
+                run_id=self.run_id,
                 tokenizer=_tokens_name(config),
                 translation_model=translator.model_id,
             )
-        by_pair = {r["pair_id"]: r["tgt_spans"] for r in rows.get("projected", [])}
-        gold = [
-            (o.spans, by_pair.get(f"{p.id}|{o.id}"))
-            for p, o in pairs
-            if f"{p.id}|{o.id}" in by_pair
-        ]
-    staging.put(
-        shard_id,
-        {"translations": t_rows, **rows, "rejected": reject_rows(rejects, run_id=run_id)},
-    )
-    counts["rejected"] = len(rejects)
-    return {"counts": counts, "gold": gold}
+        out.rows.update(rows)
+        if config.evaluate:
+            by_pair = {r["pair_id"]: r["tgt_spans"] for r in rows.get("projected", [])}
+            scored = [
+                (o.spans, by_pair[f"{p.id}|{o.id}"])
+                for p, o in pairs
+                if f"{p.id}|{o.id}" in by_pair
+            ]
+            if scored:
+                pred = [[TokenSpan(x["start"], x["end"], x["label"]) for x in p] for _, p in scored]
+                out.stats["gold"] = span_scores(pred, [list(g) for g, _ in scored]).counts()
+
+    def finish(self, summary: RunSummary) -> dict[str, Any]:
+        from catalog.rows import reject_rows
+
+        if not self._read_rejects:
+            return {}
+        return {"rejected": reject_rows(self._read_rejects, run_id=summary.run_id)}
 
 
 @flow(name=FLOW_NAME, log_prints=True)
-def translate_test(config: TranslateTestConfig) -> FlowResult:
+def translate_test(config: TranslateTestConfig) -> RunSummary:
     """Translate target-language text into the pivot language, label it, project labels back.
 
     Args:
         config: the flow's typed configuration (``flows.config.TranslateTestConfig``).
 
     Returns:
-        The run id, the committed table versions and metrics (with gold scores when the input
-        carries gold spans).
+        The run's summary: its id, the committed table versions and counts (with gold scores
+        when the input carries gold spans).
     """
-    return run_translate_test(config)
+    from flows.runtime import run_plan
 
-
-def run_translate_test(config: TranslateTestConfig) -> FlowResult:
-    """The flow's body; call ``translate_test`` to run it under Prefect."""
-    from tqdm.auto import tqdm
-
-    from catalog import InputRef, Lake, Staging
-    from catalog.rows import reject_rows
-    from catalog.translation_cache import LakeTranslationCache
-    from flows._routes import build_route, route_model
-    from flows.inputs import iter_side
-    from flows.translate_train import _artifact, iter_shards, summarize
-    from projectors.metrics import span_scores
-    from schemas.languages import normalize_lang
-    from schemas.records import TokenSpan
-    from translators.cache import CachedTranslator
-
-    log = get_run_logger()
-    t0 = time.perf_counter()
-    lake = Lake(config.lake)
-    lang = normalize_lang(config.input.lang)
-    pivot = normalize_lang(config.pivot_lang)
-    inner = config.translator()
-    inner.language_codes(lang, pivot)  # XP202 now, before any work
-    inputs = [input_ref("input", config.input)]
-    if config.predictions is not None:
-        inputs.append(InputRef.for_file("predictions", config.predictions.path))
-    run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log)
-    if reused is not None:
-        return reused
-    staging = Staging(lake, run.run_key)
-    staging.resume(run)
-
-    read_rejects: list[Reject] = []
-    predictor = Predictor(config, read_rejects)
-    if not predictor.active:
-        log.info("no predictions and no spaCy pipeline: translating only")
-    translator = CachedTranslator(inner, LakeTranslationCache(lake), run_id=run.run_id)
-    route = build_route(config, translator, inner) if predictor.active else None
-    if route is not None:
-        route_model(route).language_codes(pivot, lang)  # the projection direction: XP202 now
-        log.info("projecting with %s (%s)", route.name, config.projection_model or config.model)
-    counts: Counter = Counter()
-    pred: list = []
-    gold: list = []
-    t1 = time.perf_counter()
-    items = iter_side(config.input, on_error=config.on_error)
-    progress = tqdm(desc="translate-test", unit="sent", total=config.limit)
-    for k, shard in enumerate(iter_shards(items, config.shard_size, config.limit)):
-        originals = [s for s in shard if isinstance(s, AnnotatedSentence)]
-        shard_rejects = [r for r in shard if isinstance(r, Reject)]
-        if not staging.done(f"{k}.read"):
-            staging.put(f"{k}.read", {"rejected": reject_rows(shard_rejects, run_id=run.run_id)})
-        if not staging.done(f"{k}.{lang}") and originals:
-            got = translate_test_shard(
-                f"{k}.{lang}", originals, config, translator, predictor, route, run.run_id, staging
-            )
-            counts.update(got["counts"])
-            for g, p in got["gold"]:
-                gold.append(list(g))
-                pred.append([TokenSpan(x["start"], x["end"], x["label"]) for x in p])
-        elif staging.done(f"{k}.{lang}"):
-            counts["reused_shards"] += 1
-        progress.update(len(shard))
-    progress.close()
-    if read_rejects:
-        staging.put("predictions.read", {"rejected": reject_rows(read_rejects, run_id=run.run_id)})
-    outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
-    metrics = summarize(staging, [lang])
-    metrics["languages"][lang]["sentences"] = counts["sentences"]
-    metrics["counts"] = dict(counts)
-    if route is not None:
-        metrics["route"] = {"method": route.name, **route.stats.as_dict()}
-    if config.evaluate and any(gold):
-        if counts["reused_shards"]:
-            metrics["gold_note"] = "scored on the shards of this attempt only (others resumed)"
-        scores = span_scores(pred, gold)
-        metrics["gold"] = {
-            "_micro": {"precision": scores.precision, "recall": scores.recall, "f1": scores.f1},
-            **{
-                label: {"precision": s.precision, "recall": s.recall, "f1": s.f1}
-                for label, s in scores.per_label.items()
-            },
-        }
-    run.metrics = metrics
-    run.timings = {
-        "translate_test_s": time.perf_counter() - t1,
-        "total_s": time.perf_counter() - t0,
-    }
-    versions = commit_outputs(lake, run, outputs)
-    staging.clear()
-    _artifact(config, run.run_id, metrics, flow="translate-test")
-    return FlowResult(run.run_id, run.run_key, versions, metrics)
+    return run_plan(TranslateTest(config), config)

@@ -1,396 +1,314 @@
 """Flow ``translate_train``: a labeled dataset → translated, label-projected data in many languages.
 
-The source is read as a stream and cut into shards. For each shard and target language:
-translate (through the lake's translation cache, so nothing is translated twice) → tokenize the
-translation with the language's word tokenizer → align with the chosen aligner → project the
-spans → stage the rows. Staged shards survive a crash and are reused by the rerun; all tables are
-committed together at the end. The translation cache is the exception: it is flushed after every
-shard, so a crash loses at most the translations of the shard in progress.
+The source is read as a stream and cut into shards; every shard is a unit of work per target
+language: translate (through the lake's translation cache, so nothing is translated twice) →
+tokenize the translation with the language's word tokenizer → project the spans (word alignment,
+or the ``markers`` / ``codec`` model routes) → rows of ``translations``, ``projected``,
+``outcomes``, ``alignments`` and ``rejected``. The executor stages, resumes, commits and
+summarizes; the translation cache is flushed after every shard, so a crash loses at most the
+translations of the shard in progress.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
+from prefect import flow
 
-from flows._runs import (
-    FlowResult,
-    commit_outputs,
-    input_ref,
-    project_shard_rows,
-    start_translating_run,
-)
 from flows.config import TranslateTrainConfig
-from schemas.errors import E_EMPTY_TRANSLATION, Reject
-from schemas.records import AnnotatedSentence, ParallelPair
+from flows.executor import Identity, Shard, ShardOutput
+from flows.summary import RunSummary, Source, Tally, counts_delta
+from schemas.errors import Reject
+from schemas.records import ParallelPair
 
 FLOW_NAME = "translate_train"
-OUTPUT_TABLES = ("translations", "projected", "outcomes", "alignments", "rejected")
+
+#: One translation per sentence and language: kept unless flagged (too long, empty).
+TRANSLATIONS = Tally(
+    "translations",
+    (Source("translations", reason="flag"),),
+    kept="translated",
+    stage="translate",
+    group="tgt_lang",
+)
+#: One outcome per source span and language.
+SPANS = Tally(
+    "spans",
+    (Source("outcomes", reason="reason"),),
+    kept="projected",
+    stage="project",
+    group="tgt_lang",
+    label="label",
+)
 
 
-def iter_shards(items: Iterator, size: int, limit: int | None) -> Iterator[list]:
-    """Consecutive lists of ``size`` items (records and rejects), at most ``limit`` in all."""
-    if limit is not None:
-        items = itertools.islice(items, limit)
-    while chunk := list(itertools.islice(items, size)):
-        yield chunk
+class TranslatingPlan:
+    """What the translating flows share: the model, its identity in the key, the cache, a route."""
 
+    keys: tuple[str, ...] | None = None
 
-def target_sentence(sentence_id: str, lang: str, text: str, tokenizer) -> AnnotatedSentence | None:
-    """The translation as a tokenized sentence; None when it holds no token."""
-    tokens = tokenizer.tokenize(text)
-    if not tokens:
-        return None
-    return AnnotatedSentence(
-        sentence_id,
-        lang,
-        tuple(t for t, _, _ in tokens),
-        (),
-        text,
-        tuple((s, e) for _, s, e in tokens),
-    )
+    def __init__(self, config) -> None:
+        self.config = config
+        self.shard_size = config.shard_size
+        self._models: dict[str, Any] | None = None
+        self.translator = None
+        self.route = None
 
+    @property
+    def _inner(self):
+        return self.models()["translator"]
 
-def translation_row(s, tr, *, run_id, src_lang, tgt_lang, translator, decoding, marked=None):
-    """One ``translations`` row."""
-    return {
-        "run_id": run_id,
-        "sentence_id": s.id,
-        "src_lang": src_lang,
-        "tgt_lang": tgt_lang,
-        "source_text": s.text,
-        "translation": tr.text,
-        "model_id": translator.model_id,
-        "quantization": translator.quantization,
-        "decoding": decoding,
-        "flag": tr.flag,
-        "segments": tr.segments,
-        "truncated": tr.truncated,
-        "marked": marked,
-    }
+    def models(self) -> dict[str, Any]:
+        """Role → loaded model, for the run key (``translator`` first): the translation model,
+        and the projection model when the model routes use another one."""
+        if self._models is None:
+            models = {"translator": self.config.translator()}
+            if self.config.projector != "align" and self.config.projection_model:
+                models["projection_model"] = self.config.translator(self.config.projection_model)
+            self._models = models
+        return self._models
 
+    def build_route(self):
+        from flows._routes import build_route
 
-@task(name="translate-project-shard", cache_policy=NO_CACHE)
-def translate_project_shard(
-    shard_id: str,
-    sentences: Sequence[AnnotatedSentence],
-    lang: str,
-    config: TranslateTrainConfig,
-    translator,
-    extra_bitext: list,
-    run_id: str,
-    staging,
-    route=None,
-) -> dict[str, int]:
-    """Translate one shard into ``lang``, project its spans and stage every row.
-
-    ``route`` is the model projection route (``markers``/``codec``), ``None`` for alignment.
-    Returns counts for progress logs: sentences, translated (not from the cache), rejected.
-    """
-    from catalog.rows import reject_rows
-    from flows._routes import route_rows, split_markable, translation_reject
-    from projectors.tokenize import tokenizer_for
-    from schemas.languages import normalize_lang
-
-    src_lang = normalize_lang(config.source.lang)
-    tgt_lang = normalize_lang(lang)
-    options = config.decoding()
-    before = translator.stats.translated
-    decoding = json.dumps(options.to_dict(), sort_keys=True)
-    tokenizer = tokenizer_for(tgt_lang)
-    common = {"run_id": run_id, "src_lang": src_lang, "tgt_lang": tgt_lang, "decoding": decoding}
-    rejects: list[Reject] = []
-    if config.projector == "markers":
-        # the marked translation is the translation: no plain one is made
-        sentences, rejects = split_markable(sentences, route.settings.markers, config.source.path)
-        results = route.run(sentences, src_lang, tgt_lang)
-        translator.flush()
-        t_rows = [
-            translation_row(
-                r.source,
-                replace(r.translation, text=r.target_text),
-                **common,
-                translator=translator,
-                marked=r.marked,
-            )
-            for r in results
-        ]
-        done = []
-        for r in results:
-            if r.translation.ok:
-                done.append(r)
-            else:
-                rejects.append(
-                    translation_reject(
-                        r.source.id, config.source.path, r.source.text, r.translation, tgt_lang
-                    )
-                )
-        rows, more, _ = route_rows(
-            done,
-            route=route,
-            tgt_lang=tgt_lang,
-            tokenizer=tokenizer,
-            run_id=run_id,
-            source=config.source.path,
-            translation_model=translator.model_id,
+        return build_route(
+            self.config, self.translator, self._inner, self.models().get("projection_model")
         )
-        rejects += more
-    else:
+
+    def identity(self) -> Identity:
+        from flows.identity import key_of
+        from flows.steps import model_identity
+
+        key_parameters, inputs = key_of(self.config)
+        models = self.models()
+        for role, model in models.items():
+            key_parameters[role] = model_identity(model)
+        self.check_languages()
+        return Identity(
+            self.config.recorded(),
+            key_parameters,
+            inputs,
+            aligner=self.config.aligner if self.config.projector == "align" else None,
+            models=tuple(m.model_id for m in models.values()),
+        )
+
+    def check_languages(self) -> None:
+        """Refuse a language the model lacks (XP202), before any work."""
+
+    def open_translator(self, run) -> None:
+        from catalog import Lake
+        from catalog.translation_cache import LakeTranslationCache
+        from translators.cache import CachedTranslator
+
+        self.run_id = run.run_id
+        self.cache = LakeTranslationCache(Lake(self.config.lake))
+        self.translator = CachedTranslator(self._inner, self.cache, run_id=run.run_id)
+
+    def route_stats(self) -> dict[str, Any]:
+        if self.route is None:
+            return {}
+        return {"route": {"method": self.route.name, **self.route.stats.as_dict()}}
+
+    def shard_stats(self, run_shard) -> dict[str, Any]:
+        """Run ``run_shard()`` and return the model work it did (translations, route calls)."""
+        before_translated = self.translator.stats.translated
+        before_route = self.route_stats()
+        run_shard()
+        return {
+            "translated": self.translator.stats.translated - before_translated,
+            **counts_delta(self.route_stats(), before_route),
+        }
+
+    def close(self) -> None:
+        if self.translator is not None:
+            self.translator.flush()
+
+
+class TranslateTrain(TranslatingPlan):
+    """The plan of a ``translate_train`` run (see :class:`flows.executor.Plan`)."""
+
+    flow = FLOW_NAME
+    tables = ("translations", "projected", "outcomes", "alignments")
+    tallies = (TRANSLATIONS, SPANS)
+
+    def __init__(self, config: TranslateTrainConfig) -> None:
+        from schemas.languages import normalize_lang
+
+        super().__init__(config)
+        self.src_lang = normalize_lang(config.source.lang)
+        self.keys = tuple(normalize_lang(code) for code in config.target_langs)
+        self.title = (
+            f"{config.dataset_name()}: translate-train with {config.model} ({method(config)})"
+        )
+        self._extra: dict[str, list] = {}
+        self._extra_rejects: list[Reject] = []
+
+    def check_languages(self) -> None:
+        for lang in self.keys:
+            self._inner.language_codes(self.src_lang, lang)
+
+    def prepare(self, run: Any, log: Any) -> None:
+        from flows._routes import route_model
+        from flows.inputs import read_bitext_tokens
+        from schemas.languages import normalize_lang
+
+        self.open_translator(run)
+        self._extra, self._extra_rejects = {}, []
+        for lang, specs in self.config.extra_bitext.items():
+            code = normalize_lang(lang)
+            for spec in specs:
+                self._extra.setdefault(code, []).extend(
+                    read_bitext_tokens(spec, self.src_lang, code, self._extra_rejects)
+                )
+        self.route = self.build_route()
+        if self.route is not None:  # the projection model's languages too, before any work
+            for lang in self.keys:
+                route_model(self.route).language_codes(self.src_lang, lang)
+
+    def records(self) -> Iterator[Any]:
+        from flows.inputs import iter_side
+
+        items = iter_side(
+            self.config.source, on_error=self.config.on_error, labels=self.config.labels
+        )
+        return itertools.islice(items, self.config.limit)
+
+    def process(self, shard: Shard) -> ShardOutput:
+        out = ShardOutput()
+        out.stats = self.shard_stats(lambda: self._translate_project(shard, out))
+        return out
+
+    def _translate_project(self, shard: Shard, out: ShardOutput) -> None:
+        from flows._routes import route_rows, split_markable, translation_reject
+        from flows.steps import (
+            no_token_reject,
+            project_shard_rows,
+            target_sentence,
+            translation_row,
+        )
+        from projectors.tokenize import tokenizer_for
+
+        config, lang, translator = self.config, shard.key, self.translator
+        options = config.decoding()
+        tokenizer = tokenizer_for(lang)
+        source = config.source.path
+        common = {
+            "run_id": self.run_id,
+            "src_lang": self.src_lang,
+            "tgt_lang": lang,
+            "decoding": json.dumps(options.to_dict(), sort_keys=True),
+            "translator": translator,
+        }
+        sentences = list(shard.records)
+        if config.projector == "markers":
+            # the marked translation is the translation: no plain one is made
+            sentences, out.rejects = split_markable(sentences, self.route.settings.markers, source)
+            results = self.route.run(sentences, self.src_lang, lang)
+            translator.flush()
+            t_rows = [
+                translation_row(
+                    r.source, replace(r.translation, text=r.target_text), **common, marked=r.marked
+                )
+                for r in results
+            ]
+            done = []
+            for r in results:
+                if r.translation.ok:
+                    done.append(r)
+                else:
+                    out.rejects.append(
+                        translation_reject(r.source.id, source, r.source.text, r.translation, lang)
+                    )
+            rows, more, _ = route_rows(
+                done,
+                route=self.route,
+                tgt_lang=lang,
+                tokenizer=tokenizer,
+                run_id=self.run_id,
+                source=source,
+                translation_model=translator.model_id,
+            )
+            out.rejects += more
+            out.rows = {"translations": t_rows, **rows}
+            return
         translations = list(
-            translator.translate((s.text for s in sentences), src_lang, tgt_lang, options=options)
+            translator.translate((s.text for s in sentences), self.src_lang, lang, options=options)
         )
         translator.flush()
         t_rows, pairs, kept = [], [], []
         for s, tr in zip(sentences, translations, strict=True):
-            t_rows.append(translation_row(s, tr, **common, translator=translator))
+            t_rows.append(translation_row(s, tr, **common))
             if not tr.ok:
-                rejects.append(translation_reject(s.id, config.source.path, s.text, tr, tgt_lang))
+                out.rejects.append(translation_reject(s.id, source, s.text, tr, lang))
                 continue
-            if route is not None:
+            if self.route is not None:
                 kept.append((s, tr.text))
                 continue
-            tgt = target_sentence(f"{s.id}@{tgt_lang}", tgt_lang, tr.text, tokenizer)
+            tgt = target_sentence(f"{s.id}@{lang}", lang, tr.text, tokenizer)
             if tgt is None:
-                rejects.append(
-                    Reject(
-                        "tokenize",
-                        config.source.path,
-                        f"record {s.id}",
-                        E_EMPTY_TRANSLATION,
-                        f"the {tgt_lang} translation has no token to project onto.",
-                        s.text[:500],
-                    )
-                )
+                out.rejects.append(no_token_reject(s, source, lang))
                 continue
             pairs.append(ParallelPair(f"{s.id}|{tgt.id}", s, tgt))
-        if route is None:
+        if self.route is None:
             rows = project_shard_rows(
                 pairs,
                 config,
                 start=0,
-                extra_bitext=extra_bitext,
-                run_id=run_id,
+                extra_bitext=self._extra.get(lang, []),
+                run_id=self.run_id,
                 tokenizer=tokenizer.name,
                 translation_model=translator.model_id,
             )
         else:
             results = (
-                route.run([s for s, _ in kept], [t for _, t in kept], src_lang, tgt_lang)
+                self.route.run([s for s, _ in kept], [t for _, t in kept], self.src_lang, lang)
                 if kept
                 else []
             )
             rows, more, marked = route_rows(
                 results,
-                route=route,
-                tgt_lang=tgt_lang,
+                route=self.route,
+                tgt_lang=lang,
                 tokenizer=tokenizer,
-                run_id=run_id,
-                source=config.source.path,
+                run_id=self.run_id,
+                source=source,
                 translation_model=translator.model_id,
             )
-            rejects += more
+            out.rejects += more
             for row in t_rows:
                 row["marked"] = marked.get(row["sentence_id"])
-    staging.put(
-        shard_id, {"translations": t_rows, **rows, "rejected": reject_rows(rejects, run_id=run_id)}
-    )
-    return {
-        "sentences": len(sentences),
-        "translated": translator.stats.translated - before,
-        "rejected": len(rejects),
-    }
+        out.rows = {"translations": t_rows, **rows}
+
+    def finish(self, summary: RunSummary) -> dict[str, Any]:
+        from catalog.rows import reject_rows
+
+        if not self._extra_rejects:
+            return {}
+        return {"rejected": reject_rows(self._extra_rejects, run_id=summary.run_id)}
+
+
+def method(config) -> str:
+    """How a translating run projects: the aligner and method, or the model route."""
+    if config.projector == "align":
+        return f"aligner {config.aligner}, method {config.method}"
+    model = config.projection_model or config.model
+    return f"projector {config.projection_method(config.method)} with {model}"
 
 
 @flow(name=FLOW_NAME, log_prints=True)
-def translate_train(config: TranslateTrainConfig) -> FlowResult:
+def translate_train(config: TranslateTrainConfig) -> RunSummary:
     """Translate a labeled dataset into every target language and project its span labels.
 
     Args:
         config: the flow's typed configuration (``flows.config.TranslateTrainConfig``).
 
     Returns:
-        The run id, the committed table versions and per-language metrics.
+        The run's summary: its id, the committed table versions, per-language counts.
     """
-    return run_translate_train(config)
+    from flows.runtime import run_plan
 
-
-def run_translate_train(config: TranslateTrainConfig) -> FlowResult:
-    """The flow's body; call ``translate_train`` to run it under Prefect."""
-    from tqdm.auto import tqdm
-
-    from catalog import Lake, Staging
-    from catalog.rows import reject_rows
-    from catalog.translation_cache import LakeTranslationCache
-    from flows._routes import build_route, route_model
-    from flows.inputs import iter_side, read_bitext_tokens
-    from schemas.languages import normalize_lang
-    from translators.cache import CachedTranslator
-
-    log = get_run_logger()
-    t0 = time.perf_counter()
-    lake = Lake(config.lake)
-    src_lang = normalize_lang(config.source.lang)
-    langs = [normalize_lang(code) for code in config.target_langs]
-    inner = config.translator()
-    for lang in langs:  # an unsupported language fails now, before any work (XP202)
-        inner.language_codes(src_lang, lang)
-    inputs = [input_ref("source", config.source)]
-    run, reused = start_translating_run(FLOW_NAME, config, inner, inputs, lake, log)
-    if reused is not None:
-        return reused
-    staging = Staging(lake, run.run_key)
-    staging.resume(run)
-
-    extra: dict[str, list] = {}
-    extra_rejects: list[Reject] = []
-    for lang, specs in config.extra_bitext.items():
-        code = normalize_lang(lang)
-        for spec in specs:
-            extra.setdefault(code, []).extend(
-                read_bitext_tokens(spec, src_lang, code, extra_rejects)
-            )
-    cache = LakeTranslationCache(lake)
-    translator = CachedTranslator(inner, cache, run_id=run.run_id)
-    route = build_route(config, translator, inner)
-    for lang in langs if route is not None else ():  # the projection model's languages too
-        route_model(route).language_codes(src_lang, lang)
-    counts: Counter = Counter()
-    t1 = time.perf_counter()
-    items = iter_side(config.source, on_error=config.on_error)
-    progress = tqdm(desc="translate+project", unit="sent", total=config.limit)
-    for k, shard in enumerate(iter_shards(items, config.shard_size, config.limit)):
-        sentences = [s for s in shard if isinstance(s, AnnotatedSentence)]
-        read_rejects = [r for r in shard if isinstance(r, Reject)]
-        if not staging.done(f"{k}.read"):
-            staging.put(f"{k}.read", {"rejected": reject_rows(read_rejects, run_id=run.run_id)})
-        for lang in langs:
-            shard_id = f"{k}.{lang}"
-            if staging.done(shard_id):
-                counts["reused_shards"] += 1
-                continue
-            if sentences:
-                got = translate_project_shard(
-                    shard_id,
-                    sentences,
-                    lang,
-                    config,
-                    translator,
-                    extra.get(lang, []),
-                    run.run_id,
-                    staging,
-                    route,
-                )
-                counts.update({f"{key}": v for key, v in got.items()})
-        progress.update(len(shard))
-    progress.close()
-    timings = {"translate_project_s": time.perf_counter() - t1}
-    if extra_rejects:
-        staging.put("extra.read", {"rejected": reject_rows(extra_rejects, run_id=run.run_id)})
-
-    outputs = {name: staging.files(name) for name in OUTPUT_TABLES}
-    metrics = summarize(staging, langs)
-    if route is not None:
-        metrics["route"] = {"method": route.name, **route.stats.as_dict()}
-    metrics["cache"] = {
-        "translated_this_attempt": counts["translated"],
-        "reused_shards": counts["reused_shards"],
-    }
-    run.metrics = metrics
-    run.timings = {**timings, "total_s": time.perf_counter() - t0}
-    versions = commit_outputs(lake, run, outputs)
-    staging.clear()
-    _artifact(config, run.run_id, metrics)
-    return FlowResult(run.run_id, run.run_key, versions, metrics)
-
-
-def summarize(staging, langs: Sequence[str]) -> dict[str, Any]:
-    """Per-language translation counts, projection rate and drop reasons, from the staged rows.
-
-    Counted shard by shard (``Staging.count_by``): memory does not grow with the dataset.
-    """
-    outcomes = staging.count_by("outcomes", ["tgt_lang", "label", "reason"])
-    translations = staging.count_by("translations", ["tgt_lang", "flag"])
-    rejected = staging.count_by("rejected", ["code"])
-    per_lang: dict[str, Any] = {}
-    for lang in langs:
-        per_label: dict[str, Counter] = {}
-        for (tgt, label, reason), n in outcomes.items():
-            if tgt == lang:
-                per_label.setdefault(label, Counter())[reason or "projected"] += n
-        total: Counter = sum(per_label.values(), Counter())
-        spans = sum(total.values())
-        reasons = {k: v for k, v in total.items() if k != "projected"}
-        per_lang[lang] = {
-            "sentences": sum(n for (tgt, _), n in translations.items() if tgt == lang),
-            "flagged": {flag: n for (tgt, flag), n in translations.items() if tgt == lang and flag},
-            "spans": spans,
-            "projected": total["projected"],
-            "projection_rate": round(total["projected"] / spans, 6) if spans else 0.0,
-            "drop_reasons": reasons,
-            "per_label": {
-                label: {
-                    "spans": sum(c.values()),
-                    "projected": c["projected"],
-                    "drop_reasons": {k: v for k, v in c.items() if k != "projected"},
-                }
-                for label, c in sorted(per_label.items())
-            },
-        }
-    return {"languages": per_lang, "rejected_by_code": {code: n for (code,), n in rejected.items()}}
-
-
-def _method_line(config) -> str:
-    if config.projector == "align":
-        return f"aligner {config.aligner} · method {config.method}"
-    model = config.projection_model or config.model
-    return f"projector {config.projection_method(config.method)} with {model}"
-
-
-def _artifact(config, run_id: str, metrics: dict[str, Any], flow: str = "translate-train") -> None:
-    lines = [
-        f"# {config.dataset_name()}: {flow} with {config.model}",
-        "",
-        f"run `{run_id}` · {_method_line(config)}",
-        "",
-        "| language | sentences | flagged | spans | projected | rate | drop reasons |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for lang, m in metrics["languages"].items():
-        reasons = (
-            ", ".join(
-                f"{k} {v} ({v / m['spans']:.1%})" for k, v in sorted(m["drop_reasons"].items())
-            )
-            or "—"
-        )
-        lines.append(
-            f"| {lang} | {m['sentences']} | {sum(m['flagged'].values())} | "
-            f"{m['spans']} | {m['projected']} | {m['projection_rate']:.3f} | {reasons} |"
-        )
-    route = metrics.get("route")
-    if route:
-        calls = ", ".join(f"{k} {v}" for k, v in sorted(route["sequences"].items()))
-        lines += [
-            "",
-            f"model work ({route['method']}): sequences {calls}; candidates {route['candidates']}",
-        ]
-    gold = metrics.get("gold", {}).get("_micro")
-    if gold:
-        lines += [
-            "",
-            f"against gold: P {gold['precision']:.3f} · R {gold['recall']:.3f} · "
-            f"F1 {gold['f1']:.3f}",
-        ]
-    create_markdown_artifact(
-        "\n".join(lines),
-        key=f"{flow}-summary",
-        description="projection rate and drop reasons per language",
-    )
+    return run_plan(TranslateTrain(config), config)

@@ -142,6 +142,13 @@ class SpanScores:
     def f1(self) -> float:
         return self.micro.f1
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per-label counts, the form :func:`span_scores_from_counts` reads (and sums add up)."""
+        return {
+            label: {"gold": c.n_gold, "pred": c.n_pred, "correct": c.n_correct}
+            for label, c in self.per_label.items()
+        }
+
     def as_rows(self) -> list[dict[str, Any]]:
         """One row per label, micro average first (label ``"_micro"``), for an evaluations table.
 
@@ -163,6 +170,27 @@ class SpanScores:
             }
             for label, c in items
         ]
+
+
+def span_scores_from_counts(counts: dict[str, dict[str, int]]) -> SpanScores:
+    """Scores from per-label counts ``{label: {"gold": g, "pred": p, "correct": c}}``, e.g. summed
+    over the shards of a run (:meth:`SpanScores.counts` gives them for one shard).
+
+    Example:
+        >>> s = span_scores_from_counts({"PER": {"gold": 2, "pred": 1, "correct": 1}})
+        >>> round(s.f1, 3), s.micro.n_gold
+        (0.667, 2)
+    """
+    per_label = {
+        label: SpanCounts(c.get("gold", 0), c.get("pred", 0), c.get("correct", 0))
+        for label, c in sorted(counts.items())
+    }
+    micro = SpanCounts(
+        sum(c.n_gold for c in per_label.values()),
+        sum(c.n_pred for c in per_label.values()),
+        sum(c.n_correct for c in per_label.values()),
+    )
+    return SpanScores(micro, per_label)
 
 
 def span_scores(

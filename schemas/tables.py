@@ -287,6 +287,11 @@ TABLES: dict[str, pa.Schema] = {
     ),
 }
 
+#: Tables written outside runs, a part at a time (``Lake.append``): their rows are never hidden
+#: from readers. Every other table with a ``run_id`` column holds run outputs, and readers see
+#: only the rows of runs that have a ``runs`` row.
+APPENDED_TABLES = frozenset({"translation_cache"})
+
 _INTS = (pa.types.is_integer,)
 _STRINGS = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 _LISTS = (

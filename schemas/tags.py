@@ -8,6 +8,8 @@ Schemes:
     ``bioes``: ``B-X I-X… E-X`` for longer entities, ``S-X`` for single tokens; BILOU's ``L-``
         and ``U-`` are read as ``E-`` and ``S-``.
     ``auto``: ``bioes`` when the sentence has any ``S-``/``E-``/``L-``/``U-`` tag, else ``iob1``.
+        Readers decide once per file instead (:func:`detect_file_scheme`), so that an ``I-``
+        after ``O`` in an IOB2 file is an error of that record, not a new entity.
 
 Tags are ``O`` or ``P-LABEL`` with a one-letter prefix ``P`` (either case) and a non-empty label;
 the label may itself contain ``-`` (``B-ORG-CORP`` is type ``ORG-CORP``).
@@ -15,7 +17,7 @@ the label may itself contain ``-`` (``B-ORG-CORP`` is type ``ORG-CORP``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from schemas.errors import E_INVALID_TAG_SEQUENCE, E_SPAN_OUT_OF_TEXT, InputFormatError
@@ -128,6 +130,37 @@ def detect_scheme(tags: Sequence[str]) -> str:
         if len(prefix) == 1 and prefix in _BIOES_ONLY and tag not in ("O", "o"):
             return "bioes"
     return "iob1"
+
+
+def detect_file_scheme(sequences: Iterable[Sequence[str]]) -> str:
+    """The scheme of a whole file (or dataset) from its tag sequences.
+
+    ``bioes`` when any tag has an ``S``/``E``/``L``/``U`` prefix. Otherwise entities are started
+    by ``B-`` in IOB2 and by ``I-`` in IOB1 (where ``B-`` only splits two adjacent entities of
+    one type): the file is ``iob2`` when more entities start with ``B-`` than with ``I-``, else
+    ``iob1``. A file without entities is ``iob2``.
+
+    Example:
+        >>> detect_file_scheme([["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["O", "I-ORG"]])
+        'iob2'
+        >>> detect_file_scheme([["I-PER", "I-PER", "B-PER"], ["O", "I-LOC"]])
+        'iob1'
+    """
+    b_starts = i_starts = 0
+    for tags in sequences:
+        previous = "O"
+        for tag in tags:
+            prefix, _, label = tag.partition("-")
+            prefix = prefix.upper()
+            if len(prefix) == 1 and prefix in _BIOES_ONLY and tag not in ("O", "o"):
+                return "bioes"
+            _, _, before = previous.partition("-")
+            if prefix == "B" and (previous in ("O", "o") or before != label):
+                b_starts += 1
+            elif prefix == "I" and (previous in ("O", "o") or before != label):
+                i_starts += 1
+            previous = tag
+    return "iob1" if i_starts > b_starts else "iob2"
 
 
 def spans_from_tags(tags: Sequence[str], scheme: TagScheme = "auto") -> list[TokenSpan]:

@@ -9,6 +9,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+#: Totals of the fault-injection suite (tests/test_faults.py), printed at the end of the session.
+FAULT_LEDGER = {"faults": 0, "lost": 0, "duplicated": 0}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line for the fault-injection suite, when it ran."""
+    if FAULT_LEDGER["faults"]:
+        terminalreporter.write_line(
+            f"fault injection: faults injected {FAULT_LEDGER['faults']}, rows lost "
+            f"{FAULT_LEDGER['lost']}, rows duplicated {FAULT_LEDGER['duplicated']}"
+        )
+
 
 def shared_data_dir() -> Path:
     """``$XPROJ_SHARED_DATA`` or ``../shared/data`` beside the repository."""

@@ -292,9 +292,11 @@ def test_catalog_lake_failed_commit_after_concurrent_write_is_compensated(lake_r
     ops = [(v.version, v.run_id == run.run_id, v.rows_added) for v in lake.versions("projected")]
     assert ops[:2] == [(0, False, 2), (1, True, 3)]
     assert ops[3][2] == -3  # v2 is the other writer's, v3 removes this run's rows
-    projected = lake.read("projected")
+    projected = lake.read("projected", committed_only=False)
     assert run.run_id not in projected["run_id"].to_pylist()
     assert projected.num_rows == 3
+    # the other writer's row has no runs row: readers do not see it
+    assert lake.read("projected").num_rows == 2
     assert lake.latest_version("outcomes") is None
     assert len(lake.read("runs")) == 1
 

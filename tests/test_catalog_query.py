@@ -55,10 +55,10 @@ def test_catalog_query_joins_tables_and_sees_declared_empty_ones(lake):
 @pytest.mark.parametrize(
     "change",
     [
-        lambda dt: dt.delete("pair_id = 'p0'"),
-        lambda dt: write_deltalake(
+        lambda dt, run_id: dt.delete("pair_id = 'p0'"),
+        lambda dt, run_id: write_deltalake(  # one row of a committed run replaces the rest
             dt,
-            pa.Table.from_pylist(sample_rows("outcomes", "x", 1), schema=TABLES["outcomes"]),
+            pa.Table.from_pylist(sample_rows("outcomes", run_id, 1), schema=TABLES["outcomes"]),
             mode="overwrite",
         ),
     ],
@@ -66,7 +66,7 @@ def test_catalog_query_joins_tables_and_sees_declared_empty_ones(lake):
 )
 def test_catalog_query_does_not_see_rows_removed_by_delta(lake, change):
     path = lake.path("outcomes")
-    change(DeltaTable(path))
+    change(DeltaTable(path), lake.read("runs")["run_id"][0].as_py())
     globbed = pds.dataset(sorted(str(p) for p in path.glob("*.parquet")), format="parquet")
     visible = _count(lake, "outcomes")
     assert globbed.count_rows() > visible  # the removed rows are still on disk

@@ -75,7 +75,14 @@ def test_entitycs_small_file_deterministic(tmp_path):
     }
     first = entitycs(EntityCSConfig(**base, lake=str(tmp_path / "a")))
     entitycs(EntityCSConfig(**base, lake=str(tmp_path / "b"), shard_size=1))
-    m = first.metrics
+    m = first.metrics["stats"]
+    assert first.metrics["tallies"]["sentences"] == {
+        "kept_word": "kept",
+        "total": 3,
+        "kept": 2,
+        "rate": round(2 / 3, 6),
+        "dropped": {"filter.too_short": 1},
+    }
     assert m["sentences_read"] == 3 and m["sentences_kept"] == 2
     assert m["sentences_dropped"] == {"too_short": 1}
     # sentence 0: all of de/fr/sw have both entities; sentence 2: only de/fr have both
@@ -112,7 +119,7 @@ def test_entitycs_fewrel_shared_every_row(shared_data: Path, tmp_path):
         seed=1,
     )
     result = entitycs(cfg)
-    m = result.metrics
+    m = result.metrics["stats"]
     assert m["sentences_read"] == 11_200
     assert m["sentences_read"] == m["sentences_kept"] + sum(m["sentences_dropped"].values())
     settings = cfg.settings()
@@ -173,6 +180,6 @@ def test_entitycs_wikitext_with_a_wikidata_dump(tmp_path):
         "and lies on the <de>Seine</de>.",
     }
     assert [r["language"] for r in cs] == ["de", "fr"]
-    dropped = result.metrics["sentences_dropped"]
+    dropped = result.metrics["stats"]["sentences_dropped"]
     assert dropped.get("table_or_list_markup") == 1  # the list item
-    assert result.metrics["entity_reasons"].get("unmapped_title") == 1  # [[museum]]s
+    assert result.metrics["stats"]["entity_reasons"].get("unmapped_title") == 1  # [[museum]]s

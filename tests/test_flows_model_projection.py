@@ -95,10 +95,11 @@ def test_translate_train_with_model_projector(tiny_mt_models, tmp_path, projecto
     rows = check_tables(lake, result.run_id, f"{projector}.v1")
     rejected = lake.read("rejected").num_rows if "rejected" in lake.tables() else 0
     assert len(rows) + rejected == 36  # every sentence projected or rejected with a reason
-    m = result.metrics["languages"]["de"]
+    tallies = result.metrics["tallies"]
     spans = query(lake, "SELECT count(*) AS n FROM outcomes").column("n")[0].as_py()
-    assert m["spans"] == spans and m["sentences"] == 36
-    route = result.metrics["route"]
+    assert tallies["spans"]["by"]["de"]["total"] == spans
+    assert tallies["translations"]["by"]["de"]["total"] == 36
+    route = result.metrics["stats"]["route"]
     assert route["method"] == f"{projector}.v1"
     marked = query(lake, "SELECT count(marked) AS n FROM translations").column("n")[0].as_py()
     assert marked == 36  # the marked text of every sentence is kept for inspection
@@ -134,8 +135,9 @@ def test_translate_test_codec_round_trip_and_eval(tiny_mt_models, tmp_path, spac
     for r in rows:
         original = originals[r["pair_id"].split("|", 1)[1]]
         assert r["tgt_text"] == original.text
-    assert result.metrics["languages"]["de"]["sentences"] == 36
-    assert "gold" in result.metrics  # the input carries gold spans: scored in the run
+    assert result.metrics["records"]["read"] == 36
+    assert result.metrics["tallies"]["translations"]["by"]["en"]["total"] == 36
+    assert result.metrics["gold"] is not None  # the input carries gold spans: scored in the run
     # and `xproj eval projection` scores the run's table against the gold file
     out = CliRunner().invoke(
         app,
@@ -186,7 +188,7 @@ def test_translate_test_two_steps_with_a_predictions_file(tiny_mt_models, tmp_pa
     second = translate_test(
         TranslateTestConfig(**base, predictions={"path": str(preds)}, projector="align")
     )
-    assert second.metrics["counts"]["translated"] == 0  # every translation from the cache
+    assert second.metrics["stats"]["translated"] == 0  # every translation from the cache
     rejected = query(
         lake, f"SELECT code, locator FROM rejected WHERE run_id = '{second.run_id}'"
     ).to_pylist()

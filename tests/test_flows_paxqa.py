@@ -91,13 +91,15 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
     examples = _rows(cfg.lake, "paxqa", result.run_id)
     dropped = _rows(cfg.lake, "paxqa_dropped", result.run_id)
     m = result.metrics
-    assert m["contexts"] == 13
+    stats = m["stats"]
+    assert stats["contexts"] == 13
     # every answer candidate the rules find is an example or a drop with a reason: nothing vanishes
     contexts = [line.split("\t")[0] for line in Path(cfg.contexts.path).read_text().splitlines()]
     expected = sum(len(c) for c in find_candidates(contexts, None, cfg.candidates.build()))
-    assert m["candidates"] == expected > 0
+    assert stats["candidates"] == expected > 0
     assert len(examples) + len(dropped) == expected
-    assert m["examples"] == len(examples)
+    assert m["tallies"]["candidates"]["kept"] == len(examples)
+    assert m["tallies"]["candidates"]["total"] == expected
     assert all(d["reason"] and d["stage"] in ("answer", "question", "filter") for d in dropped)
     assert all(d["detail"] for d in dropped if d["stage"] != "question")
     assert examples, Counter((d["stage"], d["reason"]) for d in dropped)
@@ -114,8 +116,8 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
         assert row["translation_score"] <= 0.0
         assert row["round_trip"] is not None and 0.0 <= row["round_trip"] <= 1.0
         assert row["constraint_method"] in ("plain", "n_best", "prefix")
-    assert m["constraints"]["total"] >= sum(len(e["constraints"]) for e in examples)
-    assert m["constraints"]["satisfied"] == sum(len(e["constraints_satisfied"]) for e in examples)
+    assert stats["constraints"] >= sum(len(e["constraints"]) for e in examples)
+    assert stats["constraints_satisfied"] == sum(len(e["constraints_satisfied"]) for e in examples)
 
     # export: four directions, both layouts, every answer inside its context, loadable
     summaries = export_run(cfg.lake, result.run_id, tmp_path / "export")
@@ -142,15 +144,15 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
     again = paxqa(cfg)
     assert again.reused and again.run_id == result.run_id
     forced = paxqa(cfg.model_copy(update={"force": True}))
-    assert forced.metrics["examples"] == m["examples"]
+    assert forced.metrics["tallies"]["candidates"]["kept"] == len(examples)
     rerun = _rows(cfg.lake, "paxqa", forced.run_id)
     assert sorted((r["id"], r["question_en"], r["question_x"]) for r in rerun) == sorted(
         (r["id"], r["question_en"], r["question_x"]) for r in examples
     )
     # nothing was generated or translated again
-    assert forced.metrics["cache"]["qg"]["translated"] == 0
-    assert forced.metrics["cache"]["translation"]["translated"] == 0
-    assert forced.metrics["cache"]["constrained"]["translated"] == 0
+    assert forced.metrics["stats"]["cache"]["qg"]["translated"] == 0
+    assert forced.metrics["stats"]["cache"]["translation"]["translated"] == 0
+    assert forced.metrics["stats"]["cache"]["constrained"]["translated"] == 0
 
 
 def test_paxqa_squad_input_given_questions_and_rejects(tmp_path, tiny_mt_models, tiny_qg_model):
@@ -209,7 +211,7 @@ def test_paxqa_squad_input_given_questions_and_rejects(tmp_path, tiny_mt_models,
         _check_answers(row)
         assert row["question_source"] == "given" and row["qg_score"] is None
         assert row["answers_en"] == {"text": ["Paris"], "answer_start": [40]}
-    assert result.metrics["contexts_translated"] == 1
+    assert result.metrics["stats"]["contexts_translated"] == 1
 
 
 def test_paxqa_bitext_files_of_different_lengths_fail_before_any_version(
@@ -249,4 +251,6 @@ def test_paxqa_contexts_over_the_qg_limit_are_dropped_with_a_reason(
     too_long = [d for d in dropped if d["reason"] == "context_too_long"]
     assert too_long and all(d["stage"] == "question" for d in too_long)
     assert all("accepts at most 64" in d["detail"] for d in too_long)
-    assert result.metrics["examples"] + len(dropped) == result.metrics["candidates"]
+    candidates = result.metrics["tallies"]["candidates"]
+    assert candidates["kept"] + len(dropped) == result.metrics["stats"]["candidates"]
+    assert candidates["total"] == result.metrics["stats"]["candidates"]

@@ -40,7 +40,7 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
     model = tiny_mt_models["nllb"]["ct2"]
     lake_root = tmp_path / "lake"
     first = translate_train(_config(model, lake_root, ["de", "es"]))
-    assert first.metrics["cache"]["translated_this_attempt"] == 72
+    assert first.metrics["stats"]["translated"] == 72
     lake = Lake(lake_root)
     rows = query(lake, "SELECT tgt_lang, count(*) AS n, count(DISTINCT sentence_id) AS d "
                        "FROM translations GROUP BY ALL ORDER BY tgt_lang").to_pylist()
@@ -56,18 +56,23 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
     assert per_pair and all(r["want"] == r["got"] for r in per_pair)
     # the run's metrics agree with the tables
     for lang in ("de", "es"):
-        m = first.metrics["languages"][lang]
+        tallies = first.metrics["tallies"]
+        m = {
+            "sentences": tallies["translations"]["by"][lang]["total"],
+            "spans": tallies["spans"]["by"][lang]["total"],
+            "projected": tallies["spans"]["by"][lang]["kept"],
+        }
         n = query(lake, f"SELECT count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS p "
                         f"FROM outcomes WHERE tgt_lang = '{lang}'").to_pylist()[0]
         assert m["sentences"] == 36 and (m["spans"], m["projected"]) == (n["n"], n["p"])
 
     # the same input again, forced into a new run: every translation comes from the cache
     again = translate_train(_config(model, lake_root, ["de", "es"], force=True))
-    assert again.metrics["cache"]["translated_this_attempt"] == 0
+    assert again.metrics["stats"]["translated"] == 0
     assert again.versions["translations"] == first.versions["translations"] + 1
     # one more language: only that language is translated
     more = translate_train(_config(model, lake_root, ["de", "es", "fr"]))
-    assert more.metrics["cache"]["translated_this_attempt"] == 36
+    assert more.metrics["stats"]["translated"] == 36
     cached = query(lake, "SELECT count(*) AS n FROM translation_cache").column("n")[0].as_py()
     assert cached == 36 * 3
 
@@ -133,8 +138,10 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
 
     metrics = json.loads(runs[0]["metrics"])
     # the rerun reused what the killed attempt had staged and cached
-    assert metrics["cache"]["reused_shards"] >= 4
-    assert metrics["cache"]["translated_this_attempt"] < 108 * 2
+    assert metrics["attempt"]["shards_reused"] >= 4
+    assert metrics["attempt"]["stats"]["translated"] < 108 * 2
+    # every shard's translations are counted, whichever attempt made them
+    assert metrics["stats"]["translated"] <= 108 * 2
     assert {r["run_id"] for r in query(lake, "SELECT DISTINCT run_id FROM projected").to_pylist()} \
         == {runs[0]["run_id"]}
 

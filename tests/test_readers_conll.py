@@ -49,11 +49,17 @@ GOOD = [
     # tag in another column
     ("Anna NNP B-PER\nsings VBZ O\n", {"tag_column": 2}, [(("Anna", "sings"), (T(0, 1, "PER"),))]),
     ("Anna NNP B-PER\nsings VBZ O\n", {"tag_column": -1}, [(("Anna", "sings"), (T(0, 1, "PER"),))]),
-    # BIOES detected per sentence; IOB1 accepted by auto
+    # auto detects the scheme once per file: BIOES, IOB1 (I- starts entities), IOB2
     (
-        "A\tB-PER\nB\tE-PER\n\nC\tI-ORG\nD\tI-ORG\n",
+        "A\tB-PER\nB\tE-PER\n\nC\tS-ORG\n",
         {},
-        [(("A", "B"), (T(0, 2, "PER"),)), (("C", "D"), (T(0, 2, "ORG"),))],
+        [(("A", "B"), (T(0, 2, "PER"),)), (("C",), (T(0, 1, "ORG"),))],
+    ),
+    ("C\tI-ORG\nD\tI-ORG\nE\tB-ORG\n", {}, [(("C", "D", "E"), (T(0, 2, "ORG"), T(2, 3, "ORG")))]),
+    (
+        "A\tB-PER\nB\tI-PER\n\nC\tO\nD\tB-ORG\n",
+        {},
+        [(("A", "B"), (T(0, 2, "PER"),)), (("C", "D"), (T(1, 2, "ORG"),))],
     ),
     ("O O\nx O\n", {}, [(("O", "x"), ())]),  # a token spelled like a tag
 ]
@@ -66,6 +72,24 @@ def test_conll_iter_conll_reads(tmp_path, text, kwargs, expected):
     assert [(s.tokens, s.spans) for s in items] == expected
     assert [s.id for s in items] == [f"data:{n}" for n in range(1, len(expected) + 1)]
     assert all(s.lang == "en" for s in items)
+
+
+@pytest.mark.parametrize(
+    ("text", "rejected_line"),
+    [
+        # an IOB2 file (entities start with B-): an I- after O is that record's error
+        ("A\tB-PER\nB\tI-PER\n\nC\tO\nD\tI-ORG\n\nE\tB-LOC\n", 5),
+        # a BIOES file: an IOB sentence in it is that record's error, not read as IOB1
+        ("A\tB-PER\nB\tE-PER\n\nC\tI-ORG\nD\tI-ORG\n", 4),
+    ],
+)
+def test_conll_auto_scheme_is_per_file_and_rejects_the_odd_record(tmp_path, text, rejected_line):
+    path = _write(tmp_path, text)
+    items = list(iter_conll(path, "en", on_error="reject"))
+    rejects = [r for r in items if isinstance(r, Reject)]
+    assert len(rejects) == 1 and rejects[0].code == "XP104"
+    assert rejects[0].locator == f"line {rejected_line}"
+    assert all(isinstance(r, Reject) or r.spans for r in items)
 
 
 def test_conll_iter_conll_ids_and_lang(tmp_path):

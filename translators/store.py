@@ -135,6 +135,24 @@ def store_id(source: str, quantization: str) -> str:
     return f"{name}-{quantization}"
 
 
+def source_of(store_id_or_source: str) -> tuple[str, str | None]:
+    """The Hub id and weight type a store id was made from (:func:`store_id` undone), or the
+    text itself and None when it is no store id.
+
+    Example:
+        >>> source_of("facebook--nllb-200-distilled-600M-int8")
+        ('facebook/nllb-200-distilled-600M', 'int8')
+        >>> source_of("facebook/nllb-200-distilled-600M")
+        ('facebook/nllb-200-distilled-600M', None)
+    """
+    for quantization in sorted(QUANTIZATIONS, key=len, reverse=True):
+        suffix = f"-{quantization}"
+        if store_id_or_source.endswith(suffix) and len(store_id_or_source) > len(suffix):
+            name = store_id_or_source[: -len(suffix)]
+            return name.replace("--", "/", 1), quantization
+    return store_id_or_source, None
+
+
 def convert_command(source: str, quantization: str | None = None, *, force: bool = False) -> str:
     """The CLI command that (re)creates a store model, for error messages."""
     command = f"xproj models convert {source}"
@@ -281,11 +299,13 @@ def resolve(
             file=str(path),
             code=E_MODEL_NOT_FOUND,
         )
+    source, stored_as = source_of(text)
     raise BackendError(
         f"no converted model {text!r}: not a folder, and the store at {root} has no model with "
         "this id or source.",
-        fix=f"convert it first: {convert_command(text, quantization or 'int8')} "
-        "(or set XPROJ_MODELS to the store that has it).",
+        fix=f"convert it first: {convert_command(source, quantization or stored_as or 'int8')} "
+        "(or set XPROJ_MODELS to the store that has it; workers need it in their environment "
+        "too).",
         code=E_MODEL_NOT_FOUND,
     )
 

@@ -721,7 +721,10 @@ def iter_run_rows(
     for table, columns in tables:
         dataset = lake.dataset(table, versions.get(table))
         for batch in dataset.to_batches(
-            columns=columns, filter=pc.field("run_id") == run_id, batch_size=batch_rows
+            columns=columns,
+            filter=pc.field("run_id") == run_id,
+            batch_size=batch_rows,
+            use_threads=False,  # a threaded scan of a delta-rs dataset can abort at exit
         ):
             yield from batch.to_pylist()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from schemas.errors import (
@@ -65,6 +66,7 @@ def iter_contexts(
     en_column: str = "en",
     x_column: str | None = None,
     id_column: str | None = None,
+    id_prefix: str | None = None,
 ) -> Iterator[ContextPair | Reject]:
     """Context pairs of one input, one item per record, in input order.
 
@@ -78,13 +80,17 @@ def iter_contexts(
         en_column, x_column: text columns of an ``hf`` dataset without a ``translation`` column
             (``x_column`` defaults to ``lang``).
         id_column: an ``hf`` column holding record ids (default: ``dataset:split:row``).
+        id_prefix: what ``source_id`` starts with, naming the input (default: the file stem,
+            or the dataset as given); never a machine path.
     """
     if fmt == "bitext":
-        return _iter_bitext(path, tgt_path, bitext_format)
+        return _iter_bitext(path, tgt_path, bitext_format, id_prefix)
     if fmt == "hf":
-        return _iter_hf(path, lang, split, hf_config, en_column, x_column or lang, id_column)
+        return _iter_hf(
+            path, lang, split, hf_config, en_column, x_column or lang, id_column, id_prefix
+        )
     if fmt == "squad":
-        return _iter_squad(path)
+        return _iter_squad(path, id_prefix)
     raise ConfigError(
         f"unknown context format {fmt!r}.",
         fix="use bitext, hf or squad.",
@@ -92,10 +98,10 @@ def iter_contexts(
     )
 
 
-def _iter_bitext(path, tgt_path, bitext_format) -> Iterator[ContextPair | Reject]:
+def _iter_bitext(path, tgt_path, bitext_format, id_prefix) -> Iterator[ContextPair | Reject]:
     from schemas.readers.bitext import iter_bitext
 
-    name = os.fspath(path)
+    name = id_prefix or Path(path).stem
     for item in iter_bitext(path, fmt=bitext_format, tgt_path=tgt_path, on_error="reject"):
         if isinstance(item, Reject):
             yield item
@@ -105,11 +111,12 @@ def _iter_bitext(path, tgt_path, bitext_format) -> Iterator[ContextPair | Reject
 
 
 def _iter_hf(
-    path, lang, split, hf_config, en_column, x_column, id_column
+    path, lang, split, hf_config, en_column, x_column, id_column, id_prefix
 ) -> Iterator[ContextPair | Reject]:
     from schemas.readers.hf import _load
 
     source = os.fspath(path)
+    name = id_prefix or source
     dataset = _load(path, hf_config, split, None, None, source)
     columns = set(dataset.column_names)
     nested = "translation" in columns
@@ -124,7 +131,7 @@ def _iter_hf(
         )
     for row_number, row in enumerate(dataset):
         record = str(row[id_column]) if id_column and id_column in row else str(row_number)
-        source_id = f"{source}:{split}:{record}"
+        source_id = f"{name}:{split}:{record}"
         if nested:
             pair = row["translation"] or {}
             en, x = pair.get("en"), pair.get(lang)
@@ -153,10 +160,10 @@ def _iter_hf(
             yield ContextPair(source_id, "", en.strip(), x.strip())
 
 
-def _iter_squad(path) -> Iterator[ContextPair | Reject]:
+def _iter_squad(path, id_prefix) -> Iterator[ContextPair | Reject]:
     from schemas.readers.squad import SquadParagraph, iter_squad
 
-    for item in iter_squad(path, on_error="reject"):
+    for item in iter_squad(path, on_error="reject", id_prefix=id_prefix):
         if isinstance(item, SquadParagraph):
             yield ContextPair(item.source_id, item.title, item.context, None, item.questions)
         else:

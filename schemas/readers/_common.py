@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -28,11 +29,12 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
 
     ``\\r\\n`` and ``\\n`` endings are both accepted (some shared TSV files use CRLF) and a leading
     byte-order mark is dropped. A final line without a newline is still a line; the empty string
-    after the last newline is not.
+    after the last newline is not. Each line is decoded on its own, so a byte that is not UTF-8
+    is reported on the line that holds it.
     """
     p = Path(path)
     try:
-        handle = p.open(encoding="utf-8-sig", newline="\n")
+        handle = p.open("rb")
     except FileNotFoundError:
         raise InputFormatError(
             "file not found.",
@@ -40,20 +42,22 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
             file=str(path),
             code=E_FILE_NOT_FOUND,
         ) from None
-    number = 0
     with handle:
-        try:
-            for number, raw in enumerate(handle, 1):
-                line = raw[:-1] if raw.endswith("\n") else raw
-                yield number, line[:-1] if line.endswith("\r") else line
-        except UnicodeDecodeError as err:
-            raise InputFormatError(
-                f"the file is not valid UTF-8 at or after this line ({err.reason}).",
-                fix="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8).",
-                file=str(path),
-                line=number + 1,
-                code=E_MALFORMED_LINE,
-            ) from None
+        for number, raw in enumerate(handle, 1):
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise InputFormatError(
+                    f"the line is not valid UTF-8 (byte {err.start + 1}: {err.reason}).",
+                    fix="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8).",
+                    file=str(path),
+                    line=number,
+                    code=E_MALFORMED_LINE,
+                ) from None
+            line = line[:-1] if line.endswith("\n") else line
+            yield number, line[:-1] if line.endswith("\r") else line
 
 
 def count_lines(path: str | os.PathLike[str]) -> int:

@@ -16,6 +16,7 @@ from schemas.errors import (
     E_BAD_CONFIG,
     E_MALFORMED_LINE,
     E_TOKEN_TAG_MISMATCH,
+    E_UNKNOWN_FORMAT,
     ConfigError,
     InputFormatError,
     Reject,
@@ -32,7 +33,13 @@ from schemas.readers._common import (
     tagged_sentence,
 )
 from schemas.records import AnnotatedSentence
-from schemas.tags import OutputScheme, TagScheme, TagSequenceError, tags_from_spans
+from schemas.tags import (
+    OutputScheme,
+    TagScheme,
+    TagSequenceError,
+    detect_file_scheme,
+    tags_from_spans,
+)
 
 DOCSTART = "-DOCSTART-"
 
@@ -77,7 +84,8 @@ def iter_conll(
     Args:
         path: UTF-8 file, one ``token<TAB>tag`` or ``token tag`` line per token.
         lang: language of the text, any code :func:`~schemas.languages.normalize_lang` accepts.
-        scheme: tag scheme (``auto``, ``iob1``, ``iob2``, ``bioes``), see :mod:`schemas.tags`.
+        scheme: tag scheme (``iob1``, ``iob2``, ``bioes``, see :mod:`schemas.tags`), or ``auto``:
+            detected once for the whole file (:func:`~schemas.tags.detect_file_scheme`).
         on_error: ``raise`` stops at the first bad line; ``reject`` yields one ``Reject`` for a
             bad sentence (its first problem) and goes on, keeping one item per sentence.
         id_prefix: sentence ids are ``<id_prefix>:<n>``; default the file stem.
@@ -104,6 +112,9 @@ def iter_conll(
             code=E_BAD_CONFIG,
         )
     file = str(path)
+    _check_fits(path, tag_column)
+    if scheme == "auto":
+        scheme = detect_file_scheme(_tag_sequences(path, tag_column))  # type: ignore[assignment]
     count = 0
     rows: list[tuple[int, str, str]] = []  # (line number, token, tag)
     raw: list[str] = []
@@ -158,6 +169,63 @@ def iter_conll(
     done = finish()
     if done is not None:
         yield done
+
+
+_SNIFF_LINES = 200
+
+
+def _check_fits(path: str | os.PathLike[str], tag_column: int) -> None:
+    """One clear error when the file's first lines are not CoNLL at all (JSON, plain text).
+
+    Raises:
+        InputFormatError: XP109 naming the file, what it looks like and the format to use.
+    """
+    seen = 0
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        fields = _split_line(line)
+        if seen == 0 and line.lstrip().startswith(("{", "[")):
+            raise InputFormatError(
+                "the file looks like JSON, not CoNLL (token<TAB>tag lines).",
+                fix="read it as JSON Lines: --source-format jsonl (format: jsonl), with text "
+                "and character spans per line.",
+                file=str(path),
+                line=number,
+                code=E_UNKNOWN_FORMAT,
+            )
+        if fields[0] == DOCSTART or _line_error(fields, line, tag_column) is None:
+            return
+        seen += 1
+        if seen >= _SNIFF_LINES:
+            break
+    if seen:
+        raise InputFormatError(
+            f"none of the first {seen} non-empty lines is a 'token<TAB>tag' line: the file is "
+            "not CoNLL.",
+            fix="give a CoNLL file, or name its format (--source-format / format: jsonl, "
+            "parquet, hf, or text for a plain-text target side).",
+            file=str(path),
+            code=E_UNKNOWN_FORMAT,
+        )
+
+
+def _tag_sequences(path: str | os.PathLike[str], tag_column: int) -> Iterator[list[str]]:
+    """The tag sequence of every sentence, for :func:`~schemas.tags.detect_file_scheme` (a
+    quick first pass; lines that are not ``token tag`` are skipped, the real pass reports them).
+    """
+    tags: list[str] = []
+    for _, line in iter_lines(path):
+        fields = _split_line(line)
+        if not line.strip() or fields[0] == DOCSTART:
+            if tags:
+                yield tags
+                tags = []
+            continue
+        if _line_error(fields, line, tag_column) is None:
+            tags.append(fields[tag_column])
+    if tags:
+        yield tags
 
 
 def read_conll(

@@ -29,7 +29,7 @@ from schemas.readers._common import (
     tagged_sentence,
 )
 from schemas.records import AnnotatedSentence
-from schemas.tags import TagScheme
+from schemas.tags import TagScheme, detect_file_scheme
 
 
 def _load(
@@ -156,6 +156,8 @@ def iter_hf_tokens(
             code=E_INVALID_TAG_SEQUENCE,
         )
     prefix = id_prefix if id_prefix is not None else _id_prefix(path_or_name, split, data_files)
+    if scheme == "auto":  # decided once for the dataset, as for a file
+        scheme = detect_file_scheme(_all_tags(dataset, tags_column, names))  # type: ignore[assignment]
     for number, row in enumerate(dataset, 1):
         sid = f"{prefix}:{number}" if id_column is None else str(row[id_column])
         tokens = row[tokens_column] or []
@@ -170,6 +172,29 @@ def iter_hf_tokens(
             yield Reject.from_error("read", placed, raw=f"{tokens!r} {raw_tags!r}")
         else:
             yield sentence
+
+
+def _all_tags(dataset: Any, column: str, names: Sequence[str] | None) -> Iterator[list[str]]:
+    """Every row's tags as strings (rows whose tags cannot be read are skipped here)."""
+    for batch in dataset.select_columns([column]).iter(batch_size=1000):
+        for raw in batch[column]:
+            try:
+                yield _tag_strings(raw or [], names)
+            except InputFormatError:
+                continue
+
+
+def hub_input_ref(name: str, dataset: str, config: str | None, split: str, revision: str | None):
+    """Lineage of a Hub dataset: its ``datasets`` fingerprint and revision (loads it once).
+
+    The fingerprint changes when the data changes, whatever the dataset is called on this
+    machine; the revision pins what was asked for.
+    """
+    from catalog.lineage import InputRef
+
+    loaded = _load(dataset, config, split, None, revision, dataset)
+    fingerprint = getattr(loaded, "_fingerprint", None) or "unknown"
+    return InputRef(name, dataset, None, f"hf:{fingerprint}@{revision or 'default'}")
 
 
 def _tag_strings(raw_tags: Sequence[Any], names: Sequence[str] | None) -> list[str]:

@@ -307,6 +307,8 @@ def _iter_jsonl(
         if not line.strip():
             continue
         count += 1
+        if count == 1:
+            _check_first_line(path, number, line)
         default_id = sentence_id(path, count, id_prefix)
         record: Any = None
         try:
@@ -330,6 +332,22 @@ def _iter_jsonl(
         if on_error == "raise":
             raise placed from None
         yield Reject.from_error("read", placed, raw=line)
+
+
+def _check_first_line(path: str | os.PathLike[str], number: int, line: str) -> None:
+    """One clear error when the file is not JSON Lines at all (its first line is no object; a
+    broken object is the record's own problem, rejected as usual)."""
+    if line.lstrip().startswith("{"):
+        return
+    looks = "CoNLL (token and tag columns)" if len(line.split()) >= 2 else "plain text"
+    raise InputFormatError(
+        f"the first line is not a JSON object: the file looks like {looks}, not JSON Lines.",
+        fix="give one JSON object per line, or name the file's format (--source-format / "
+        "format: conll for token<TAB>tag lines, text for plain sentences).",
+        file=str(path),
+        line=number,
+        code=E_UNKNOWN_FORMAT,
+    )
 
 
 def _iter_parquet(
