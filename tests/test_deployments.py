@@ -23,3 +23,17 @@ def test_deployments_entrypoint_is_a_flow_with_valid_parameters(deployment):
     # Prefect validates flow parameters from the type hints; do the same here
     flow.validate_parameters(deployment.get("parameters", {}))
     assert deployment["work_pool"]["name"]
+
+
+def test_deployments_cover_every_flow():
+    """The README promises a deployment per flow."""
+    from prefect import Flow
+
+    declared = {d["entrypoint"] for d in DEPLOYMENTS}
+    found = set()
+    for path in sorted((REPO / "flows").glob("*.py")):
+        module = importlib.import_module(f"flows.{path.stem}")
+        for name, value in vars(module).items():
+            if isinstance(value, Flow) and value.__module__ == module.__name__:
+                found.add(f"flows/{path.name}:{name}")
+    assert found == declared

@@ -320,3 +320,50 @@ def test_faults_same_input_named_three_ways_is_one_run(inputs, clean, tmp_path):
     assert len(runs) == 1
     assert json.loads(runs[0]["parameters"])["source"]["path"] == str(src)  # as first given
     _check(lake, clean["es"], faults=2)
+
+
+@pytest.mark.shared_data
+def test_faults_europarl_ctrl_c_ten_seconds_in(shared_data, tmp_path):
+    """The issue's check: `xproj project` on the shared Europarl pair gets SIGINT (to its process
+    group, as a terminal sends it) about 10 s in; it is gone within 10 s with exit code 130 and
+    no table version, and the rerun resumes from the staged shards and commits once."""
+    europarl = shared_data / "ner-europarl"
+    lake = tmp_path / "lake"
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "project",
+        "--source",
+        str(europarl / "en-europarl.test.conll02"),
+        "--source-lang",
+        "en",
+        "--target",
+        str(europarl / "es-europarl.test.conll02"),
+        "--target-lang",
+        "es",
+        "--shard-size",
+        "100",  # 8 shards, so that some are staged when the signal comes
+        "--lake",
+        str(lake),
+    ]
+    proc = _start(cmd)
+    started = time.monotonic()
+    _wait_for(lambda: time.monotonic() - started >= 10, proc, "10 s had passed")
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    gone = time.monotonic() - sent
+    assert gone < 10 and proc.returncode == 130, (gone, proc.returncode, err[-2000:])
+    assert Lake(lake).tables() == []
+    staged = _staged_units(lake)
+    assert 1 <= staged < 8
+    rerun = _run(cmd)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert f"{staged} shard(s) staged by an earlier attempt were reused" in rerun.stderr
+    runs = _runs(lake)
+    projected = Lake(lake).read("projected")
+    assert len(runs) == 1 and projected.num_rows == 799
+    assert len(set(projected["pair_id"].to_pylist())) == 799
+    FAULT_LEDGER["faults"] += 1
+    print(f"SIGINT at {sent - started:.1f} s: exit 130 after {gone:.2f} s, {staged} shards staged")

@@ -105,6 +105,8 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
     assert examples, Counter((d["stage"], d["reason"]) for d in dropped)
     ids = [e["id"] for e in examples]
     assert len(ids) == len(set(ids))
+    # ids name the input by its file name and content, never by where it sits on this machine
+    assert all(i.startswith("ctx.en-de@") and str(tmp_path) not in i for i in ids)
     for row in examples:
         _check_answers(row)
         assert row["question_en"].strip() and row["question_x"].strip()

@@ -236,3 +236,15 @@ def test_conll_read_conll_europarl_parallel(shared_data):
     first = en[11]
     assert first.id == "en-europarl.test:12"
     assert all(first.span_text(s) for s in first.spans)
+
+
+def test_conll_bad_utf8_byte_is_reported_on_its_own_line(tmp_path):
+    """Lines are decoded one by one: a bad byte deep in a file is placed on its line, not on
+    the line where a read-ahead buffer happened to start."""
+    path = tmp_path / "big.conll"
+    good = b"word\tO\n\n" * 2500  # 5,000 lines
+    path.write_bytes(good + b"caf\xe9\tO\n" + b"word\tO\n\n" * 500)
+    with pytest.raises(InputFormatError) as err:
+        list(iter_conll(path, "en"))
+    assert err.value.code == "XP101" and err.value.line == 5001
+    assert "not valid UTF-8" in str(err.value)
