@@ -20,7 +20,6 @@ import fcntl
 import os
 import time
 from pathlib import Path
-from types import TracebackType
 
 LOCK_DIR = "_locks"
 
@@ -102,12 +101,7 @@ class FileLock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 

@@ -35,6 +35,12 @@ eval_app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 
+
+def _opt(help: str, *names: str, kind: type = str) -> Any:
+    """An optional option of type ``kind`` (None when not given), for a command's signature."""
+    return Annotated[kind | None, typer.Option(*names, help=help)]
+
+
 LakeOpt = Annotated[
     str | None,
     typer.Option(
@@ -47,20 +53,12 @@ AllowEmptyOpt = Annotated[
     bool,
     typer.Option(help="Commit a run that used no record (every record rejected, or none read)."),
 ]
-LimitOpt = Annotated[int | None, typer.Option(help="Use only the first N records.")]
-NameOpt = Annotated[str | None, typer.Option(help="Dataset name.")]
-SchemeOpt = Annotated[
-    str | None,
-    typer.Option(help="Tag scheme: iob1 | iob2 | bioes | auto (detected once per file)."),
-]
-LabelsOpt = Annotated[
-    str | None,
-    typer.Option(help="The label set, e.g. PER,LOC,ORG: records with other labels are rejected."),
-]
-ModelOpt = Annotated[
-    str | None, typer.Option(help="Store id (xproj models list) or a CTranslate2 model folder.")
-]
-DeviceOpt = Annotated[str | None, typer.Option(help="auto | cpu | cuda.")]
+LimitOpt = _opt("Use only the first N records.", kind=int)
+NameOpt = _opt("Dataset name.")
+SchemeOpt = _opt("Tag scheme: iob1 | iob2 | bioes | auto (detected once per file).")
+LabelsOpt = _opt("The label set, e.g. PER,LOC,ORG: records with other labels are rejected.")
+ModelOpt = _opt("Store id (xproj models list) or a CTranslate2 model folder.")
+DeviceOpt = _opt("auto | cpu | cuda.")
 
 _DEBUG = {"on": False}
 
@@ -106,44 +104,31 @@ def _launch(flow, cfg) -> None:
 @app.command()
 def project(
     config: ConfigOpt = None,
-    source: Annotated[str | None, typer.Option(help="Labeled source file or dataset.")] = None,
-    source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
-    source_format: Annotated[
-        str | None, typer.Option(help="conll | jsonl | parquet | hf (default: from the name).")
-    ] = None,
-    target: Annotated[
-        str | None, typer.Option(help="Target side, record-aligned with the source.")
-    ] = None,
-    target_lang: Annotated[str | None, typer.Option(help="Target language code.")] = None,
-    target_format: Annotated[
-        str | None,
-        typer.Option(
-            help="conll | jsonl | parquet | hf | text (one untokenized sentence per line); "
-            "default: from the name."
-        ),
-    ] = None,
+    source: _opt("Labeled source file or dataset.") = None,
+    source_lang: _opt("Source language code.") = None,
+    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
+    target: _opt("Target side, record-aligned with the source.") = None,
+    target_lang: _opt("Target language code.") = None,
+    target_format: _opt(
+        "conll | jsonl | parquet | hf | text (one untokenized sentence per line); "
+        "default: from the name."
+    ) = None,
     scheme: SchemeOpt = None,
     labels: LabelsOpt = None,
-    aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
-    symmetrization: Annotated[
-        str | None,
-        typer.Option(help="intersection | grow-diag-final-and | union (statistical aligners)."),
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Encoder for simalign.v1 (path or Hub id).")
-    ] = None,
-    alignments: Annotated[str | None, typer.Option(help="Pharaoh file for given.v1.")] = None,
+    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
+    symmetrization: _opt(
+        "intersection | grow-diag-final-and | union (statistical aligners)."
+    ) = None,
+    model: _opt("Encoder for simalign.v1 (path or Hub id).") = None,
+    alignments: _opt("Pharaoh file for given.v1.") = None,
     extra_bitext: Annotated[
         list[str] | None,
         typer.Option(help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable."),
     ] = None,
-    shard_size: Annotated[int | None, typer.Option(help="Pairs per shard.")] = None,
+    shard_size: _opt("Pairs per shard.", kind=int) = None,
     limit: LimitOpt = None,
-    name: Annotated[str | None, typer.Option(help="Dataset name in evaluations.")] = None,
-    on_error: Annotated[
-        str | None,
-        typer.Option(help="reject (record bad records and go on) | raise (stop at the first)."),
-    ] = None,
+    name: _opt("Dataset name in evaluations.") = None,
+    on_error: _opt("reject (record bad records and go on) | raise (stop at the first).") = None,
     force: ForceOpt = False,
     allow_empty: AllowEmptyOpt = False,
     lake: LakeOpt = None,
@@ -187,52 +172,37 @@ def _check_models(cfg) -> None:
         check_model_dir(resolve(model, root=root))
 
 
-ProjectorOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="align (word alignment) | markers (EasyProject) | codec (constrained decoding); "
-        "the last two need a marker-aware model (docs/projection.md)."
-    ),
-]
-ProjectionModelOpt = Annotated[
-    str | None,
-    typer.Option(help="Marker-aware model for markers/codec when it is not --model."),
-]
+ProjectorOpt = _opt(
+    "align (word alignment) | markers (EasyProject) | codec (constrained decoding); "
+    "the last two need a marker-aware model (docs/projection.md)."
+)
+ProjectionModelOpt = _opt("Marker-aware model for markers/codec when it is not --model.")
 
 
 @app.command("translate-train")
 def translate_train_cmd(
     config: ConfigOpt = None,
-    source: Annotated[
-        str | None, typer.Option(help="Labeled source: file, folder or HF dataset name.")
-    ] = None,
-    source_lang: Annotated[str | None, typer.Option(help="Source language code.")] = None,
-    source_format: Annotated[
-        str | None, typer.Option(help="conll | jsonl | parquet | hf (default: from the name).")
-    ] = None,
+    source: _opt("Labeled source: file, folder or HF dataset name.") = None,
+    source_lang: _opt("Source language code.") = None,
+    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
     scheme: SchemeOpt = None,
     labels: LabelsOpt = None,
-    split: Annotated[str | None, typer.Option(help="HF dataset split.")] = None,
-    tokens_column: Annotated[str | None, typer.Option(help="HF tokens column.")] = None,
-    tags_column: Annotated[str | None, typer.Option(help="HF tags column.")] = None,
-    text_column: Annotated[str | None, typer.Option(help="JSONL/Parquet text column.")] = None,
-    spans_column: Annotated[str | None, typer.Option(help="JSONL/Parquet spans column.")] = None,
-    target_langs: Annotated[
-        str | None,
-        typer.Option(
-            "--target-langs", "-t", help="Comma-separated target languages, e.g. de,sw,yo."
-        ),
-    ] = None,
+    split: _opt("HF dataset split.") = None,
+    tokens_column: _opt("HF tokens column.") = None,
+    tags_column: _opt("HF tags column.") = None,
+    text_column: _opt("JSONL/Parquet text column.") = None,
+    spans_column: _opt("JSONL/Parquet spans column.") = None,
+    target_langs: _opt(
+        "Comma-separated target languages, e.g. de,sw,yo.", "--target-langs", "-t"
+    ) = None,
     model: ModelOpt = None,
     device: DeviceOpt = None,
-    compute_type: Annotated[
-        str | None, typer.Option(help="auto | int8 | int8_float16 | float16 | …")
-    ] = None,
-    beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
+    compute_type: _opt("auto | int8 | int8_float16 | float16 | …") = None,
+    beam_size: _opt("1 = greedy (default).", kind=int) = None,
     projector: ProjectorOpt = None,
     projection_model: ProjectionModelOpt = None,
-    aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1")] = None,
-    shard_size: Annotated[int | None, typer.Option(help="Sentences per shard.")] = None,
+    aligner: _opt("eflomal.v1 | simalign.v1") = None,
+    shard_size: _opt("Sentences per shard.", kind=int) = None,
     limit: LimitOpt = None,
     name: NameOpt = None,
     force: ForceOpt = False,
@@ -277,38 +247,25 @@ def translate_train_cmd(
 @app.command("translate-test")
 def translate_test_cmd(
     config: ConfigOpt = None,
-    input: Annotated[
-        str | None, typer.Option("--input", "-i", help="Target-language text: file or HF dataset.")
-    ] = None,
-    lang: Annotated[str | None, typer.Option(help="Language of the input.")] = None,
-    input_format: Annotated[
-        str | None,
-        typer.Option(
-            help="text | conll | jsonl | parquet | hf (labeled: gold); default: from the name."
-        ),
-    ] = None,
+    input: _opt("Target-language text: file or HF dataset.", "--input", "-i") = None,
+    lang: _opt("Language of the input.") = None,
+    input_format: _opt(
+        "text | conll | jsonl | parquet | hf (labeled: gold); default: from the name."
+    ) = None,
     scheme: SchemeOpt = None,
     labels: LabelsOpt = None,
-    pivot_lang: Annotated[
-        str | None, typer.Option(help="Language the predictions are made in (default en).")
-    ] = None,
-    predictions: Annotated[
-        str | None, typer.Option(help="JSONL/Parquet of English spans {id, text, spans}.")
-    ] = None,
-    spacy: Annotated[
-        str | None, typer.Option(help="spaCy pipeline (name or folder) to label the English.")
-    ] = None,
-    label_map: Annotated[
-        str | None, typer.Option(help="Rename predicted labels: PERSON=PER,GPE=LOC.")
-    ] = None,
+    pivot_lang: _opt("Language the predictions are made in (default en).") = None,
+    predictions: _opt("JSONL/Parquet of English spans {id, text, spans}.") = None,
+    spacy: _opt("spaCy pipeline (name or folder) to label the English.") = None,
+    label_map: _opt("Rename predicted labels: PERSON=PER,GPE=LOC.") = None,
     model: ModelOpt = None,
     projector: ProjectorOpt = None,
     projection_model: ProjectionModelOpt = None,
-    aligner: Annotated[str | None, typer.Option(help="For --projector align.")] = None,
+    aligner: _opt("For --projector align.") = None,
     device: DeviceOpt = None,
-    compute_type: Annotated[str | None, typer.Option(help="auto | int8 | …")] = None,
-    beam_size: Annotated[int | None, typer.Option(help="1 = greedy (default).")] = None,
-    shard_size: Annotated[int | None, typer.Option(help="Records per shard.")] = None,
+    compute_type: _opt("auto | int8 | …") = None,
+    beam_size: _opt("1 = greedy (default).", kind=int) = None,
+    shard_size: _opt("Records per shard.", kind=int) = None,
     limit: LimitOpt = None,
     name: NameOpt = None,
     force: ForceOpt = False,
@@ -357,23 +314,13 @@ def translate_test_cmd(
 @app.command("entitycs")
 def entitycs_cmd(
     config: ConfigOpt = None,
-    source: Annotated[
-        str | None, typer.Option(help="FewRel JSON, MediaWiki articles or WikiExtractor output.")
-    ] = None,
-    source_format: Annotated[
-        str | None, typer.Option(help="fewrel | linked | hf | mediawiki | extracted | auto.")
-    ] = None,
-    names: Annotated[
-        str | None, typer.Option(help="Label TSV folder (<lang>.txt) or a Wikidata JSON dump.")
-    ] = None,
-    names_format: Annotated[str | None, typer.Option(help="tsv | wikidata.")] = None,
-    titles: Annotated[
-        str | None, typer.Option(help="title<TAB>QID table for wikitext links.")
-    ] = None,
-    languages: Annotated[
-        str | None, typer.Option(help="Comma-separated languages (default: XLM-R's 92).")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the language sampling.")] = None,
+    source: _opt("FewRel JSON, MediaWiki articles or WikiExtractor output.") = None,
+    source_format: _opt("fewrel | linked | hf | mediawiki | extracted | auto.") = None,
+    names: _opt("Label TSV folder (<lang>.txt) or a Wikidata JSON dump.") = None,
+    names_format: _opt("tsv | wikidata.") = None,
+    titles: _opt("title<TAB>QID table for wikitext links.") = None,
+    languages: _opt("Comma-separated languages (default: XLM-R's 92).") = None,
+    seed: _opt("Seed of the language sampling.", kind=int) = None,
     limit: LimitOpt = None,
     name: NameOpt = None,
     force: ForceOpt = False,
@@ -409,13 +356,11 @@ def entitycs_export_cmd(
     ],
     out: Annotated[Path, typer.Option("--out", help="File to write (replaced atomically).")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl | parquet.")] = "jsonl",
-    max_length: Annotated[
-        int | None,
-        typer.Option(
-            "--max-length",
-            help="Reject sentences with more tokens (default: the tokenizer's model_max_length).",
-        ),
-    ] = None,
+    max_length: _opt(
+        "Reject sentences with more tokens (default: the tokenizer's model_max_length).",
+        "--max-length",
+        kind=int,
+    ) = None,
     include_en: Annotated[
         bool, typer.Option("--en/--no-en", help="Also export the English sentences.")
     ] = True,
@@ -461,33 +406,18 @@ def entitycs_export_cmd(
 @app.command("paxqa")
 def paxqa_cmd(
     config: ConfigOpt = None,
-    contexts: Annotated[
-        str | None,
-        typer.Option(help="English–X contexts: bitext file, HF dataset, or English SQuAD file."),
-    ] = None,
-    contexts_format: Annotated[str | None, typer.Option(help="bitext | hf | squad.")] = None,
-    tgt_path: Annotated[str | None, typer.Option(help="The X file of a two-file bitext.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", "-l", help="The X language.")] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Translation model (store id or CTranslate2 folder).")
-    ] = None,
-    qg_model: Annotated[
-        str | None,
-        typer.Option(help="Question generation model, converted with --family text2text."),
-    ] = None,
-    questions: Annotated[
-        str | None, typer.Option(help="generate | given (SQuAD input's own) | both.")
-    ] = None,
-    spacy: Annotated[
-        str | None,
-        typer.Option(help="spaCy pipeline for answer candidates (name or folder; default rules)."),
-    ] = None,
-    aligner: Annotated[str | None, typer.Option(help="eflomal.v1 | simalign.v1 | given.v1")] = None,
+    contexts: _opt("English–X contexts: bitext file, HF dataset, or English SQuAD file.") = None,
+    contexts_format: _opt("bitext | hf | squad.") = None,
+    tgt_path: _opt("The X file of a two-file bitext.") = None,
+    lang: _opt("The X language.", "--lang", "-l") = None,
+    model: _opt("Translation model (store id or CTranslate2 folder).") = None,
+    qg_model: _opt("Question generation model, converted with --family text2text.") = None,
+    questions: _opt("generate | given (SQuAD input's own) | both.") = None,
+    spacy: _opt("spaCy pipeline for answer candidates (name or folder; default rules).") = None,
+    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
     device: DeviceOpt = None,
-    min_round_trip: Annotated[
-        float | None, typer.Option(help="Drop examples whose round-trip token F1 is lower.")
-    ] = None,
-    shard_size: Annotated[int | None, typer.Option(help="Contexts per shard.")] = None,
+    min_round_trip: _opt("Drop examples whose round-trip token F1 is lower.", kind=float) = None,
+    shard_size: _opt("Contexts per shard.", kind=int) = None,
     limit: LimitOpt = None,
     name: NameOpt = None,
     force: ForceOpt = False,
@@ -546,28 +476,20 @@ def models_convert(
     quantization: Annotated[
         str, typer.Option(help="int8 | int8_float16 | int8_bfloat16 | float16 | bfloat16 | float32")
     ] = "int8",
-    family: Annotated[
-        str | None,
-        typer.Option(
-            help="nllb | m2m100 | marian | madlad | mbart50 | text2text (a T5-style generator, "
-            "e.g. a question generation model); detected when omitted."
-        ),
-    ] = None,
-    revision: Annotated[
-        str | None, typer.Option(help="Hub revision (branch, tag or commit).")
-    ] = None,
+    family: _opt(
+        "nllb | m2m100 | marian | madlad | mbart50 | text2text (a T5-style generator, "
+        "e.g. a question generation model); detected when omitted."
+    ) = None,
+    revision: _opt("Hub revision (branch, tag or commit).") = None,
     force: Annotated[bool, typer.Option(help="Replace an existing store model.")] = False,
     root: Annotated[
         Path | None,
         typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
     ] = None,
-    tokenizer: Annotated[
-        str | None,
-        typer.Option(
-            help="Take the tokenizer from this Hub id or folder (checkpoints published without "
-            "one, e.g. EasyProject's NLLB: facebook/nllb-200-distilled-600M)."
-        ),
-    ] = None,
+    tokenizer: _opt(
+        "Take the tokenizer from this Hub id or folder (checkpoints published without "
+        "one, e.g. EasyProject's NLLB: facebook/nllb-200-distilled-600M)."
+    ) = None,
 ) -> None:
     """Convert a translation model to CTranslate2 into the local model store."""
     from translators.store import convert
@@ -720,10 +642,7 @@ def eval_projection(
         Path | None,
         typer.Option(help="Predicted annotations (CoNLL), sentence-aligned with the gold."),
     ] = None,
-    run: Annotated[
-        str | None,
-        typer.Option(help="Take predictions from this run's projected rows in the lake."),
-    ] = None,
+    run: _opt("Take predictions from this run's projected rows in the lake.") = None,
     dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
     system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
     store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +39,26 @@ class _Model(BaseModel):
         from flows.identity import recorded
 
         return recorded(self)
+
+
+class _Settings(_Model):
+    """A config block that mirrors a settings dataclass of a lower layer (``builds``, as
+    ``"module:Class"``): :meth:`build` makes that dataclass from the validated fields (lists
+    become the tuples or frozensets the dataclass declares)."""
+
+    builds: ClassVar[str]
+
+    def build(self) -> Any:
+        module, name = self.builds.split(":")
+        target = getattr(importlib.import_module(module), name)
+        data = self.model_dump()
+        for f in dataclasses.fields(target):
+            default = f.default
+            if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            if isinstance(default, tuple | frozenset) and isinstance(data.get(f.name), list):
+                data[f.name] = type(default)(data[f.name])
+        return target(**data)
 
 
 def format_of(path: str) -> str:
@@ -129,8 +151,10 @@ class BitextSpec(_Model):
     limit: int | None = Field(default=None, ge=1)
 
 
-class PolicyConfig(_Model):
+class PolicyConfig(_Settings):
     """Mirror of ``projectors.policy.ProjectionPolicy`` (see its docstring)."""
+
+    builds: ClassVar[str] = "projectors.policy:ProjectionPolicy"
 
     punctuation: Literal["drop", "trim", "keep"] = "drop"
     gap_fill: int = Field(default=1, ge=0)
@@ -138,14 +162,11 @@ class PolicyConfig(_Model):
     overlap: Literal["type_then_length", "keep"] = "type_then_length"
     anchor_identical: bool = True
 
-    def build(self):
-        from projectors.policy import ProjectionPolicy
 
-        return ProjectionPolicy(**self.model_dump())
-
-
-class MarkerConfig(_Model):
+class MarkerConfig(_Settings):
     """Mirror of ``projectors.model_projection.MarkerSettings`` (``markers.v1``)."""
+
+    builds: ClassVar[str] = "projectors.model_projection:MarkerSettings"
 
     markers: tuple[str, str] = ("[", "]")
     variants: list[Literal["cjk_quotes", "title_marks"]] = Field(default_factory=list)
@@ -153,16 +174,11 @@ class MarkerConfig(_Model):
     strict: bool = True
     translate_spans: bool = True
 
-    def build(self):
-        from projectors.model_projection import MarkerSettings
 
-        data = self.model_dump()
-        data["variants"] = tuple(data["variants"])
-        return MarkerSettings(**data)
-
-
-class CodecConfig(_Model):
+class CodecConfig(_Settings):
     """Mirror of ``projectors.model_projection.CodecSettings`` (``codec.v1``)."""
+
+    builds: ClassVar[str] = "projectors.model_projection:CodecSettings"
 
     markers: tuple[str, str] = ("[", "]")
     high: float = Field(default=0.5, ge=0.0)
@@ -177,14 +193,25 @@ class CodecConfig(_Model):
     batch_size: int = Field(default=256, ge=1)
     max_batch_tokens: int = Field(default=1024, ge=1)
 
-    def build(self):
-        from projectors.model_projection import CodecSettings
-
-        return CodecSettings(**self.model_dump())
-
 
 #: Versioned strategy name of each projector a translating flow can use.
 PROJECTOR_METHODS = {"markers": "markers.v1", "codec": "codec.v1"}
+
+
+def decoding_options(settings: Any):
+    """CTranslate2 decoding options from a config block's decoding fields (``beam_size``,
+    ``max_decoding_length``, ``min_decoding_length``, ``no_repeat_ngram_size``,
+    ``batch_tokens``), batched by tokens."""
+    from translators.base import DecodingOptions
+
+    return DecodingOptions(
+        beam_size=settings.beam_size,
+        max_decoding_length=settings.max_decoding_length,
+        min_decoding_length=settings.min_decoding_length,
+        no_repeat_ngram_size=settings.no_repeat_ngram_size,
+        max_batch_size=settings.batch_tokens,
+        batch_type="tokens",
+    )
 
 
 class _TranslationSettings(_Model):
@@ -214,16 +241,7 @@ class _TranslationSettings(_Model):
     codec: CodecConfig = Field(default_factory=CodecConfig)
 
     def decoding(self):
-        from translators.base import DecodingOptions
-
-        return DecodingOptions(
-            beam_size=self.beam_size,
-            max_decoding_length=self.max_decoding_length,
-            min_decoding_length=self.min_decoding_length,
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-            max_batch_size=self.batch_tokens,
-            batch_type="tokens",
-        )
+        return decoding_options(self)
 
     def translator(self, model: str | None = None, family: str | None = None):
         """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings;

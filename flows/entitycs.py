@@ -22,6 +22,7 @@ from pydantic import Field
 from flows.config import _Model, _RunSettings
 from flows.executor import Identity, Shard, ShardOutput
 from flows.identity import INPUT
+from flows.runtime import run_plan
 from flows.summary import RunSummary, Source, Tally
 
 FLOW_NAME = "entitycs"
@@ -230,7 +231,5 @@ class EntityCS:
 
 @flow(name=FLOW_NAME, log_prints=True)
 def entitycs(config: EntityCSConfig) -> RunSummary:
-    """Build an entity code-switched corpus and commit it as new table versions."""
-    from flows.runtime import run_plan
-
+    """Build an entity code-switched corpus (EntityCS) and commit it as new table versions."""
     return run_plan(EntityCS(config), config)

@@ -346,9 +346,8 @@ def _shard_loop(plan, run, staging, reporter, backend, progress, log) -> dict[st
         for shard, output in backend.map(
             plan, _shards(plan, staging, run.run_id, counter), reporter
         ):
-            staging.put(
-                shard.id, _shard_tables(plan, output, run.run_id), meta=_meta(plan, shard, output)
-            )
+            tables = _shard_tables(plan, output, run.run_id)
+            staging.put(shard.id, tables, meta=_meta(plan, shard, output, tables))
             attempt["shards_run"] += 1
             merge_counts(attempt["stats"], {k: v for k, v in output.stats.items() if k != "gold"})
             log.info(
@@ -380,17 +379,13 @@ def _shard_tables(plan: Plan, output: ShardOutput, run_id: str) -> dict[str, Any
     return tables
 
 
-def _meta(plan: Plan, shard: Shard, output: ShardOutput) -> dict[str, Any]:
-    from schemas.tables import conform
-
-    tally: dict[str, list] = {}
+def _meta(plan: Plan, shard: Shard, output: ShardOutput, tables: dict[str, Any]) -> dict[str, Any]:
+    """What the summary needs of a staged shard: record counts, the step's counts, and the
+    tallies over its rows (``tables``, conformed, ``rejected`` included)."""
+    tally = {}
     for t in plan.tallies:
-        rows: list[list[Any]] = []
-        for source in t.sources:
-            data = output.rows.get(source.table)
-            if data is not None:
-                rows += t.count(source.table, conform(source.table, data))
-        tally[t.name] = rows
+        names = [n for n in dict.fromkeys(s.table for s in t.sources) if n in tables]
+        tally[t.name] = [row for n in names for row in t.count(n, tables[n])]
     return {
         "processed": len(shard.records),
         "rejected": len(output.rejects),

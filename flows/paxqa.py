@@ -14,14 +14,15 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from prefect import flow
 from pydantic import Field, field_validator, model_validator
 
-from flows.config import _Model, _RunSettings, _TranslationSettings
+from flows.config import _Model, _RunSettings, _Settings, _TranslationSettings
 from flows.executor import Shard, ShardOutput
 from flows.identity import INPUT, LOCAL
+from flows.runtime import run_plan
 from flows.summary import RunSummary, Source, Tally, counts_delta
 from flows.translate_train import TranslatingPlan
 
@@ -65,16 +66,9 @@ class QGConfig(_Model):
     batch_tokens: int = Field(default=4096, ge=1)
 
     def decoding(self):
-        from translators.base import DecodingOptions
+        from flows.config import decoding_options
 
-        return DecodingOptions(
-            beam_size=self.beam_size,
-            max_decoding_length=self.max_decoding_length,
-            min_decoding_length=self.min_decoding_length,
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-            max_batch_size=self.batch_tokens,
-            batch_type="tokens",
-        )
+        return decoding_options(self)
 
     def format(self):
         from generators.paxqa.questions import QGFormat
@@ -82,8 +76,10 @@ class QGConfig(_Model):
         return QGFormat(self.template, self.highlight)
 
 
-class CandidatesConfig(_Model):
+class CandidatesConfig(_Settings):
     """Mirror of ``generators.paxqa.candidates.CandidateSettings``."""
+
+    builds: ClassVar[str] = "generators.paxqa.candidates:CandidateSettings"
 
     max_per_context: int | None = Field(default=8, ge=1)
     kinds: list[Literal["entity", "date", "number", "capitalised", "noun_chunk"]] = Field(
@@ -95,16 +91,11 @@ class CandidatesConfig(_Model):
     max_chars: int = Field(default=100, ge=1)
     allow_overlap: bool = False
 
-    def build(self):
-        from generators.paxqa.candidates import CandidateSettings
 
-        data = self.model_dump()
-        data["kinds"] = frozenset(data["kinds"])
-        return CandidateSettings(**data)
-
-
-class ConstraintsConfig(_Model):
+class ConstraintsConfig(_Settings):
     """Mirror of ``generators.paxqa.constraints.ConstrainedSettings`` (see its docstring)."""
+
+    builds: ClassVar[str] = "generators.paxqa.constraints:ConstrainedSettings"
 
     enabled: bool = True
     max_constraints: int = Field(default=3, ge=0)
@@ -115,14 +106,11 @@ class ConstraintsConfig(_Model):
     length_normalisation: float = Field(default=1.0, ge=0.0, le=2.0)
     force: Literal["first", "all"] = "first"
 
-    def build(self):
-        from generators.paxqa.constraints import ConstrainedSettings
 
-        return ConstrainedSettings(**self.model_dump())
-
-
-class FilterConfig(_Model):
+class FilterConfig(_Settings):
     """Mirror of ``generators.paxqa.pipeline.FilterSettings``."""
+
+    builds: ClassVar[str] = "generators.paxqa.pipeline:FilterSettings"
 
     min_question_words: int = Field(default=3, ge=1)
     max_question_words: int = Field(default=40, ge=1)
@@ -132,11 +120,6 @@ class FilterConfig(_Model):
     min_translation_score: float | None = None
     min_round_trip: float | None = Field(default=None, ge=0.0, le=1.0)
     require_constraints: bool = False
-
-    def build(self):
-        from generators.paxqa.pipeline import FilterSettings
-
-        return FilterSettings(**self.model_dump())
 
 
 class PaxqaConfig(_RunSettings, _TranslationSettings):
@@ -371,8 +354,6 @@ class Paxqa(TranslatingPlan):
 @flow(name=FLOW_NAME, log_prints=True)
 def paxqa(config: PaxqaConfig) -> RunSummary:
     """Build a cross-lingual QA dataset (PAXQA) and commit it as new table versions."""
-    from flows.runtime import run_plan
-
     return run_plan(Paxqa(config), config)
 
 

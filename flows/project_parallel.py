@@ -15,19 +15,10 @@ from prefect import flow
 
 from flows.config import ProjectParallelConfig
 from flows.executor import Identity, Shard, ShardOutput
-from flows.summary import RunSummary, Source, Tally
+from flows.runtime import run_plan
+from flows.summary import SPANS, RunSummary
 
 FLOW_NAME = "project_parallel"
-
-#: Projection outcomes, one per source span: kept when ``reason`` is null.
-SPANS = Tally(
-    "spans",
-    (Source("outcomes", reason="reason"),),
-    kept="projected",
-    stage="project",
-    group="tgt_lang",
-    label="label",
-)
 
 
 class ProjectParallel:
@@ -128,14 +119,5 @@ class ProjectParallel:
 
 @flow(name=FLOW_NAME, log_prints=True)
 def project_parallel(config: ProjectParallelConfig) -> RunSummary:
-    """Project the source side's spans onto the target side and store the result as new versions.
-
-    Args:
-        config: the flow's typed configuration (``flows.config.ProjectParallelConfig``).
-
-    Returns:
-        The run's summary: its id, the committed table versions, counts and gold scores.
-    """
-    from flows.runtime import run_plan
-
+    """Project the source side's spans onto the target side; commit the tables as new versions."""
     return run_plan(ProjectParallel(config), config)

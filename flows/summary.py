@@ -86,6 +86,17 @@ class Tally:
         return out
 
 
+#: Projection outcomes, one per source span and target language: kept when ``reason`` is null.
+SPANS = Tally(
+    "spans",
+    (Source("outcomes", reason="reason"),),
+    kept="projected",
+    stage="project",
+    group="tgt_lang",
+    label="label",
+)
+
+
 def merge_counts(into: dict[str, Any], other: Mapping[str, Any]) -> dict[str, Any]:
     """Add nested counts: numbers add up, mappings merge key by key, other values are kept.
 

@@ -25,8 +25,9 @@ from prefect import flow
 
 from flows.config import TranslateTestConfig
 from flows.executor import Shard, ShardOutput
+from flows.runtime import run_plan
 from flows.summary import RunSummary
-from flows.translate_train import SPANS, TRANSLATIONS, TranslatingPlan, method
+from flows.translate_train import TranslatingPlan, method
 from schemas.errors import E_BAD_PREDICTION, E_NO_PREDICTION, Reject
 from schemas.records import AnnotatedSentence, ParallelPair
 
@@ -152,8 +153,6 @@ class TranslateTest(TranslatingPlan):
     """The plan of a ``translate_test`` run (see :class:`flows.executor.Plan`)."""
 
     flow = FLOW_NAME
-    tables = ("translations", "projected", "outcomes", "alignments")
-    tallies = (TRANSLATIONS, SPANS)
 
     def __init__(self, config: TranslateTestConfig) -> None:
         from schemas.languages import normalize_lang
@@ -305,15 +304,5 @@ class TranslateTest(TranslatingPlan):
 
 @flow(name=FLOW_NAME, log_prints=True)
 def translate_test(config: TranslateTestConfig) -> RunSummary:
-    """Translate target-language text into the pivot language, label it, project labels back.
-
-    Args:
-        config: the flow's typed configuration (``flows.config.TranslateTestConfig``).
-
-    Returns:
-        The run's summary: its id, the committed table versions and counts (with gold scores
-        when the input carries gold spans).
-    """
-    from flows.runtime import run_plan
-
+    """Translate X text into the pivot language, label it there and project the labels back."""
     return run_plan(TranslateTest(config), config)

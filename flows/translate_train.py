@@ -21,7 +21,8 @@ from prefect import flow
 
 from flows.config import TranslateTrainConfig
 from flows.executor import Identity, Shard, ShardOutput
-from flows.summary import RunSummary, Source, Tally, counts_delta
+from flows.runtime import run_plan
+from flows.summary import SPANS, RunSummary, Source, Tally, counts_delta
 from schemas.errors import Reject
 from schemas.records import ParallelPair
 
@@ -35,21 +36,15 @@ TRANSLATIONS = Tally(
     stage="translate",
     group="tgt_lang",
 )
-#: One outcome per source span and language.
-SPANS = Tally(
-    "spans",
-    (Source("outcomes", reason="reason"),),
-    kept="projected",
-    stage="project",
-    group="tgt_lang",
-    label="label",
-)
 
 
 class TranslatingPlan:
-    """What the translating flows share: the model, its identity in the key, the cache, a route."""
+    """What the translating flows share: the model, its identity in the key, the cache, a route,
+    and (for translate-train and translate-test) the tables and what the summary counts."""
 
     keys: tuple[str, ...] | None = None
+    tables: tuple[str, ...] = ("translations", "projected", "outcomes", "alignments")
+    tallies: tuple[Tally, ...] = (TRANSLATIONS, SPANS)
 
     def __init__(self, config) -> None:
         self.config = config
@@ -132,8 +127,6 @@ class TranslateTrain(TranslatingPlan):
     """The plan of a ``translate_train`` run (see :class:`flows.executor.Plan`)."""
 
     flow = FLOW_NAME
-    tables = ("translations", "projected", "outcomes", "alignments")
-    tallies = (TRANSLATIONS, SPANS)
 
     def __init__(self, config: TranslateTrainConfig) -> None:
         from schemas.languages import normalize_lang
@@ -183,7 +176,7 @@ class TranslateTrain(TranslatingPlan):
         return out
 
     def _translate_project(self, shard: Shard, out: ShardOutput) -> None:
-        from flows._routes import route_rows, split_markable, translation_reject
+        from flows._routes import split_markable, translation_reject
         from flows.steps import (
             no_token_reject,
             project_shard_rows,
@@ -223,16 +216,7 @@ class TranslateTrain(TranslatingPlan):
                     out.rejects.append(
                         translation_reject(r.source.id, source, r.source.text, r.translation, lang)
                     )
-            rows, more, _ = route_rows(
-                done,
-                route=self.route,
-                tgt_lang=lang,
-                tokenizer=tokenizer,
-                run_id=self.run_id,
-                source=source,
-                translation_model=translator.model_id,
-            )
-            out.rejects += more
+            rows, _ = self._route_rows(done, lang, tokenizer, out)
             out.rows = {"translations": t_rows, **rows}
             return
         translations = list(
@@ -269,19 +253,27 @@ class TranslateTrain(TranslatingPlan):
                 if kept
                 else []
             )
-            rows, more, marked = route_rows(
-                results,
-                route=self.route,
-                tgt_lang=lang,
-                tokenizer=tokenizer,
-                run_id=self.run_id,
-                source=source,
-                translation_model=translator.model_id,
-            )
-            out.rejects += more
+            rows, marked = self._route_rows(results, lang, tokenizer, out)
             for row in t_rows:
                 row["marked"] = marked.get(row["sentence_id"])
         out.rows = {"translations": t_rows, **rows}
+
+    def _route_rows(self, results, lang: str, tokenizer, out: ShardOutput):
+        """Rows of a model route's results; their rejects go to ``out``. Returns the rows and
+        the marked text per sentence id."""
+        from flows._routes import route_rows
+
+        rows, rejects, marked = route_rows(
+            results,
+            route=self.route,
+            tgt_lang=lang,
+            tokenizer=tokenizer,
+            run_id=self.run_id,
+            source=self.config.source.path,
+            translation_model=self.translator.model_id,
+        )
+        out.rejects += rejects
+        return rows, marked
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
         from catalog.rows import reject_rows
@@ -301,14 +293,5 @@ def method(config) -> str:
 
 @flow(name=FLOW_NAME, log_prints=True)
 def translate_train(config: TranslateTrainConfig) -> RunSummary:
-    """Translate a labeled dataset into every target language and project its span labels.
-
-    Args:
-        config: the flow's typed configuration (``flows.config.TranslateTrainConfig``).
-
-    Returns:
-        The run's summary: its id, the committed table versions, per-language counts.
-    """
-    from flows.runtime import run_plan
-
+    """Translate a labeled dataset into every target language and project its span labels."""
     return run_plan(TranslateTrain(config), config)

@@ -33,21 +33,11 @@ def xproj(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.C
     )
 
 
-def _project(src: Path, tgt: Path, lake: Path, *extra: str) -> subprocess.CompletedProcess:
-    return xproj(
-        "project",
-        "--source",
-        str(src),
-        "--source-lang",
-        "en",
-        "--target",
-        str(tgt),
-        "--target-lang",
-        "es",
-        "--lake",
-        str(lake),
-        *extra,
-    )
+def _project(
+    src: Path, tgt: Path, lake: Path, *extra: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    sides = f"--source {src} --source-lang en --target {tgt} --target-lang es --lake {lake}"
+    return xproj("project", *sides.split(), *extra, env=env)
 
 
 def test_cli_outcomes_format_comes_from_the_file_name(tmp_path):
@@ -129,35 +119,16 @@ def test_cli_outcomes_label_set_and_scheme(tmp_path):
 
 
 def test_cli_outcomes_hints_name_commands_that_work(tmp_path):
-    done = xproj(
-        "translate-train",
-        "--source",
-        str(SAMPLES / "sample.en.conll"),
-        "--source-lang",
-        "en",
-        "-t",
-        "de",
-    )
+    sample = ["--source", str(SAMPLES / "sample.en.conll"), "--source-lang", "en", "-t", "de"]
+    done = xproj("translate-train", *sample)
     assert done.returncode == 2 and "xproj translate-train --help" in done.stderr
     store = tmp_path / "store"
     store.mkdir()
-    missing = xproj(
-        "translate-train",
-        "--source",
-        str(SAMPLES / "sample.en.conll"),
-        "--source-lang",
-        "en",
-        "-t",
-        "de",
-        "--model",
-        "facebook--nllb-200-distilled-600M-int8",
-        env={"XPROJ_MODELS": str(store)},
-    )
+    model = ["--model", "facebook--nllb-200-distilled-600M-int8"]
+    missing = xproj("translate-train", *sample, *model, env={"XPROJ_MODELS": str(store)})
     assert missing.returncode == 2 and "[XP503]" in missing.stderr
-    assert (
-        "xproj models convert facebook/nllb-200-distilled-600M --quantization int8"
-        in missing.stderr
-    )
+    want = "xproj models convert facebook/nllb-200-distilled-600M --quantization int8"
+    assert want in missing.stderr
     assert "text2text" in xproj("models", "convert", "--help").stdout
 
 
@@ -189,21 +160,9 @@ def test_cli_outcomes_paxqa_export_of_a_run_without_examples(tmp_path):
 
 def test_cli_outcomes_a_local_run_starts_no_prefect_server(tmp_path):
     home = tmp_path / "prefect-home"
-    done = _project(SAMPLES / "sample.en.conll", SAMPLES / "sample.es.conll", tmp_path / "lake")
+    src, tgt, lake = SAMPLES / "sample.en.conll", SAMPLES / "sample.es.conll", tmp_path / "lake"
+    done = _project(src, tgt, lake)
     assert done.returncode == 0, done.stderr
-    again = xproj(
-        "project",
-        "--source",
-        str(SAMPLES / "sample.en.conll"),
-        "--source-lang",
-        "en",
-        "--target",
-        str(SAMPLES / "sample.es.conll"),
-        "--target-lang",
-        "es",
-        "--lake",
-        str(tmp_path / "lake"),
-        env={"PREFECT_HOME": str(home)},
-    )
+    again = _project(src, tgt, lake, env={"PREFECT_HOME": str(home)})
     assert again.returncode == 0 and "reused identical earlier run" in again.stdout
     assert not list(home.rglob("*.db"))  # no temporary server, so no database was created

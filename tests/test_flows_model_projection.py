@@ -212,3 +212,43 @@ def test_translate_test_refuses_both_predictions_and_spacy(tmp_path):
             spacy="en_core_web_sm",
         )
     assert err.value.code == "XP301"
+
+
+def test_translate_test_markers_run_whose_every_record_is_rejected(tiny_mt_models, tmp_path):
+    """Every record already holds the marker '[': each is rejected (XP115), so the run used
+    nothing and says so (XP120, with the reject counts) instead of committing an empty run;
+    with allow_empty it commits, and its summary counts the rejected records."""
+    from flows.summary import render
+    from flows.translate_test import translate_test
+    from schemas.errors import InputFormatError
+
+    texts = tmp_path / "marked.de.jsonl"
+    with texts.open("w") as fh:
+        for k in range(6):
+            fh.write(json.dumps({"id": f"r{k}", "text": f"Satz [{k}] hier", "spans": []}) + "\n")
+    preds = tmp_path / "pred.jsonl"
+    with preds.open("w") as fh:
+        for k in range(6):
+            spans = [{"start": 0, "end": 4, "label": "PER"}]
+            fh.write(json.dumps({"id": f"r{k}", "text": "Anna [x] here", "spans": spans}) + "\n")
+    base = {
+        "input": {"path": str(texts), "lang": "de"},
+        "model": str(tiny_mt_models["nllb"]["ct2"]),
+        "predictions": {"path": str(preds)},
+        "projector": "markers",
+        "lake": str(tmp_path / "lake"),
+        "max_decoding_length": 16,
+    }
+    with pytest.raises(InputFormatError) as err:
+        translate_test(TranslateTestConfig(**base))
+    assert err.value.code == "XP120" and "mark.XP115 6" in str(err.value)
+    assert "projected" not in Lake(tmp_path / "lake").tables()
+    result = translate_test(TranslateTestConfig(**base, allow_empty=True))
+    assert result.metrics["records"] == {
+        "read": 6,
+        "rejected_at_read": 0,
+        "processed": 6,
+        "rejected": 6,
+        "used": 0,
+    }
+    assert "6 processed, 6 rejected, 0 used (rejected: mark.XP115 6)" in render(result)

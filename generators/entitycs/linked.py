@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from generators.entitycs.records import Link, LinkedText
 from schemas.errors import (
-    E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_MISSING_FIELD,
     E_SPAN_OUT_OF_TEXT,
@@ -135,11 +134,9 @@ def iter_linked(
         if not fmt:
             raise _format_error(p)
     if fmt != "hf" and not p.is_file():
-        from schemas.errors import InputFormatError
+        from schemas.readers._common import file_not_found
 
-        raise InputFormatError(
-            "file not found.", fix="check the path.", file=str(p), code=E_FILE_NOT_FOUND
-        )
+        raise file_not_found(p)
     for locator, record, raw in _records(p, fmt, split):
         if isinstance(record, json.JSONDecodeError):
             reason = f"the line is not valid JSON ({record.msg}). Fix: one object per line."

@@ -142,12 +142,9 @@ def _reject(source: PathLike, line: int, code: str, reason: str, raw: str | byte
 
 
 def _missing_file(path: PathLike) -> InputFormatError:
-    return InputFormatError(
-        "file not found.",
-        fix="check the path (relative paths are resolved from the working directory).",
-        file=str(path),
-        code=E_FILE_NOT_FOUND,
-    )
+    from schemas.readers._common import file_not_found
+
+    return file_not_found(path)
 
 
 # ------------------------------------------------------------------------------------ label rule

@@ -24,6 +24,16 @@ from schemas.tags import SCHEMES, TagSequenceError, spans_from_tags
 OnError = Literal["raise", "reject"]
 
 
+def file_not_found(path: str | os.PathLike[str]) -> InputFormatError:
+    """The XP110 error of a missing input file."""
+    return InputFormatError(
+        "file not found.",
+        fix="check the path (relative paths are resolved from the working directory).",
+        file=str(path),
+        code=E_FILE_NOT_FOUND,
+    )
+
+
 def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     """``(1-based line number, line)`` of a UTF-8 text file, without the line terminator.
 
@@ -36,12 +46,7 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     try:
         handle = p.open("rb")
     except FileNotFoundError:
-        raise InputFormatError(
-            "file not found.",
-            fix="check the path (relative paths are resolved from the working directory).",
-            file=str(path),
-            code=E_FILE_NOT_FOUND,
-        ) from None
+        raise file_not_found(path) from None
     with handle:
         for number, raw in enumerate(handle, 1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -49,13 +54,10 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:
-                raise InputFormatError(
-                    f"the line is not valid UTF-8 (byte {err.start + 1}: {err.reason}).",
-                    fix="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8).",
-                    file=str(path),
-                    line=number,
-                    code=E_MALFORMED_LINE,
-                ) from None
+                problem = f"the line is not valid UTF-8 (byte {err.start + 1}: {err.reason})."
+                fix = "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+                error = InputFormatError(problem, fix=fix, code=E_MALFORMED_LINE)
+                raise locate(error, file=str(path), line=number) from None
             line = line[:-1] if line.endswith("\n") else line
             yield number, line[:-1] if line.endswith("\r") else line
 

@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from schemas.errors import (
     E_EMPTY_SENTENCE,
-    E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_MISSING_FIELD,
     E_SPAN_OUT_OF_TEXT,
@@ -31,7 +30,14 @@ from schemas.errors import (
     Reject,
 )
 from schemas.languages import normalize_lang
-from schemas.readers._common import OnError, check_on_error, iter_lines, locate, sentence_id
+from schemas.readers._common import (
+    OnError,
+    check_on_error,
+    file_not_found,
+    iter_lines,
+    locate,
+    sentence_id,
+)
 from schemas.records import AnnotatedSentence, CharSpan, char_span_to_token, token_offsets
 from schemas.text import simple_tokenize
 
@@ -363,9 +369,7 @@ def _iter_parquet(
     try:
         parquet = pq.ParquetFile(path)
     except FileNotFoundError:
-        raise InputFormatError(
-            "file not found.", fix="check the path.", file=str(path), code=E_FILE_NOT_FOUND
-        ) from None
+        raise file_not_found(path) from None
     except pa.ArrowInvalid as err:
         raise InputFormatError(
             f"not a Parquet file ({err}).",

@@ -47,14 +47,13 @@ from schemas.errors import (
     E_BAD_CONFIG,
     E_EMPTY_QUESTION,
     E_EMPTY_SENTENCE,
-    E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_MISSING_FIELD,
     ConfigError,
     InputFormatError,
     Reject,
 )
-from schemas.readers._common import OnError, check_on_error, iter_lines, locate
+from schemas.readers._common import OnError, check_on_error, file_not_found, iter_lines, locate
 
 SquadFormat = Literal["auto", "nested", "jsonl"]
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -401,12 +400,7 @@ def _read_text(path: str | os.PathLike[str]) -> str:
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputFormatError(
-            "file not found.",
-            fix="check the path (relative paths are resolved from the working directory).",
-            file=str(path),
-            code=E_FILE_NOT_FOUND,
-        ) from None
+        raise file_not_found(path) from None
     except UnicodeDecodeError as err:
         raise InputFormatError(
             f"the file is not valid UTF-8 ({err.reason} at byte {err.start}).",
