@@ -5,7 +5,9 @@ Inactive unless ``XPROJ_FAULTS`` is set, as a comma-separated list of ``name=val
 - ``kill_after_commits=<k>``: SIGKILL this process right after its k-th table commit inside
   ``Lake.commit`` (the ``runs`` row counts as the last table commit), as a power cut would;
 - ``commit_delay=<seconds>``: sleep that long after every table commit, so that a test can send
-  a signal in the middle of a commit;
+  a signal in the middle of a commit (between two table commits);
+- ``inside_commit_delay=<seconds>``: sleep that long inside every table commit, where signals
+  are held back, so that a test can send one while delta-rs writes a log entry;
 - ``shard_delay=<seconds>``: sleep that long inside every shard step, so that a test can send a
   signal while a shard is being computed.
 
@@ -38,6 +40,13 @@ def table_committed(table: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if settings.get("commit_delay"):
         time.sleep(float(settings["commit_delay"]))
+
+
+def in_commit() -> None:
+    """Called inside a table commit (signals held back); sleeps when told to."""
+    delay = _settings().get("inside_commit_delay")
+    if delay:
+        time.sleep(float(delay))
 
 
 def in_shard() -> None:

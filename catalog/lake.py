@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,7 +72,7 @@ from pyarrow.fs import LocalFileSystem
 
 from catalog import faults
 from catalog.lineage import InputRef, OutputRef, RunRecord
-from catalog.locks import commit_lock
+from catalog.locks import commit_lock, signals_deferred
 from schemas.errors import (
     E_SCHEMA_MISMATCH,
     E_UNKNOWN_TABLE,
@@ -402,6 +403,8 @@ class Lake:
             return frozenset()
         ids = set()
         for marker in folder.glob("*/run_id"):
+            if marker.parent.name.startswith("."):  # a staging area being deleted
+                continue
             try:
                 ids.add(marker.read_text(encoding="utf-8").strip())
             except OSError:
@@ -540,9 +543,10 @@ class Lake:
                 fix="fix the cause and rerun; staged shards, if any, are kept for resuming.",
             ) from exc
         run.outputs = refs
-        for item in staged:
-            if item.version:
-                self._maybe_checkpoint(item.table, item.version)
+        with signals_deferred():  # the run is committed: an interrupt now must not look otherwise
+            for item in staged:
+                if item.version:
+                    self._maybe_checkpoint(item.table, item.version)
         return {**versions, RUNS: runs_item.version}
 
     def _run_versions(self, run_id: str, tables: Sequence[str]) -> dict[str, int]:
@@ -764,7 +768,14 @@ class Lake:
         """Phase 2: one Delta transaction adding ``item``'s files; sets ``item.version``.
 
         The commit's metadata names ``run``, or ``writer`` for an :meth:`append` outside a run.
+        SIGINT and SIGTERM wait until ``item.version`` is known, so that a rollback finds the
+        version (:func:`~catalog.locks.signals_deferred`).
         """
+        with signals_deferred():
+            faults.in_commit()
+            self._commit_files_now(item, run, writer)
+
+    def _commit_files_now(self, item: _Staged, run: RunRecord | None, writer: str | None) -> None:
         token = uuid.uuid4().hex
         metadata: dict[str, Any] = {_META_ROWS: item.rows, _META_COMMIT: token}
         txns = None
@@ -798,7 +809,14 @@ class Lake:
         item.version = _find_commit(DeltaTable(path), token)
 
     def _roll_back(self, staged: list[_Staged]) -> str:
-        """Undo phase 1 and 2 for every staged output; returns what was done, for the error."""
+        """Undo phase 1 and 2 for every staged output; returns what was done, for the error.
+
+        Signals wait until it is done: a rollback cut in two leaves what a crash leaves.
+        """
+        with signals_deferred():
+            return self._roll_back_now(staged)
+
+    def _roll_back_now(self, staged: list[_Staged]) -> str:
         done = []
         for item in reversed(staged):
             path = self.path(item.table)
@@ -870,7 +888,7 @@ def _local_dataset(dt: DeltaTable, table: str) -> pds.Dataset:
     (string, string_view)"); deltalake's filesystem handler can also abort the interpreter at
     exit. The declared schema (else the table's own) types the columns.
     """
-    paths = [uri.removeprefix("file://") for uri in dt.file_uris()]
+    paths = [unquote(uri.removeprefix("file://")) for uri in dt.file_uris()]
     schema = schema_of(table) if table in TABLES else dt.schema().to_arrow()
     if not isinstance(schema, pa.Schema):
         schema = pa.schema(schema)

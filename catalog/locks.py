@@ -16,9 +16,13 @@ filesystems that support ``flock`` are supported, as for the lake itself.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 LOCK_DIR = "_locks"
@@ -103,6 +107,37 @@ class FileLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the block runs; the first one comes when it ends.
+
+    For the few calls that must not be cut in two: a Delta commit (a signal that arrives while
+    delta-rs writes a log entry would be handled right after the Rust call returns, before the
+    caller learns which version it made, so a rollback could not find it), the rollback itself,
+    and the clean-up after a commit. The handlers are swapped for one that only notes the
+    signal (blocking the signal in this thread would not do: another thread of the process can
+    receive it); afterwards the previous handlers return and a noted signal is sent again.
+    Outside the main thread this does nothing (Python handles signals in the main thread only).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in _DEFERRED}
+    for sig in _DEFERRED:
+        signal.signal(sig, lambda signum, _frame: noted.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if noted:
+            os.kill(os.getpid(), noted[0])
+
+
+_DEFERRED = (signal.SIGINT, signal.SIGTERM)
 
 
 def commit_lock(root: str | os.PathLike[str]) -> FileLock:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHARD_PREFIX = "shard-"
 _TMP_PREFIX = ".tmp-"
+_TRASH_PREFIX = ".trash-"
 _META = "_meta.json"
 _SEAL = "sealed.json"
 
@@ -91,6 +92,8 @@ class Staging:
         if marker.is_file():
             run.run_id = marker.read_text(encoding="utf-8").strip()
         else:
+            if self.folder.exists():  # shards without the run id that staged them: not usable
+                shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
             tmp.write_text(run.run_id, encoding="utf-8")
@@ -243,11 +246,30 @@ class Staging:
         )
 
     def clear(self) -> None:
-        """Delete this run's staged shards (after the run was committed)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
-        parent = self.folder.parent
-        if parent.is_dir() and not any(parent.iterdir()):
-            parent.rmdir()
+        """Delete this run's staged shards (after the run was committed).
+
+        The folder is first renamed out of the way (atomically), so a clear cut short never
+        leaves a half-deleted staging area that a later run of the same key could take over.
+        """
+        if self.folder.exists():
+            trash = self.folder.parent / f"{_TRASH_PREFIX}{uuid.uuid4().hex}"
+            try:
+                self.folder.rename(trash)
+            except FileNotFoundError:  # cleared by another process meanwhile
+                return
+            shutil.rmtree(trash, ignore_errors=True)
+        _remove_trash(self.folder.parent)
+        try:
+            self.folder.parent.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
+def _remove_trash(folder: Path) -> None:
+    """Finish deleting staging areas whose clear was cut short."""
+    if folder.is_dir():
+        for trash in folder.glob(f"{_TRASH_PREFIX}*"):
+            shutil.rmtree(trash, ignore_errors=True)
 
 
 def _as_table(name: str, data: pa.Table | list[dict[str, Any]]) -> pa.Table:

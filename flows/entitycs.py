@@ -49,6 +49,16 @@ class EntitySourceSpec(_Model):
     format: Literal["fewrel", "linked", "hf", "mediawiki", "extracted", "auto"] = "auto"
     split: str = "train"
 
+    def input_ref(self, field: str, name: str):
+        """Lineage of the source: a file's or folder's sha256, or a Hub dataset's fingerprint."""
+        from catalog.lineage import path_ref
+
+        if self.format != "hf" or Path(self.path).exists():
+            return path_ref(name, self.path)
+        from schemas.readers.hf import hub_input_ref
+
+        return hub_input_ref(name, self.path, None, self.split, None)
+
 
 class NamesSpec(_Model):
     """Entity names per language: ``tsv`` (a folder of ``<lang>.txt``: ``QID<TAB>name…``) or
@@ -178,6 +188,9 @@ class EntityCS:
         from flows.identity import key_of
 
         key_parameters, inputs = key_of(self.config)
+        # what the file name decides: how the source is read, and the dataset's name
+        key_parameters["source_format"] = self.config.source_format()
+        key_parameters["dataset_name"] = self.config.dataset_name()
         return Identity(self.config.recorded(), key_parameters, inputs)
 
     def prepare(self, run: Any, log: Any) -> None:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from catalog.locks import signals_deferred
 from flows.interrupts import Interrupted, trap
 from flows.summary import RunSummary, Tally, build_tally, gold_block, merge_counts, render
 from schemas.errors import E_NOTHING_USED, InputFormatError, Reject
@@ -245,9 +246,10 @@ def execute(
                 run.metrics = summary.to_metrics()
                 run.timings = {"total_s": round(time.perf_counter() - t0, 3)}
                 summary.versions = lake.commit(run, outputs)
+                with signals_deferred():
+                    staging.clear()
             except KeyboardInterrupt as exc:
-                raise _interrupted(exc, staging) from None
-            staging.clear()
+                raise _interrupted(exc, staging, lake, run) from None
         finally:
             lock.release()
     reporter.artifact(summary)
@@ -299,6 +301,7 @@ def _staged_summary(plan, run, staging, reporter, backend, progress, log) -> Run
     if final:
         staging.put(FINAL_SHARD, final, replace=True)
         summary.rows = _rows(plan, staging)
+        summary.rejected = _rejected(staging)
     staging.seal(summary.to_metrics())
     return summary
 
@@ -406,8 +409,6 @@ def _summarize(plan: Plan, run, staging) -> RunSummary:
         merge_counts(stats, meta.get("stats", {}))
         for name, rows in meta.get("tally", {}).items():
             tally_rows.setdefault(name, []).extend(rows)
-    read_rejects = staging.count_by(REJECTED, ["stage", "code"])
-    rejected = {f"{s}.{c}": n for (s, c), n in sorted(read_rejects.items())}
     records["used"] = records["processed"] - records["rejected"]
     gold = stats.pop("gold", None)
     return RunSummary(
@@ -416,13 +417,19 @@ def _summarize(plan: Plan, run, staging) -> RunSummary:
         run_id=run.run_id,
         run_key=run.run_key,
         records=records,
-        rejected=rejected,
+        rejected=_rejected(staging),
         rows=_rows(plan, staging),
         tallies={t.name: build_tally(t, tally_rows.get(t.name, [])) for t in plan.tallies},
         stats=stats,
         gold=gold_block(gold) if gold else None,
         staging=str(staging.folder),
     )
+
+
+def _rejected(staging) -> dict[str, int]:
+    """Rejected records per ``<stage>.<code>``, over every staged shard."""
+    counts = staging.count_by(REJECTED, ["stage", "code"])
+    return {f"{s}.{c}": n for (s, c), n in sorted(counts.items())}
 
 
 def _rows(plan: Plan, staging) -> dict[str, int]:
@@ -474,14 +481,23 @@ def _first_reject(staging) -> str:
     return f"[{r['code']}] {r['source']} {r['locator']}: {r['reason']}"
 
 
-def _interrupted(exc: BaseException, staging) -> RunInterrupted:
+def _interrupted(exc: BaseException, staging, lake, run) -> RunInterrupted:
+    """The interrupt, with a message that says what it left: a committed run (when the signal
+    came after its ``runs`` row), or nothing committed and the staged shards to resume from."""
     from flows.interrupts import as_interrupted
 
     signum = as_interrupted(exc).signum
+    name = _signal_name(signum)
+    if run.run_id in lake.committed_run_ids():
+        message = (
+            f"interrupted by {name} after run {run.run_id} was committed: the run is complete "
+            "(any staging left behind is cleared by the next run)."
+        )
+        return RunInterrupted(signum, message)
     units = [s for s in staging.shards() if not s.endswith(".read") and s != FINAL_SHARD]
     message = (
-        f"interrupted by {_signal_name(signum)}: nothing was committed; {len(units)} shard(s) "
-        f"are staged in {staging.folder}. Run the same command again to resume from them."
+        f"interrupted by {name}: nothing was committed; {len(units)} shard(s) are staged in "
+        f"{staging.folder}. Run the same command again to resume from them."
     )
     return RunInterrupted(signum, message)
 

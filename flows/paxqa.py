@@ -52,6 +52,16 @@ class ContextsSpec(_Model):
     x_column: str | None = None
     id_column: str | None = None
 
+    def input_ref(self, field: str, name: str):
+        """Lineage of the contexts: a file's sha256, or a Hub dataset's fingerprint."""
+        from catalog.lineage import path_ref
+
+        if field != "path" or self.format != "hf" or Path(self.path).exists():
+            return path_ref(name, getattr(self, field))
+        from schemas.readers.hf import hub_input_ref
+
+        return hub_input_ref(name, self.path, self.hf_config, self.split, None)
+
 
 class QGConfig(_Model):
     """The question generation model (a converted ``text2text`` model) and its input format."""
@@ -236,6 +246,7 @@ class Paxqa(TranslatingPlan):
         source = next(i for i in ident.inputs if i.name == "contexts")
         stem = Path(source.ref).stem if source.sha256 else source.ref
         self.id_prefix = f"{stem}@{source.sha256[:8]}" if source.sha256 else stem
+        ident.key_parameters["id_prefix"] = self.id_prefix  # example ids start with it
         return ident
 
     def prepare(self, run: Any, log: Any) -> None:

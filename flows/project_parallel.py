@@ -43,6 +43,7 @@ class ProjectParallel:
         from flows.identity import key_of
 
         key_parameters, inputs = key_of(self.config)
+        key_parameters["dataset_name"] = self.config.dataset_name()  # written to evaluations
         return Identity(self.config.recorded(), key_parameters, inputs, aligner=self.config.aligner)
 
     def prepare(self, run: Any, log: Any) -> None:

@@ -79,6 +79,7 @@ class TranslatingPlan:
         from flows.steps import model_identity
 
         key_parameters, inputs = key_of(self.config)
+        key_parameters["dataset_name"] = self.config.dataset_name()  # from the file name
         models = self.models()
         for role, model in models.items():
             key_parameters[role] = model_identity(model)

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from catalog import InputRef, Lake, OutputRef, RunRecord
+from catalog import InputRef, Lake, OutputRef, RunRecord, query
 from catalog import lake as lake_module
 from catalog.lake import RUNS
 from schemas.errors import (
@@ -329,3 +329,24 @@ def test_catalog_lake_orphan_versions_after_killed_commit(lake_root, monkeypatch
     orphans = lake.orphan_versions()
     assert [(t, v.version, v.run_id) for t, v in orphans] == [("projected", 1, run.run_id)]
     assert done.run_id in lake.read("runs")["run_id"].to_pylist()
+
+
+def test_catalog_lake_root_with_a_space_reads_back(tmp_path):
+    lake = Lake(tmp_path / "my lake")
+    run = _run()
+    lake.commit(run, {"rejected": sample_rows("rejected", run.run_id, 2)})
+    assert lake.read("rejected").num_rows == 2
+    assert query(lake, "SELECT count(*) AS n FROM rejected").to_pylist() == [{"n": 2}]
+
+
+def test_catalog_lake_commit_twice_writes_nothing_twice(lake_root):
+    """A second commit of the same run (a rerun after a crash inside the first) finds every
+    table already holding the run's rows and writes none again."""
+    lake = Lake(lake_root)
+    run = _run()
+    outputs = {"rejected": sample_rows("rejected", run.run_id, 3)}
+    first = lake.commit(run, outputs)
+    again = lake.commit(run, outputs)
+    assert again == first
+    assert lake.read("rejected").num_rows == 3 and len(lake.read("runs")) == 1
+    assert [v.version for v in lake.versions("rejected")] == [0]

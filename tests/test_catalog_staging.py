@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -187,3 +189,24 @@ def test_catalog_staging_count_by_sums_over_shards(lake_root):
 
     assert counts == Counter((r["label"], r["reason"]) for r in rows)
     assert sum(counts.values()) == 5
+
+
+def test_catalog_staging_shards_without_their_run_id_are_not_taken_over(lake_root):
+    """A staging area that lost its run id (a clear cut short by an older version) holds rows
+    of a run nobody can name: the next run of that key starts afresh instead of adopting them."""
+    lake = Lake(lake_root)
+    first = RunRecord.start("demo", {"n": 1})
+    staging = Staging(lake, first.run_key)
+    staging.resume(first)
+    staging.put(0, {"rejected": sample_rows("rejected", first.run_id, 1)})
+    (staging.folder / "run_id").unlink()
+    second = RunRecord.start("demo", {"n": 1})
+    Staging(lake, second.run_key).resume(second)
+    assert second.run_id != first.run_id and staging.shards() == []
+
+
+def test_catalog_staging_clear_renames_first(lake_root):
+    staging = Staging(Lake(lake_root), "k1")
+    staging.put(0, {"rejected": sample_rows("rejected", "r", 1)})
+    staging.clear()
+    assert not staging.folder.exists() and not (Path(lake_root) / "_staging").exists()

@@ -231,8 +231,15 @@ def test_cli_models_convert_and_list(tiny_mt_models, tmp_path):
     root = tmp_path / "store"
     res = _run("models", "list", "--root", str(root))
     assert res.exit_code == 0 and "xproj models convert" in res.output
-    res = _run("models", "convert", str(tiny_mt_models["nllb"]["hf"]), "--quantization", "int8",
-               "--root", str(root))
+    res = _run(
+        "models",
+        "convert",
+        str(tiny_mt_models["nllb"]["hf"]),
+        "--quantization",
+        "int8",
+        "--root",
+        str(root),
+    )
     assert res.exit_code == 0, res.output
     res = _run("models", "list", "--root", str(root))
     assert res.exit_code == 0
@@ -242,10 +249,27 @@ def test_cli_models_convert_and_list(tiny_mt_models, tmp_path):
 
 def test_cli_translate_train_missing_model_names_the_fix(tmp_path):
     sample = REPO / "data" / "samples" / "ner" / "sample.en.conll"
-    out = subprocess.run([sys.executable, "-m", "flows.cli", "translate-train", "--source",
-                          str(sample), "--source-lang", "en", "-t", "de", "--model",
-                          str(tmp_path / "missing-model"), "--lake", str(tmp_path / "lake")],
-                         capture_output=True, text=True, cwd=REPO,
-                         env={**__import__("os").environ, "PREFECT_HOME": str(tmp_path / "ph")})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "translate-train",
+            "--source",
+            str(sample),
+            "--source-lang",
+            "en",
+            "-t",
+            "de",
+            "--model",
+            str(tmp_path / "missing-model"),
+            "--lake",
+            str(tmp_path / "lake"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**__import__("os").environ, "PREFECT_HOME": str(tmp_path / "ph")},
+    )
     assert out.returncode == 2
     assert "[XP503]" in out.stderr and "xproj models convert" in out.stderr

@@ -367,3 +367,22 @@ def test_faults_europarl_ctrl_c_ten_seconds_in(shared_data, tmp_path):
     assert len(set(projected["pair_id"].to_pylist())) == 799
     FAULT_LEDGER["faults"] += 1
     print(f"SIGINT at {sent - started:.1f} s: exit 130 after {gone:.2f} s, {staged} shards staged")
+
+
+def test_faults_sigint_while_a_table_is_written_rolls_back_cleanly(inputs, clean, tmp_path):
+    """A signal that comes while delta-rs writes a log entry waits until the commit call has
+    returned (and its version is known), so the rollback removes it: no table is left naming a
+    deleted file, and the rerun commits everything once."""
+    lake = tmp_path / "lake"
+    proc = _start(_cmd(inputs, lake), _env(inside_commit_delay=1.5))
+    _wait_for(lambda: (lake / "_locks" / "commit.lock").exists(), proc, "the commit began")
+    time.sleep(0.5)  # inside the first table commit
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err[-2000:]
+    assert "nothing was committed" in err
+    for table in [*TABLES, "runs"]:  # every table still reads: no log entry names a lost file
+        assert Lake(lake).read(table, committed_only=False).num_rows == 0
+    rerun = _run(_cmd(inputs, lake))
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    _check(lake, clean["es"])

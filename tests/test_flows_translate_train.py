@@ -29,9 +29,15 @@ def prefect_backend():
 
 
 def _config(model: Path, lake: Path, langs: list[str], **kw) -> TranslateTrainConfig:
-    return TranslateTrainConfig(source={"path": str(SAMPLE), "lang": "en"}, target_langs=langs,
-                                model=str(model), lake=str(lake), shard_size=12,
-                                max_decoding_length=24, **kw)
+    return TranslateTrainConfig(
+        source={"path": str(SAMPLE), "lang": "en"},
+        target_langs=langs,
+        model=str(model),
+        lake=str(lake),
+        shard_size=12,
+        max_decoding_length=24,
+        **kw,
+    )
 
 
 def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
@@ -42,17 +48,23 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
     first = translate_train(_config(model, lake_root, ["de", "es"]))
     assert first.metrics["stats"]["translated"] == 72
     lake = Lake(lake_root)
-    rows = query(lake, "SELECT tgt_lang, count(*) AS n, count(DISTINCT sentence_id) AS d "
-                       "FROM translations GROUP BY ALL ORDER BY tgt_lang").to_pylist()
+    rows = query(
+        lake,
+        "SELECT tgt_lang, count(*) AS n, count(DISTINCT sentence_id) AS d "
+        "FROM translations GROUP BY ALL ORDER BY tgt_lang",
+    ).to_pylist()
     assert rows == [{"tgt_lang": "de", "n": 36, "d": 36}, {"tgt_lang": "es", "n": 36, "d": 36}]
     # every sentence and language is either projected or rejected with a reason
     n_projected = query(lake, "SELECT count(*) AS n FROM projected").column("n")[0].as_py()
     rejected = lake.read("rejected").num_rows if "rejected" in lake.tables() else 0
     assert n_projected + rejected == 72
     # one outcome per source span of every projected pair
-    per_pair = query(lake, "SELECT p.n_source_spans AS want, count(o.span_index) AS got "
-                           "FROM projected p LEFT JOIN outcomes o USING (pair_id, tgt_lang) "
-                           "GROUP BY p.pair_id, p.tgt_lang, p.n_source_spans").to_pylist()
+    per_pair = query(
+        lake,
+        "SELECT p.n_source_spans AS want, count(o.span_index) AS got "
+        "FROM projected p LEFT JOIN outcomes o USING (pair_id, tgt_lang) "
+        "GROUP BY p.pair_id, p.tgt_lang, p.n_source_spans",
+    ).to_pylist()
     assert per_pair and all(r["want"] == r["got"] for r in per_pair)
     # the run's metrics agree with the tables
     for lang in ("de", "es"):
@@ -62,8 +74,11 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
             "spans": tallies["spans"]["by"][lang]["total"],
             "projected": tallies["spans"]["by"][lang]["kept"],
         }
-        n = query(lake, f"SELECT count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS p "
-                        f"FROM outcomes WHERE tgt_lang = '{lang}'").to_pylist()[0]
+        n = query(
+            lake,
+            f"SELECT count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS p "
+            f"FROM outcomes WHERE tgt_lang = '{lang}'",
+        ).to_pylist()[0]
         assert m["sentences"] == 36 and (m["spans"], m["projected"]) == (n["n"], n["p"])
 
     # the same input again, forced into a new run: every translation comes from the cache
@@ -104,12 +119,33 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
     source = tmp_path / "src.conll"
     text = SAMPLE.read_text().strip()
     source.write_text("\n\n".join([text] * 3) + "\n")  # 108 sentences
-    cmd = [sys.executable, "-m", "flows.cli", "translate-train", "--source", str(source),
-           "--source-lang", "en", "--target-langs", "de,es", "--model", str(model),
-           "--lake", str(lake_root), "--shard-size", "6"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "translate-train",
+        "--source",
+        str(source),
+        "--source-lang",
+        "en",
+        "--target-langs",
+        "de,es",
+        "--model",
+        str(model),
+        "--lake",
+        str(lake_root),
+        "--shard-size",
+        "6",
+    ]
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     staging = lake_root / "_staging"
     deadline = time.monotonic() + 240
     try:
@@ -124,13 +160,16 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert not (lake_root / "translations").exists() or \
-        Lake(lake_root).latest_version("translations") is None
+    assert (
+        not (lake_root / "translations").exists()
+        or Lake(lake_root).latest_version("translations") is None
+    )
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     lake = Lake(lake_root)
-    rows = query(lake, "SELECT tgt_lang, sentence_id, count(*) AS n FROM translations "
-                       "GROUP BY ALL").to_pylist()
+    rows = query(
+        lake, "SELECT tgt_lang, sentence_id, count(*) AS n FROM translations GROUP BY ALL"
+    ).to_pylist()
     assert len(rows) == 108 * 2 and all(r["n"] == 1 for r in rows)
     runs = query(lake, "SELECT run_id, metrics FROM runs").to_pylist()
     assert len(runs) == 1
@@ -142,8 +181,9 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
     assert metrics["attempt"]["stats"]["translated"] < 108 * 2
     # every shard's translations are counted, whichever attempt made them
     assert metrics["stats"]["translated"] <= 108 * 2
-    assert {r["run_id"] for r in query(lake, "SELECT DISTINCT run_id FROM projected").to_pylist()} \
-        == {runs[0]["run_id"]}
+    assert {
+        r["run_id"] for r in query(lake, "SELECT DISTINCT run_id FROM projected").to_pylist()
+    } == {runs[0]["run_id"]}
 
 
 def test_flows_translate_train_unsupported_language_fails_before_work(tiny_mt_models, tmp_path):

@@ -205,8 +205,9 @@ def test_tiny_mt_builds_are_reproducible(tiny_mt_models, tmp_path, seed, same):
     assert weights_equal is same
 
 
-@pytest.mark.parametrize(("shape", "total_vocab"), [(ModelShape(64, 2, 4, 128), 1000),
-                                                   (ModelShape(), None)])
+@pytest.mark.parametrize(
+    ("shape", "total_vocab"), [(ModelShape(64, 2, 4, 128), 1000), (ModelShape(), None)]
+)
 def test_tiny_mt_nllb_shape_and_padded_vocabulary(tmp_path, shape, total_vocab):
     from transformers import AutoConfig, AutoTokenizer
 
@@ -214,7 +215,10 @@ def test_tiny_mt_nllb_shape_and_padded_vocabulary(tmp_path, shape, total_vocab):
     config = AutoConfig.from_pretrained(hf_dir)
     tokenizer = AutoTokenizer.from_pretrained(hf_dir)
     assert (config.d_model, config.encoder_layers, config.decoder_ffn_dim) == (
-        shape.d_model, shape.layers, shape.ffn)
+        shape.d_model,
+        shape.layers,
+        shape.ffn,
+    )
     assert config.vocab_size == len(tokenizer)
     if total_vocab is not None:
         assert len(tokenizer) == total_vocab
