@@ -95,7 +95,7 @@ def _launch(flow, cfg) -> None:
     from flows.summary import render
 
     try:
-        summary = launch(flow, cfg)
+        summary = launch(flow, cfg, debug=_DEBUG["on"])
     except KeyboardInterrupt as err:  # keep the message (the framework would swallow it)
         raise Stopped(as_interrupted(err)) from None
     typer.echo(render(summary))

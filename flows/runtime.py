@@ -13,6 +13,7 @@ local run never pays for starting a temporary server and Ctrl-C never reaches on
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flows.executor import Plan, Reporter, Shard, ShardOutput, execute
@@ -74,8 +75,33 @@ def prefect_api_url() -> str | None:
     return PREFECT_API_URL.value() or None
 
 
-def launch(flow: Any, config: Any) -> RunSummary:
-    """Run a flow for the CLI: through Prefect when an API is configured, else in-process."""
-    if prefect_api_url():
+class _NoTracebackForCodedErrors(logging.Filter):
+    """Drops the traceback Prefect logs with a coded error (its message says it all)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from schemas.errors import XprojError
+
+        if record.exc_info and isinstance(record.exc_info[1], XprojError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def launch(flow: Any, config: Any, *, debug: bool = False) -> RunSummary:
+    """Run a flow for the CLI: through Prefect when an API is configured, else in-process.
+
+    Under Prefect, a coded error is logged without its traceback unless ``debug``.
+    """
+    if not prefect_api_url():
+        return flow.fn(config)
+    if debug:
         return flow(config)
-    return flow.fn(config)
+    quiet = _NoTracebackForCodedErrors()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for log in loggers:
+        log.addFilter(quiet)
+    try:
+        return flow(config)
+    finally:
+        for log in loggers:
+            log.removeFilter(quiet)
