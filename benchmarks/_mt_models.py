@@ -1,8 +1,8 @@
 """Benchmark-sized random NLLB-style models and synthetic labeled sources, cached between runs.
 
-The models come from :func:`tests.tiny_mt.build_nllb` with a larger :class:`ModelShape` and the
+The models come from :func:`xproj.testing.tiny_mt.build_nllb` with a larger :class:`ModelShape` and the
 vocabulary padded to NLLB-200's real size (256,206 entries: a tiny BPE trained on
-``tests.tiny_mt.MT_SAMPLE_TEXT`` plus filler word pieces plus the language codes), so the
+``xproj.testing.tiny_mt.MT_SAMPLE_TEXT`` plus filler word pieces plus the language codes), so the
 embedding matrix and the output projection (tied, 256,206 × d_model) cost what the real model's
 cost. Weights are random: speed only, never quality.
 
@@ -23,7 +23,14 @@ import random
 import shutil
 from pathlib import Path
 
-from tests.tiny_mt import MT_SAMPLE_TEXT, TINY, ModelShape, all_sample_text, build_nllb, convert
+from xproj.testing.tiny_mt import (
+    MT_SAMPLE_TEXT,
+    TINY,
+    ModelShape,
+    all_sample_text,
+    build_nllb,
+    convert,
+)
 
 #: NLLB-200's vocabulary size (``facebook/nllb-200-distilled-600M`` ``config.vocab_size``).
 NLLB_VOCAB = 256_206

@@ -16,7 +16,7 @@ parallel text, tokenised the way that gold set is tokenised (see :data:`STYLES`)
 
 The ablation aligns each set with several configurations side by side (one sampling run per row;
 the five symmetrisations are scored on the same run). eflomal cannot be seeded (see
-``projectors.aligners.eflomal``), so the adapter defaults are run ``--repeats`` times per set;
+``xproj.projectors.aligners.eflomal``), so the adapter defaults are run ``--repeats`` times per set;
 the symmetrisation table averages those runs and shows, per method, the mean AER over the three
 sets and the largest gap to the best method of any one set. Last, alignment speed on 10k Tatoeba
 pairs.
@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import shared_data_dir, versions, write_result
-from projectors.aligners.base import TokenPair
-from projectors.aligners.eflomal import EflomalAligner
-from projectors.aligners.symmetrize import METHODS
-from projectors.metrics import alignment_scores
-from schemas.readers import iter_bitext, read_pharaoh, read_tokenized_bitext
-from schemas.records import Alignment
+from xproj.io.readers import iter_bitext, read_pharaoh, read_tokenized_bitext
+from xproj.projectors.aligners.base import TokenPair
+from xproj.projectors.aligners.eflomal import EflomalAligner
+from xproj.projectors.aligners.symmetrize import METHODS
+from xproj.projectors.metrics import alignment_scores
+from xproj.schemas.records import Alignment
 
 #: the bar for en-fr Hansards with the Tatoeba bitext as extra data
 BAR_AER_ENFR = 0.11

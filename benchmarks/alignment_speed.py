@@ -41,11 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import shared_data_dir, versions, write_result
-from projectors.aligners import get_aligner
-from projectors.aligners.base import TokenPair
-from schemas.errors import Reject
-from schemas.readers import iter_bitext
-from schemas.readers.conll import read_conll
+from xproj.io.readers import iter_bitext
+from xproj.io.readers.conll import read_conll
+from xproj.projectors.aligners import get_aligner
+from xproj.projectors.aligners.base import TokenPair
+from xproj.schemas.errors import Reject
 
 BAR_EFLOMAL_PAIRS_PER_S = 1500.0
 BAR_SIMALIGN_SPEEDUP = 5.0
@@ -247,7 +247,7 @@ def bench_simalign(
 
 
 def build_model(folder: Path, texts: list[str]) -> Path:
-    from tests.tiny_models import build_tiny_bert
+    from xproj.testing.tiny_models import build_tiny_bert
 
     return build_tiny_bert(folder, texts=texts, seed=0, **MODEL_SHAPE)
 

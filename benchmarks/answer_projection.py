@@ -1,7 +1,7 @@
 """XQuAD answer projection: English answers onto es/de/ar/zh/ru/el/ro contexts through eflomal.
 
 For each language, every English answer of XQuAD is projected onto the human-translated context
-(:mod:`generators.paxqa.answers`) and scored against the gold answer of the same question id:
+(:mod:`xproj.generators.paxqa.answers`) and scored against the gold answer of the same question id:
 SQuAD-style exact match and token F1 (character-level F1 for zh, as in MLQA). Two runs per language:
 
 * ``sentence`` (the method): both contexts split into sentences, paired by length, all sentence
@@ -23,7 +23,7 @@ from collections import Counter
 from typing import Any
 
 from benchmarks._common import Timer, shared_data_dir, versions, write_result
-from generators.paxqa.answers import (
+from xproj.generators.paxqa.answers import (
     ANSWER_POLICY,
     CHARACTER_POLICY,
     align_contexts,
@@ -32,8 +32,8 @@ from generators.paxqa.answers import (
     project_answer,
     sentence_pairing,
 )
-from projectors.aligners import get_aligner
-from projectors.policy import ProjectionPolicy
+from xproj.projectors.aligners import get_aligner
+from xproj.projectors.policy import ProjectionPolicy
 
 LANGS = ("es", "de", "ar", "zh", "ru", "el", "ro")
 SENTENCE_SETTINGS = {"symmetrization": "grow-diag-final-and", "threads": 2}

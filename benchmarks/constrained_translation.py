@@ -3,10 +3,10 @@ on XQuAD questions and constraints, side by side in one run.
 
 Inputs (real data). For each language of ``--langs`` (default es, de, zh): the English and X contexts
 of XQuAD (``../shared/data/xquad``, same paragraphs and question ids in every language) are
-tokenized and aligned with eflomal at sentence level (:func:`generators.paxqa.answers.
+tokenized and aligned with eflomal at sentence level (:func:`xproj.generators.paxqa.answers.
 align_contexts`, grow-diag-final-and, as the answer projection benchmark does); the first
 ``--questions`` English questions (file order) get their constraints from
-:func:`generators.paxqa.constraints.extract_constraints` with the English gold answer's offset
+:func:`xproj.generators.paxqa.constraints.extract_constraints` with the English gold answer's offset
 as ``answer_start``. Extraction figures: constraints per question, questions with one or more,
 n-grams unmapped (by reason) or over the limit.
 
@@ -22,14 +22,14 @@ forced word (then it is no longer a whole word and does not count). A trained mo
 output already satisfies many constraints and its n-best list others, so fewer questions reach
 the forced prefixes and the cost ratio is lower than here.
 
-Sides, all with the same :class:`~translators.ct2.CT2Translator` (int8 on CPU,
+Sides, all with the same :class:`~xproj.translators.ct2.CT2Translator` (int8 on CPU,
 ``int8_float16`` on CUDA) and the same decoding options: greedy, ``no_repeat_ngram_size`` 1
 (a random model otherwise repeats its language token) and ``min = max_decoding_length =
 --length`` output pieces, so every random output is as long in every side:
 
 * ``plain``: ``translate`` of the questions (the denominator of every ratio);
-* ``constrained``: :func:`~generators.paxqa.constraints.translate_constrained` with the default
-  :class:`~generators.paxqa.constraints.ConstrainedSettings`;
+* ``constrained``: :func:`~xproj.generators.paxqa.constraints.translate_constrained` with the default
+  :class:`~xproj.generators.paxqa.constraints.ConstrainedSettings`;
 * ``force_all``: the same with ``force="all"`` (every unmet constraint forced in every round
   instead of the first one in question order);
 * ``n_best_only`` (``max_rounds`` 0) and ``prefix_only`` (``n_best`` 0): what each mechanism
@@ -38,7 +38,7 @@ Sides, all with the same :class:`~translators.ct2.CT2Translator` (int8 on CPU,
 Each side runs ``--repeats`` times in a rotated order; seconds are medians, ratios are medians of
 the per-repeat ratios to that repeat's ``plain``. Outputs must be identical between repeats
 (checked). Satisfaction: the share of constraints whose X text occurs in the output
-(:func:`~generators.paxqa.constraints.satisfies`), overall and per method (the origin of each
+(:func:`~xproj.generators.paxqa.constraints.satisfies`), overall and per method (the origin of each
 chosen translation: ``plain``, ``n_best``, ``prefix``); plain's share is the plain outputs'.
 Cost: seconds, model calls, sequences decoded (hypotheses returned) and scored per question,
 seconds per phase (decoding, scoring, subword tokenization, the rest is Python).
@@ -97,9 +97,9 @@ class CountingModel(TimedModel):
 
 def prepare(lang: str, en_pars: list[dict[str, Any]], n_questions: int, settings) -> dict[str, Any]:
     """Align the contexts of one language and extract the constraints of its first questions."""
-    from generators.paxqa.answers import align_contexts
-    from generators.paxqa.constraints import extract_constraints
-    from projectors.aligners import get_aligner
+    from xproj.generators.paxqa.answers import align_contexts
+    from xproj.generators.paxqa.constraints import extract_constraints
+    from xproj.projectors.aligners import get_aligner
 
     x_pars = load(lang)
     aligner = get_aligner("eflomal.v1", **SENTENCE_SETTINGS)
@@ -216,7 +216,7 @@ def satisfaction(results, constraints, forceable) -> dict[str, Any]:
 
 
 def plain_satisfaction(texts, constraints, forceable, lang: str) -> dict[str, Any]:
-    from generators.paxqa.constraints import satisfies
+    from xproj.generators.paxqa.constraints import satisfies
 
     total = sum(map(len, constraints))
     flags = [
@@ -246,8 +246,8 @@ def _work(log: list[Call], n: int) -> dict[str, Any]:
 
 
 def measure_language(model: CountingModel, lang: str, prep: dict[str, Any], args) -> dict[str, Any]:
-    from generators.paxqa.constraints import ConstrainedSettings, translate_constrained
-    from translators.base import DecodingOptions
+    from xproj.generators.paxqa.constraints import ConstrainedSettings, translate_constrained
+    from xproj.translators.base import DecodingOptions
 
     questions, constraints = prep["questions"], prep["constraints"]
     options = DecodingOptions(
@@ -345,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--length", type=int, default=24, help="output pieces of every translation")
     args = ap.parse_args(argv)
     check_device(args.device)
-    from generators.paxqa.constraints import ConstrainedSettings
-    from translators.ct2 import CT2Translator
+    from xproj.generators.paxqa.constraints import ConstrainedSettings
+    from xproj.translators.ct2 import CT2Translator
 
     langs = [x for x in args.langs.split(",") if x]
     compute_type = "int8" if args.device == "cpu" else "int8_float16"

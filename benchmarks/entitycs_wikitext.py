@@ -16,7 +16,7 @@ Reads ``<shared>/entities/wikitext`` (71 raw MediaWiki pages from wtf_wikipedia'
   for both formats; and the peak Python memory (tracemalloc) of a streaming pass over the folder
   and over ten copies of it: the same peak shows that only one article is held at a time;
 * the whole switching pipeline over the same paragraphs (the issue's must-show counts residue in
-  *kept* sentences): :class:`~generators.entitycs.switch.Switcher` with the published defaults
+  *kept* sentences): :class:`~xproj.generators.entitycs.switch.Switcher` with the published defaults
   (``segment=True``: spaCy ``sentencizer`` sentences; filters; QID mapping; up to 5 of XLM-R's 92
   target languages, of which the shared label tables cover those listed in the result), then
   sentences read / kept / dropped per reason, cs sentences per language, and the residue of every
@@ -53,17 +53,17 @@ from typing import Any
 from urllib.parse import quote
 
 from benchmarks._common import Timer, shared_data_dir, versions, write_result
-from generators.entitycs.records import LinkedText
-from generators.entitycs.switch import Switcher, SwitchSettings, spacy_sentence_starts
-from generators.entitycs.wikidata import TitleIndex, read_label_tsv
-from generators.entitycs.wikitext import (
+from xproj.generators.entitycs.records import LinkedText
+from xproj.generators.entitycs.switch import Switcher, SwitchSettings, spacy_sentence_starts
+from xproj.generators.entitycs.wikidata import TitleIndex, read_label_tsv
+from xproj.generators.entitycs.wikitext import (
     FLAG_KEYS,
     RESIDUE_MARKERS,
     is_markup_block,
     iter_wikitext,
     residue_counts,
 )
-from schemas.errors import Reject
+from xproj.schemas.errors import Reject
 
 NAME = "entitycs_wikitext"
 #: characters written as entities in the round trip, so nothing in a text reads as markup

@@ -77,10 +77,10 @@ class _Sampler:
 
 def child(args: argparse.Namespace) -> None:
     """One flow run; prints one JSON line with the peak RSS and per-stage peaks."""
-    import catalog.lake as lake_module
-    import flows.executor as executor
-    import flows.translate_train as tt
-    from flows.config import TranslateTrainConfig
+    import xproj.catalog.lake as lake_module
+    import xproj.executor.core as executor
+    import xproj.flows.translate_train as tt
+    from xproj.flows.config import TranslateTrainConfig
 
     sampler = _Sampler()
     original_summarize = executor._summarize

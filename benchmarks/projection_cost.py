@@ -7,11 +7,11 @@ layers with NLLB-200's 256,206-entry vocabulary, so the output projection costs 
 model's costs. The sources are ``--sentences`` synthetic English sentences
 (:func:`~benchmarks._mt_models.synthetic_sentences`: a person's name plus a sample sentence, PER
 and LOC spans), translated en→de, greedy, every translation call with the same
-:class:`~translators.base.DecodingOptions`: ``min_decoding_length = max_decoding_length =
+:class:`~xproj.translators.base.DecodingOptions`: ``min_decoding_length = max_decoding_length =
 --length`` (32) output pieces, so a random model's garbage has the same length in every route,
 and ``no_repeat_ngram_size = 1``, because a random model with tied embeddings otherwise repeats
 the forced ``deu_Latn`` token, which decodes to an empty text. One
-:class:`~translators.ct2.CT2Translator` (int8 on CPU, ``intra_threads=--threads``,
+:class:`~xproj.translators.ct2.CT2Translator` (int8 on CPU, ``intra_threads=--threads``,
 ``inter_threads=1``, no translation cache) serves every route.
 
 Routes, each timed from its sources to its projected spans:
@@ -32,7 +32,7 @@ Routes, each timed from its sources to its projected spans:
 * ``codec``: ``plain`` (the templates) + ``CodecRoute(translator, settings).run``: Δ scoring of
   every template under the unmarked and each single-span marked source, then exact scoring of
   every candidate insertion, then reverse scoring of the n-best. Three settings:
-  ``codec`` (default :class:`~projectors.model_projection.CodecSettings`: the paper's thresholds
+  ``codec`` (default :class:`~xproj.projectors.model_projection.CodecSettings`: the paper's thresholds
   0.5 / 0.1 / window 5, fallback to every boundary for templates up to 40 pieces),
   ``codec_all_words`` (``high = low = 0``, ``window = 0``: every piece is a seed, so every word
   boundary is a candidate) and ``codec_all_pieces`` (the same with ``boundaries="token"``: every
@@ -136,9 +136,9 @@ def check_device(device: str) -> None:
 
 
 def sources(n: int, seed: int = 0) -> list:
-    """``n`` synthetic English :class:`~schemas.records.AnnotatedSentence` with PER/LOC spans."""
-    from schemas.records import AnnotatedSentence
-    from schemas.tags import spans_from_tags
+    """``n`` synthetic English :class:`~xproj.schemas.records.AnnotatedSentence` with PER/LOC spans."""
+    from xproj.schemas.records import AnnotatedSentence
+    from xproj.schemas.tags import spans_from_tags
 
     out = []
     for i, tagged in enumerate(synthetic_sentences(n, seed)):
@@ -150,7 +150,7 @@ def sources(n: int, seed: int = 0) -> list:
 
 def cut_template(model, text: str, limit: int) -> str:
     """``text`` cut at a word start to at most ``limit`` of the model's target pieces."""
-    from projectors.model_projection import piece_offsets
+    from xproj.projectors.model_projection import piece_offsets
 
     pieces = model.target_pieces([text])[0]
     if len(pieces) <= limit:
@@ -187,7 +187,7 @@ class Call:
 
 @dataclass
 class TimedModel:
-    """Forwards to a :class:`~translators.ct2.CT2Translator` and logs every model call.
+    """Forwards to a :class:`~xproj.translators.ct2.CT2Translator` and logs every model call.
 
     ``translate`` is consumed inside the timing (the routes make lists of it anyway);
     ``score_tokens``/``score`` log target pieces plus the end token; ``target_pieces`` is the
@@ -275,7 +275,7 @@ class Routes:
     """The routes of one size on one translator; each method is one timed run."""
 
     def __init__(self, model, options, span_options, aligner_name: str = "eflomal.v1"):
-        from projectors.tokenize import tokenizer_for
+        from xproj.text.words import tokenizer_for
 
         self.model = TimedModel(model)
         self.options = options
@@ -339,9 +339,9 @@ class Routes:
         return self._run(run)
 
     def align(self, sentences) -> Measured:
-        from projectors.aligners import get_aligner
-        from projectors.pipeline import project_pairs
-        from schemas.records import AnnotatedSentence, ParallelPair
+        from xproj.projectors.aligners import get_aligner
+        from xproj.projectors.pipeline import project_pairs
+        from xproj.schemas.records import AnnotatedSentence, ParallelPair
 
         def run():
             out = self._translate(sentences)
@@ -379,7 +379,7 @@ class Routes:
 
     def markers(self, sentences, options=None) -> Measured:
         """``markers.v1``; ``options`` replaces the shared decoding options (``markers_long``)."""
-        from projectors.model_projection import MarkerRoute
+        from xproj.projectors.model_projection import MarkerRoute
 
         def run():
             route = MarkerRoute(self.model, options=options or self.options)
@@ -416,7 +416,7 @@ class Routes:
         return self._run(run)
 
     def codec(self, sentences, settings) -> Measured:
-        from projectors.model_projection import CodecRoute
+        from xproj.projectors.model_projection import CodecRoute
 
         def run():
             self._translate(sentences)
@@ -457,7 +457,7 @@ def delta_stats(model, sentences, templates, high: float, low: float) -> dict[st
     """|Δ log p| of the template pieces under each single-span marked source (as CODEC's first
     step computes it; untimed): how many pieces reach the thresholds, how many spans have no
     seed (the default setting then falls back to every boundary)."""
-    from projectors.model_projection import marked_source
+    from xproj.projectors.model_projection import marked_source
 
     src, tgt, index = [], [], []
     pieces = model.target_pieces(templates)
@@ -584,9 +584,9 @@ def run_group(
 
 def measure_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
     """Both groups of one size."""
-    from projectors.model_projection import CodecSettings, marker_pieces
-    from translators.base import DecodingOptions
-    from translators.ct2 import CT2Translator
+    from xproj.projectors.model_projection import CodecSettings, marker_pieces
+    from xproj.translators.base import DecodingOptions
+    from xproj.translators.ct2 import CT2Translator
 
     t0 = time.perf_counter()
     _, ct2_dir = cached_nllb(size)

@@ -12,7 +12,7 @@ the same data in one process:
 
 * ``plain``: eflomal on the tokens as given (lowercased), grow-diag-final-and, largest contiguous
   group, no anchoring — the usual baseline;
-* ``xproj``: the defaults of ``project_parallel`` (``flows.config.ProjectParallelConfig``).
+* ``xproj``: the defaults of ``project_parallel`` (``xproj.flows.config.ProjectParallelConfig``).
 
 eflomal cannot be seeded, so every configuration runs ``--reps`` times; the mean decides the bar
 and the spread is reported. Bars: Europarl F1 ≥ 0.82; ABSA average F1 ≥ 0.87.
@@ -35,7 +35,7 @@ ABSA = {"es": "DeepL.Iker", "fr": "Nayla.DeepL", "ru": "Olia.DeepL", "tr": "Suna
 
 def datasets(shared: Path) -> dict[str, tuple[Any, Any]]:
     """Name → (source InputSpec, target InputSpec)."""
-    from flows.config import InputSpec
+    from xproj.flows.config import InputSpec
 
     out = {
         "europarl-es": (
@@ -53,7 +53,8 @@ def datasets(shared: Path) -> dict[str, tuple[Any, Any]]:
 
 def configurations() -> dict[str, dict[str, Any]]:
     """Name → aligner options and projection policy."""
-    from flows.config import PolicyConfig, ProjectParallelConfig
+    from xproj.flows.config import ProjectParallelConfig
+    from xproj.projectors.policy import ProjectionPolicy
 
     defaults = ProjectParallelConfig.model_fields
     xproj_aligner = dict(defaults["aligner_options"].get_default(call_default_factory=True))
@@ -64,20 +65,20 @@ def configurations() -> dict[str, dict[str, Any]]:
                 "src_prefix_len": 0,
                 "tgt_prefix_len": 0,
             },
-            "policy": PolicyConfig(anchor_identical=False),
+            "policy": ProjectionPolicy(anchor_identical=False),
         },
-        "xproj": {"aligner": xproj_aligner, "policy": PolicyConfig()},
+        "xproj": {"aligner": xproj_aligner, "policy": ProjectionPolicy()},
     }
 
 
 def score_once(pairs, aligner_options: dict[str, Any], policy) -> tuple[float, float, float]:
     """One eflomal run: (precision, recall, F1) of the projected target spans."""
-    from projectors.aligners import get_aligner
-    from projectors.metrics import span_scores
-    from projectors.pipeline import project_pairs
+    from xproj.projectors.aligners import get_aligner
+    from xproj.projectors.metrics import span_scores
+    from xproj.projectors.pipeline import project_pairs
 
     results = project_pairs(
-        pairs, get_aligner("eflomal.v1", **aligner_options), policy=policy.build()
+        pairs, get_aligner("eflomal.v1", **aligner_options), policy=policy
     )
     s = span_scores([r.spans for r in results], [r.pair.tgt.spans for r in results])
     return s.precision, s.recall, s.f1
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated dataset names")
     args = parser.parse_args(argv)
 
-    from flows.inputs import read_parallel
+    from xproj.io.inputs import read_parallel
 
     shared = shared_data_dir()
     sets = datasets(shared)

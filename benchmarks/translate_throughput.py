@@ -95,7 +95,7 @@ def check_device(device: str) -> None:
 
 def read_texts(path: Path) -> list[str]:
     """The texts of a CoNLL file exactly as the flow reads them."""
-    from schemas.readers.conll import iter_conll
+    from xproj.io.readers.conll import iter_conll
 
     return [s.text for s in iter_conll(path, "en", on_error="raise")]
 
@@ -221,9 +221,9 @@ def engines_part(
 def lake_counts(lake_dir: Path, run_id: str) -> dict[str, Any]:
     """What a pipeline pass wrote: translations, projected and alignment rows, rejects, timings.
 
-    Read back from the run's lake with ``catalog.query``, so the counts are what was committed.
+    Read back from the run's lake with ``xproj.catalog.query``, so the counts are what was committed.
     """
-    from catalog import Lake, query
+    from xproj.catalog import Lake, query
 
     lake = Lake(lake_dir)
 
@@ -292,8 +292,8 @@ def pipeline_part(args: argparse.Namespace, ct2_dir: Path, work: Path) -> dict[s
     import ctranslate2
     from transformers import AutoTokenizer
 
-    from flows.config import TranslateTrainConfig
-    from flows.translate_train import translate_train
+    from xproj.flows.config import TranslateTrainConfig
+    from xproj.flows.translate_train import translate_train
 
     conll = write_conll(work / "source.en.conll", args.pipeline_sentences, seed=1)
     texts = read_texts(conll)

@@ -5,7 +5,7 @@ one (``[`` line, one entity per line ending with a comma, ``]`` line): labels an
 1–30 of 30 languages (Latin, Cyrillic, Greek, Arabic, Hebrew, Devanagari, CJK, Hangul names),
 aliases, enwiki and other sitelinks, 2–8 claims with references and qualifiers, about 1 % properties,
 so lines are 1–3 KB like the real dump's smaller entities. The reader
-(:func:`generators.entitycs.wikidata.iter_wikidata_dump`) then streams each format keeping 22
+(:func:`xproj.generators.entitycs.wikidata.iter_wikidata_dump`) then streams each format keeping 22
 languages, and we report:
 
 * entities/s and MB/s (uncompressed bytes) per format and decompressor (Python's ``gzip``/``bz2``
@@ -222,8 +222,8 @@ def _status_kb(field: str) -> int:
 
 def _memory_child(path: str, mode: str, checkpoints: list[int]) -> dict[str, Any]:
     """Run in a fresh process: stream (``mode="stream"``) or collect (``"table"``), sampling RSS."""
-    from generators.entitycs.records import EntityNames
-    from generators.entitycs.wikidata import LoadedNames, iter_wikidata_dump
+    from xproj.generators.entitycs.records import EntityNames
+    from xproj.generators.entitycs.wikidata import LoadedNames, iter_wikidata_dump
 
     samples = []
     start = {"rss_kb": _status_kb("VmRSS"), "peak_kb": _status_kb("VmHWM")}
@@ -276,7 +276,7 @@ def _run_memory_child(path: Path, mode: str, checkpoints: list[int]) -> dict[str
 
 def _decompress_only(path: Path, external: bool) -> float:
     """Seconds to read every line without parsing (the decompression floor)."""
-    from generators.entitycs.wikidata import _dump_lines
+    from xproj.generators.entitycs.wikidata import _dump_lines
 
     with Timer() as t:
         for _ in _dump_lines(path, external):
@@ -289,7 +289,7 @@ def _read_rate(
 ) -> dict[str, Any]:
     """Stream the whole dump keeping :data:`KEEP_22` (fastest of ``repeats`` passes, since other
     work on a shared machine only ever slows a pass down); throughput and the reader's counts."""
-    from generators.entitycs.wikidata import iter_wikidata_dump
+    from xproj.generators.entitycs.wikidata import iter_wikidata_dump
 
     best = float("inf")
     for _ in range(repeats):
@@ -316,7 +316,7 @@ def _read_rate(
 def parse_rates_by_claims(per_size: int = 10_000, repeats: int = 3) -> list[dict[str, Any]]:
     """Parse-only entities/s of the claims-skipping path and of whole-line parsing, for entities
     with 0, 3, 10 and 40 claims (real items often carry tens), best of ``repeats``."""
-    from generators.entitycs.wikidata import _labels_of, _parse_entity
+    from xproj.generators.entitycs.wikidata import _labels_of, _parse_entity
 
     rng = random.Random(5)
     wanted = frozenset(KEEP_22)
@@ -356,7 +356,7 @@ def parse_rates_by_claims(per_size: int = 10_000, repeats: int = 3) -> list[dict
 
 def label_rule_proxy(shared: Path) -> dict[str, Any] | None:
     """How often the chosen English label is a FewRel mention surface of the entity."""
-    from generators.entitycs.wikidata import pick_label, read_label_tsv
+    from xproj.generators.entitycs.wikidata import pick_label, read_label_tsv
 
     fewrel = shared / "entities" / "fewrel" / "val_wiki.json"
     labels = shared / "entities" / "wikidata-labels" / "en.txt"
@@ -399,7 +399,7 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=200_000)
     parser.add_argument("--no-bz2", action="store_true", help="skip the .json.bz2 format")
     args = parser.parse_args()
-    from generators.entitycs.wikidata import JSON_BACKEND
+    from xproj.generators.entitycs.wikidata import JSON_BACKEND
 
     count = args.entities
     load_before = os.getloadavg()

@@ -47,10 +47,10 @@ def tiny_mt_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     """Tiny random MT models of every family, built and converted (int8) once per session.
 
     Returns ``{family: {"hf": <Hugging Face folder>, "ct2": <CTranslate2 folder>}}`` for the
-    families of ``tests.tiny_mt.FAMILIES`` (marian en→de, nllb, m2m100, madlad, mbart50); each
+    families of ``xproj.testing.tiny_mt.FAMILIES`` (marian en→de, nllb, m2m100, madlad, mbart50); each
     CTranslate2 folder also holds the tokenizer files.
     """
-    from tests.tiny_mt import build_all
+    from xproj.testing.tiny_mt import build_all
 
     return build_all(tmp_path_factory.mktemp("tiny_mt"))
 
@@ -59,8 +59,8 @@ def tiny_mt_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
 def tiny_qg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random T5 question generator (``<hl>`` highlights), converted (int8) once per
     session with an ``xproj-model.json`` naming the ``text2text`` family."""
-    from tests.tiny_mt import build_qg_t5
-    from translators.store import convert
+    from xproj.testing.tiny_mt import build_qg_t5
+    from xproj.translators.store import convert
 
     root = tmp_path_factory.mktemp("tiny_qg")
     hf = build_qg_t5(root / "qg-hf")

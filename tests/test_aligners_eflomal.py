@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import projectors.aligners.eflomal as eflomal_mod
-from projectors.aligners import ALIGNERS, get_aligner
-from projectors.aligners.eflomal import MAX_TOKENS, EflomalAligner, default_iterations
-from schemas.errors import BackendError, ConfigError
+import xproj.projectors.aligners.eflomal as eflomal_mod
+from xproj.projectors.aligners import ALIGNERS, get_aligner
+from xproj.projectors.aligners.eflomal import MAX_TOKENS, EflomalAligner, default_iterations
+from xproj.schemas.errors import BackendError, ConfigError
 
 FAST = {"iterations": (3, 3, 6), "n_samplers": 2}
 
@@ -128,7 +128,7 @@ def test_aligners_eflomal_registry_unknown_name():
 
 def test_aligners_eflomal_import_is_lazy():
     code = (
-        "import sys, projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
+        "import sys, xproj.projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -178,7 +178,7 @@ def test_aligners_eflomal_extra_bitext_is_trained_not_returned(fake_run):
 
 def test_aligners_eflomal_too_long_pair_warns(fake_run, caplog):
     long_side = ["w"] * (MAX_TOKENS + 1)
-    with caplog.at_level(logging.WARNING, logger="projectors.aligners.eflomal"):
+    with caplog.at_level(logging.WARNING, logger="xproj.projectors.aligners.eflomal"):
         out = EflomalAligner().align([(long_side, ["x"]), (["a"], ["x"])])
     assert out[0].links == frozenset() and out[1].links == {(0, 0)}
     assert "1 pair(s)" in caplog.text
@@ -270,8 +270,8 @@ def test_aligners_eflomal_only_corpus_at_hand_returned(real_eflomal):
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_aligners_eflomal_hansards_aer(real_eflomal, shared_data):
-    from projectors.metrics import alignment_scores
-    from schemas.readers import read_pharaoh, read_tokenized_bitext
+    from xproj.io.readers import read_pharaoh, read_tokenized_bitext
+    from xproj.projectors.metrics import alignment_scores
 
     folder = shared_data / "word-alignment-gold"
     pairs = read_tokenized_bitext(folder / "enfr.src-tgt")

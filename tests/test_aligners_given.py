@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from projectors.aligners import get_aligner
-from projectors.aligners.given import GivenAligner
-from schemas.errors import E_GOLD_COUNT, E_LINK_OUT_OF_RANGE, InputFormatError
-from schemas.records import Alignment
+from xproj.projectors.aligners import get_aligner
+from xproj.projectors.aligners.given import GivenAligner
+from xproj.schemas.errors import E_GOLD_COUNT, E_LINK_OUT_OF_RANGE, InputFormatError
+from xproj.schemas.records import Alignment
 
 PAIRS = [
     (["Anna", "sleeps", "."], ["Anna", "dort", "."]),
@@ -92,7 +92,7 @@ def test_given_for_shard_reads_its_window(tmp_path):
 
 
 def test_given_for_shard_past_the_end_is_a_coded_error(tmp_path):
-    from schemas.errors import InputFormatError
+    from xproj.schemas.errors import InputFormatError
 
     path = tmp_path / "links.align"
     path.write_text("0-0\n0-1\n")
@@ -102,7 +102,7 @@ def test_given_for_shard_past_the_end_is_a_coded_error(tmp_path):
 
 
 def test_given_for_shard_checks_ranges_with_file_line_numbers(tmp_path):
-    from schemas.errors import InputFormatError
+    from xproj.schemas.errors import InputFormatError
 
     path = tmp_path / "links.align"
     path.write_text("0-0\n0-0\n5-0\n")

@@ -10,17 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from projectors.aligners import get_aligner
-from projectors.aligners.simalign import (
+from xproj.projectors.aligners import get_aligner
+from xproj.projectors.aligners.simalign import (
     SimAlignAligner,
     apply_distortion,
     argmax_links,
     itermax_links,
     match_links,
 )
-from schemas.errors import E_BACKEND_MISSING, E_BAD_CONFIG, BackendError, ConfigError
-from schemas.records import Alignment
-from tests.tiny_models import SAMPLE_TEXT, build_tiny_bert
+from xproj.schemas.errors import E_BACKEND_MISSING, E_BAD_CONFIG, BackendError, ConfigError
+from xproj.schemas.records import Alignment
+from xproj.testing.tiny_models import SAMPLE_TEXT, build_tiny_bert
 
 LAYER = 2  # of the tiny model's 3: exercises skipping the unused top block
 #: our method name → SentenceAligner's result key
@@ -270,7 +270,7 @@ def test_simalign_registered_and_describes_settings(tiny_bert):
 
 def test_simalign_import_does_not_import_torch():
     code = (
-        "import sys, projectors.aligners, projectors.aligners.simalign; "
+        "import sys, xproj.projectors.aligners, xproj.projectors.aligners.simalign; "
         "print('torch' in sys.modules or 'transformers' in sys.modules)"
     )
     repo = Path(__file__).resolve().parents[1]

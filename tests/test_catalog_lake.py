@@ -8,17 +8,17 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from catalog import InputRef, Lake, OutputRef, RunRecord, query
-from catalog import lake as lake_module
-from catalog.lake import RUNS
-from schemas.errors import (
+from tests.test_tables import sample_rows
+from xproj.catalog import InputRef, Lake, OutputRef, RunRecord, query
+from xproj.catalog import lake as lake_module
+from xproj.catalog.lake import RUNS
+from xproj.schemas.errors import (
     E_SCHEMA_MISMATCH,
     E_UNKNOWN_TABLE,
     E_UNKNOWN_VERSION,
     CatalogError,
 )
-from schemas.tables import TABLES
-from tests.test_tables import sample_rows
+from xproj.schemas.tables import TABLES
 
 
 def _run(flow: str = "project", **params) -> RunRecord:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog import lineage
-from catalog.lineage import InputRef, OutputRef, RunRecord, file_fingerprint, make_run_key
-from schemas.errors import E_BAD_CONFIG, E_FILE_NOT_FOUND, ConfigError, InputFormatError
-from schemas.tables import conform
+from xproj.catalog import lineage
+from xproj.catalog.lineage import InputRef, OutputRef, RunRecord, file_fingerprint, make_run_key
+from xproj.schemas.errors import E_BAD_CONFIG, E_FILE_NOT_FOUND, ConfigError, InputFormatError
+from xproj.schemas.tables import conform
 
 
 @pytest.mark.parametrize("content", [b"", b"abc", bytes(range(256)) * 10_000])

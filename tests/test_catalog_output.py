@@ -10,9 +10,9 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from catalog import render
-from catalog.output import _display_width, format_table
-from schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.catalog import render
+from xproj.io.output import _display_width, format_table
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 
 SPANS = pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())]))
 

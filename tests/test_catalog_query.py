@@ -7,16 +7,16 @@ import pyarrow.dataset as pds
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from catalog import Lake, RunRecord, query
-from schemas.errors import (
+from tests.test_tables import sample_rows
+from xproj.catalog import Lake, RunRecord, query
+from xproj.schemas.errors import (
     E_QUERY_FAILED,
     E_READ_ONLY_QUERY,
     E_UNKNOWN_TABLE,
     E_UNKNOWN_VERSION,
     CatalogError,
 )
-from schemas.tables import TABLES
-from tests.test_tables import sample_rows
+from xproj.schemas.tables import TABLES
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_catalog_query_errors_carry_duckdb_message_and_tables(lake, sql, needle)
         query(lake, sql)
     assert err.value.code == E_QUERY_FAILED
     assert needle in str(err.value)
-    from schemas.tables import TABLES
+    from xproj.schemas.tables import TABLES
 
     assert "tables: " + ", ".join(sorted(TABLES)) in str(err.value)  # every declared table
 

@@ -8,11 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from catalog import Lake, RunRecord, Staging
-from catalog import staging as staging_module
-from schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
-from schemas.tables import TABLES
 from tests.test_tables import sample_rows
+from xproj.catalog import Lake, RunRecord, Staging
+from xproj.catalog import staging as staging_module
+from xproj.schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
+from xproj.schemas.tables import TABLES
 
 SHARDS = [0, 1, 2, 3]
 

@@ -9,10 +9,10 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from catalog import Lake, RunRecord
-from flows.cli import app
 from tests.conftest import REPO
 from tests.test_tables import sample_rows
+from xproj.catalog import Lake, RunRecord
+from xproj.cli import app
 
 runner = CliRunner()
 HEAVY = (
@@ -31,7 +31,7 @@ HEAVY = (
 
 
 def test_cli_help_imports_nothing_heavy():
-    code = f"import sys, flows.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    code = f"import sys, xproj.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
@@ -109,7 +109,7 @@ def test_cli_query_writes_parquet(lake, tmp_path):
 )
 def test_cli_query_errors_are_coded(lake, sql, code):
     out = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "query", sql, "--lake", str(lake.root)],
+        [sys.executable, "-m", "xproj.cli", "query", sql, "--lake", str(lake.root)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -123,7 +123,7 @@ def test_cli_bad_pin_is_a_coded_error(lake):
         [
             sys.executable,
             "-m",
-            "flows.cli",
+            "xproj.cli",
             "query",
             "SELECT 1",
             "--at",
@@ -190,7 +190,7 @@ def test_cli_project_bad_config_is_a_coded_error(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("source: {path: a.conll, lang: en}\ntarget: {path: b.conll}\n")
     out = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "project", "--config", str(cfg)],
+        [sys.executable, "-m", "xproj.cli", "project", "--config", str(cfg)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -206,7 +206,7 @@ def test_cli_unknown_language_is_a_coded_error(tmp_path):
         [
             sys.executable,
             "-m",
-            "flows.cli",
+            "xproj.cli",
             "project",
             "--source",
             str(src),
@@ -253,7 +253,7 @@ def test_cli_translate_train_missing_model_names_the_fix(tmp_path):
         [
             sys.executable,
             "-m",
-            "flows.cli",
+            "xproj.cli",
             "translate-train",
             "--source",
             str(sample),

@@ -1,6 +1,6 @@
 """What the `xproj` command tells the truth about: exit codes, empty runs, formats, hints.
 
-Real processes (``python -m flows.cli``), since exit codes and what reaches the terminal are the
+Real processes (``python -m xproj.cli``), since exit codes and what reaches the terminal are the
 point.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Lake, RunRecord
 from tests.conftest import REPO
+from xproj.catalog import Lake, RunRecord
 
 SAMPLES = REPO / "data" / "samples" / "ner"
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def xproj(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "XPROJ_"))}
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "xproj.cli", *args],
         cwd=cwd,
         env={**base, **(env or {})},
         capture_output=True,

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from projectors.codec import (
+from xproj.projectors.codec import (
     Markers,
     SearchProblem,
     SequentialProblem,
@@ -18,7 +18,7 @@ from projectors.codec import (
     search_sequential,
     search_sequential_many,
 )
-from schemas.errors import BackendError
+from xproj.schemas.errors import BackendError
 
 ALPHABET = ("a", "b", "c", "d", "e")
 MARKERS = (

@@ -17,7 +17,9 @@ def test_deployments_entrypoint_is_a_flow_with_valid_parameters(deployment):
     from prefect import Flow
 
     module_path, func = deployment["entrypoint"].split(":")
-    module = importlib.import_module(module_path.removesuffix(".py").replace("/", "."))
+    module = importlib.import_module(
+        module_path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    )
     flow = getattr(module, func)
     assert isinstance(flow, Flow)
     # Prefect validates flow parameters from the type hints; do the same here
@@ -31,9 +33,9 @@ def test_deployments_cover_every_flow():
 
     declared = {d["entrypoint"] for d in DEPLOYMENTS}
     found = set()
-    for path in sorted((REPO / "flows").glob("*.py")):
-        module = importlib.import_module(f"flows.{path.stem}")
+    for path in sorted((REPO / "src" / "xproj" / "flows").glob("*.py")):
+        module = importlib.import_module(f"xproj.flows.{path.stem}")
         for name, value in vars(module).items():
             if isinstance(value, Flow) and value.__module__ == module.__name__:
-                found.add(f"flows/{path.name}:{name}")
+                found.add(f"src/xproj/flows/{path.name}:{name}")
     assert found == declared

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generators.entitycs.export import (
+from tests.entitycs_samples import write_small_fewrel
+from xproj.io.exports.entitycs import (
     EntitySpan,
     ExportStats,
     encode,
@@ -20,8 +21,7 @@ from generators.entitycs.export import (
     whole_entity_mask,
     write_records,
 )
-from schemas.errors import BackendError, ConfigError, InputFormatError
-from tests.entitycs_samples import write_small_fewrel
+from xproj.schemas.errors import BackendError, ConfigError, InputFormatError
 
 # ----------------------------------------------------------------------------- strip_tags
 
@@ -564,7 +564,7 @@ def prefect_backend():
 @pytest.fixture(scope="module")
 def entitycs_run(prefect_backend, tmp_path_factory):
     """A lake with one small entitycs run (the FewRel-style file of test_flows_entitycs)."""
-    from flows.entitycs import EntityCSConfig, entitycs
+    from xproj.flows.entitycs import EntityCSConfig, entitycs
 
     root = tmp_path_factory.mktemp("entitycs")
     src, labels = write_small_fewrel(root)
@@ -585,8 +585,8 @@ def test_export_run_end_to_end(entitycs_run, tokenizer_dirs, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from catalog import Lake, query
-    from generators.entitycs.export import export_run
+    from xproj.catalog import Lake, query
+    from xproj.io.exports.entitycs import export_run
 
     lake_root, run_id = entitycs_run
     tok_dir = tokenizer_dirs["wordpiece"]
@@ -649,10 +649,10 @@ def test_export_run_end_to_end(entitycs_run, tokenizer_dirs, tmp_path):
 def test_export_cli_and_unknown_run(entitycs_run, tokenizer_dirs, tmp_path):
     from typer.testing import CliRunner
 
-    from catalog import Lake
-    from flows.cli import app
-    from generators.entitycs.export import export_run
-    from schemas.errors import CatalogError
+    from xproj.catalog import Lake
+    from xproj.cli import app
+    from xproj.io.exports.entitycs import export_run
+    from xproj.schemas.errors import CatalogError
 
     lake_root, run_id = entitycs_run
     out = tmp_path / "cli.parquet"

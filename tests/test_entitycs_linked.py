@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from generators.entitycs.linked import LinkedFields, iter_linked
-from generators.entitycs.records import LinkedText
-from schemas.errors import InputFormatError, Reject
+from xproj.generators.entitycs.linked import LinkedFields, iter_linked
+from xproj.generators.entitycs.records import LinkedText
+from xproj.schemas.errors import InputFormatError, Reject
 
 GOOD = [
     (

@@ -2,7 +2,7 @@
 
 The last tests run the whole FewRel validation file against the shared Wikidata label TSVs and
 check the switcher's guarantees on every row; they skip without ``../shared/data``. They read the
-TSVs with a small private loader (``_load_label_tsvs``), not with ``generators.entitycs.wikidata``.
+TSVs with a small private loader (``_load_label_tsvs``), not with ``xproj.generators.entitycs.wikidata``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from generators.entitycs.fewrel import detokenize, iter_fewrel
-from generators.entitycs.records import EntityNames, Link, LinkedText, NameTable
-from generators.entitycs.switch import (
+from xproj.generators.entitycs.fewrel import detokenize, iter_fewrel
+from xproj.generators.entitycs.records import EntityNames, Link, LinkedText, NameTable
+from xproj.generators.entitycs.switch import (
     SENTENCE_REASONS,
     XLMR_LANGUAGES,
     XLMR_TARGET_LANGUAGES,
@@ -31,7 +31,7 @@ from generators.entitycs.switch import (
     spacy_sentence_starts,
     split_linked,
 )
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_EMPTY_SENTENCE,
     E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
@@ -41,7 +41,7 @@ from schemas.errors import (
     InputFormatError,
     Reject,
 )
-from schemas.languages import is_known_lang
+from xproj.schemas.languages import is_known_lang
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generators.entitycs.records import EntityNames
-from generators.entitycs.wikidata import (
+from xproj.generators.entitycs.records import EntityNames
+from xproj.generators.entitycs.wikidata import (
     MAX_REDIRECT_HOPS,
     TitleIndex,
     _parse_entity,
@@ -25,7 +25,7 @@ from generators.entitycs.wikidata import (
     read_title_index,
     title_index_from_dump,
 )
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_MISSING_FIELD,
@@ -593,7 +593,7 @@ def test_shared_label_tsvs_every_file(shared_data: Path):
     ],
 )
 def test_external_decompressor_choice(monkeypatch, tmp_path, tools, external, suffix, want):
-    from generators.entitycs import wikidata
+    from xproj.generators.entitycs import wikidata
 
     monkeypatch.setattr(wikidata.shutil, "which", lambda t: f"/bin/{t}" if t in tools else None)
     command = wikidata._external_command(tmp_path / f"d{suffix}", external)
@@ -601,7 +601,7 @@ def test_external_decompressor_choice(monkeypatch, tmp_path, tools, external, su
 
 
 def test_external_decompressor_required_but_missing(monkeypatch, tmp_path):
-    from generators.entitycs import wikidata
+    from xproj.generators.entitycs import wikidata
 
     monkeypatch.setattr(wikidata.shutil, "which", lambda t: None)
     with pytest.raises(InputFormatError) as err:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generators.entitycs.records import LinkedText
-from generators.entitycs.wikitext import (
+from xproj.generators.entitycs.records import LinkedText
+from xproj.generators.entitycs.wikitext import (
     FLAG_KEYS,
     article_paragraphs,
     is_markup_block,
@@ -19,7 +19,7 @@ from generators.entitycs.wikitext import (
     redirect_target,
     residue_counts,
 )
-from schemas.errors import ConfigError, InputFormatError, Reject
+from xproj.schemas.errors import ConfigError, InputFormatError, Reject
 
 
 def _parse(src: str, fmt: str = "mediawiki") -> list[LinkedText]:

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from catalog import Lake, query
-from catalog.lineage import InputRef
-from flows.executor import Identity, RunInterrupted, Shard, ShardOutput, execute
-from flows.summary import RunSummary, Source, Tally, render
-from schemas.errors import InputFormatError, Reject
+from xproj.catalog import Lake, query
+from xproj.catalog.lineage import InputRef
+from xproj.executor.core import Identity, RunInterrupted, Shard, ShardOutput, execute
+from xproj.executor.summary import RunSummary, Source, Tally, render
+from xproj.schemas.errors import InputFormatError, Reject
 
 #: What the fake plan counts: one `rejected` row per word it drops, by language.
 DROPS = Tally("drops", (Source("rejected", reason="code", stage="stage"),), group="source")

@@ -26,8 +26,8 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from catalog import Lake
 from tests.conftest import FAULT_LEDGER, REPO
+from xproj.catalog import Lake
 
 SAMPLES = REPO / "data" / "samples" / "ner"
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ COMMITS = len(TABLES) + 1
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> dict[str, Path]:
     """The NER sample plus one broken record (rejected on both sides), and diagonal links."""
-    from schemas.readers.conll import read_conll
+    from xproj.io.readers.conll import read_conll
 
     folder = tmp_path_factory.mktemp("inputs")
     out = {}
@@ -72,7 +72,7 @@ def _cmd(inputs, lake: Path, lang: str = "es", *, src: str | None = None, tgt: s
     return [
         sys.executable,
         "-m",
-        "flows.cli",
+        "xproj.cli",
         "project",
         "--source",
         src or str(inputs["en"]),
@@ -166,7 +166,7 @@ def test_faults_kill_after_each_table_commit(inputs, clean, tmp_path, k):
             [
                 sys.executable,
                 "-m",
-                "flows.cli",
+                "xproj.cli",
                 "query",
                 sql,
                 "--format",
@@ -332,7 +332,7 @@ def test_faults_europarl_ctrl_c_ten_seconds_in(shared_data, tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "flows.cli",
+        "xproj.cli",
         "project",
         "--source",
         str(europarl / "en-europarl.test.conll02"),

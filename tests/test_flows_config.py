@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from flows.config import ProjectParallelConfig, TranslateTrainConfig
+from xproj.flows.config import ProjectParallelConfig, TranslateTrainConfig
 
 SRC = {"path": "a.conll", "lang": "en"}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Lake, query
-from flows.entitycs import EntityCSConfig
 from tests.entitycs_samples import write_small_fewrel
+from xproj.catalog import Lake, query
+from xproj.flows.entitycs import EntityCSConfig
 
 pytestmark = pytest.mark.slow
 
@@ -63,8 +63,8 @@ def check_run(lake: Lake, run_id: str, names, settings) -> dict:
 
 
 def test_entitycs_small_file_deterministic(tmp_path):
-    from flows.entitycs import entitycs
-    from generators.entitycs.wikidata import read_label_tsv
+    from xproj.flows.entitycs import entitycs
+    from xproj.generators.entitycs.wikidata import read_label_tsv
 
     src, labels = write_small_fewrel(tmp_path)
     base = {
@@ -107,8 +107,8 @@ def test_entitycs_small_file_deterministic(tmp_path):
 
 
 def test_entitycs_fewrel_shared_every_row(shared_data: Path, tmp_path):
-    from flows.entitycs import entitycs
-    from generators.entitycs.wikidata import read_label_tsv
+    from xproj.flows.entitycs import entitycs
+    from xproj.generators.entitycs.wikidata import read_label_tsv
 
     fewrel = shared_data / "entities" / "fewrel" / "val_wiki.json"
     labels = shared_data / "entities" / "wikidata-labels"
@@ -136,7 +136,7 @@ def test_entitycs_wikitext_with_a_wikidata_dump(tmp_path):
     import gzip
     import json
 
-    from flows.entitycs import entitycs
+    from xproj.flows.entitycs import entitycs
 
     article = tmp_path / "wiki" / "Paris.txt"
     article.parent.mkdir()

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from flows.config import InputSpec
-from flows.inputs import read_parallel
-from schemas.errors import InputFormatError
-from schemas.readers.plain import iter_text_lines
-from schemas.text import simple_tokenize
+from xproj.flows.config import InputSpec
+from xproj.io.inputs import read_parallel
+from xproj.io.readers.plain import iter_text_lines
+from xproj.schemas.errors import InputFormatError
+from xproj.text.simple import simple_tokenize
 
 
 def _jsonl(path, records):

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from catalog import Lake, query
-from flows.config import TranslateTestConfig, TranslateTrainConfig
 from tests.conftest import REPO
+from xproj.catalog import Lake, query
+from xproj.flows.config import TranslateTestConfig, TranslateTrainConfig
 
 SAMPLE_EN = REPO / "data" / "samples" / "ner" / "sample.en.conll"
 SAMPLE_DE = REPO / "data" / "samples" / "ner" / "sample.de.conll"
@@ -78,7 +78,7 @@ def check_tables(lake: Lake, run_id: str, method: str) -> list[dict]:
 
 @pytest.mark.parametrize("projector", ["codec", "markers"])
 def test_translate_train_with_model_projector(tiny_mt_models, tmp_path, projector):
-    from flows.translate_train import translate_train
+    from xproj.flows.translate_train import translate_train
 
     lake_root = tmp_path / "lake"
     cfg = TranslateTrainConfig(
@@ -112,9 +112,9 @@ def test_translate_train_with_model_projector(tiny_mt_models, tmp_path, projecto
 
 
 def test_translate_test_codec_round_trip_and_eval(tiny_mt_models, tmp_path, spacy_pipeline):
-    from flows.cli import app
-    from flows.translate_test import translate_test
-    from schemas.readers.conll import iter_conll
+    from xproj.cli import app
+    from xproj.flows.translate_test_flow import translate_test
+    from xproj.io.readers.conll import iter_conll
 
     lake_root = tmp_path / "lake"
     cfg = TranslateTestConfig(
@@ -160,7 +160,7 @@ def test_translate_test_codec_round_trip_and_eval(tiny_mt_models, tmp_path, spac
 
 
 def test_translate_test_two_steps_with_a_predictions_file(tiny_mt_models, tmp_path):
-    from flows.translate_test import translate_test
+    from xproj.flows.translate_test_flow import translate_test
 
     lake_root = tmp_path / "lake"
     base = {
@@ -202,7 +202,7 @@ def test_translate_test_two_steps_with_a_predictions_file(tiny_mt_models, tmp_pa
 
 
 def test_translate_test_refuses_both_predictions_and_spacy(tmp_path):
-    from schemas.errors import ConfigError
+    from xproj.schemas.errors import ConfigError
 
     with pytest.raises(ConfigError) as err:
         TranslateTestConfig(
@@ -218,9 +218,9 @@ def test_translate_test_markers_run_whose_every_record_is_rejected(tiny_mt_model
     """Every record already holds the marker '[': each is rejected (XP115), so the run used
     nothing and says so (XP120, with the reject counts) instead of committing an empty run;
     with allow_empty it commits, and its summary counts the rejected records."""
-    from flows.summary import render
-    from flows.translate_test import translate_test
-    from schemas.errors import InputFormatError
+    from xproj.executor.summary import render
+    from xproj.flows.translate_test_flow import translate_test
+    from xproj.schemas.errors import InputFormatError
 
     texts = tmp_path / "marked.de.jsonl"
     with texts.open("w") as fh:

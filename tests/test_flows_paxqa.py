@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import E_BITEXT_LINE_COUNT, InputFormatError
-from tests.tiny_mt import MT_SAMPLE_TEXT
+from xproj.schemas.errors import E_BITEXT_LINE_COUNT, InputFormatError
+from xproj.testing.tiny_mt import MT_SAMPLE_TEXT
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def _bitext(tmp_path: Path, n: int = 12) -> Path:
 
 
 def _config(tmp_path, tiny_mt_models, tiny_qg_model, contexts: dict, **over):
-    from flows.paxqa import PaxqaConfig
+    from xproj.flows.paxqa import PaxqaConfig
 
     data = {
         "contexts": contexts,
@@ -64,7 +64,7 @@ def _config(tmp_path, tiny_mt_models, tiny_qg_model, contexts: dict, **over):
 def _rows(lake_root: str, table: str, run_id: str) -> list[dict]:
     import pyarrow.compute as pc
 
-    from catalog import Lake
+    from xproj.catalog import Lake
 
     lake = Lake(lake_root)
     return lake.dataset(table).to_table(filter=pc.field("run_id") == run_id).to_pylist()
@@ -82,9 +82,9 @@ def _check_answers(row: dict) -> None:
 def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny_qg_model):
     from datasets import load_dataset
 
-    from flows.paxqa import export_run, paxqa
-    from generators.paxqa.candidates import find_candidates
-    from schemas.readers.squad import SquadParagraph, iter_squad
+    from xproj.flows.paxqa import export_run, paxqa
+    from xproj.generators.paxqa.candidates import find_candidates
+    from xproj.io.readers.squad import SquadParagraph, iter_squad
 
     cfg = _config(tmp_path, tiny_mt_models, tiny_qg_model, {"path": str(_bitext(tmp_path))})
     result = paxqa(cfg)
@@ -95,7 +95,7 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
     assert stats["contexts"] == 13
     # every answer candidate the rules find is an example or a drop with a reason: nothing vanishes
     contexts = [line.split("\t")[0] for line in Path(cfg.contexts.path).read_text().splitlines()]
-    expected = sum(len(c) for c in find_candidates(contexts, None, cfg.candidates.build()))
+    expected = sum(len(c) for c in find_candidates(contexts, None, cfg.candidates))
     assert stats["candidates"] == expected > 0
     assert len(examples) + len(dropped) == expected
     assert m["tallies"]["candidates"]["kept"] == len(examples)
@@ -158,7 +158,7 @@ def test_paxqa_bitext_run_tables_drops_and_export(tmp_path, tiny_mt_models, tiny
 
 
 def test_paxqa_squad_input_given_questions_and_rejects(tmp_path, tiny_mt_models, tiny_qg_model):
-    from flows.paxqa import paxqa
+    from xproj.flows.paxqa import paxqa
 
     context = "Maria reads a book about the history of Paris."
     doc = {
@@ -219,8 +219,8 @@ def test_paxqa_squad_input_given_questions_and_rejects(tmp_path, tiny_mt_models,
 def test_paxqa_bitext_files_of_different_lengths_fail_before_any_version(
     tmp_path, tiny_mt_models, tiny_qg_model
 ):
-    from catalog import Lake
-    from flows.paxqa import paxqa
+    from xproj.catalog import Lake
+    from xproj.flows.paxqa import paxqa
 
     en, de = tmp_path / "c.en", tmp_path / "c.de"
     en.write_text("One sentence here.\nAnother one.\n", encoding="utf-8")
@@ -241,7 +241,7 @@ def test_paxqa_bitext_files_of_different_lengths_fail_before_any_version(
 def test_paxqa_contexts_over_the_qg_limit_are_dropped_with_a_reason(
     tmp_path, tiny_mt_models, tiny_qg_model
 ):
-    from flows.paxqa import paxqa
+    from xproj.flows.paxqa import paxqa
 
     long_en = " ".join(MT_SAMPLE_TEXT["en"][:8])  # well over the tiny models' 64 tokens
     long_de = " ".join(MT_SAMPLE_TEXT["de"][:8])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Lake, query
-from flows.config import ProjectParallelConfig
 from tests.conftest import REPO
+from xproj.catalog import Lake, query
+from xproj.flows.config import ProjectParallelConfig
 
 SAMPLES = REPO / "data" / "samples" / "ner"
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def _config(lake_root: Path, lang: str = "es", **kw) -> ProjectParallelConfig:
 
 
 def test_flows_project_writes_versions_and_lineage(lake_root):
-    from flows.project_parallel import project_parallel
+    from xproj.flows.project_parallel import project_parallel
 
     result = project_parallel(_config(lake_root))
     lake = Lake(lake_root)
@@ -59,7 +59,7 @@ def test_flows_project_writes_versions_and_lineage(lake_root):
 
 
 def test_flows_project_identical_rerun_reuses_run(lake_root):
-    from flows.project_parallel import project_parallel
+    from xproj.flows.project_parallel import project_parallel
 
     first = project_parallel(_config(lake_root, "de"))
     second = project_parallel(_config(lake_root, "de"))
@@ -70,8 +70,8 @@ def test_flows_project_identical_rerun_reuses_run(lake_root):
 
 
 def test_flows_project_crash_resumes_without_duplicates(lake_root, monkeypatch):
-    import projectors.pipeline as pipeline
-    from flows.project_parallel import project_parallel
+    import xproj.projectors.pipeline as pipeline
+    from xproj.flows.project_parallel import project_parallel
 
     real = pipeline.project_pairs
     calls = []
@@ -98,7 +98,7 @@ def test_flows_project_crash_resumes_without_duplicates(lake_root, monkeypatch):
 
 
 def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
-    from flows.project_parallel import project_parallel
+    from xproj.flows.project_parallel import project_parallel
 
     src = tmp_path / "src.conll"
     tgt = tmp_path / "tgt.conll"
@@ -121,8 +121,8 @@ def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
 
 
 def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root):
-    from flows.project_parallel import project_parallel
-    from schemas.errors import InputFormatError
+    from xproj.flows.project_parallel import project_parallel
+    from xproj.schemas.errors import InputFormatError
 
     src = tmp_path / "src.conll"
     tgt = tmp_path / "tgt.conll"
@@ -140,8 +140,8 @@ def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root)
 
 
 def test_flows_project_given_alignments_same_for_any_shard_size(tmp_path):
-    from flows.project_parallel import project_parallel
-    from schemas.readers.conll import read_conll
+    from xproj.flows.project_parallel import project_parallel
+    from xproj.io.readers.conll import read_conll
 
     src = read_conll(SAMPLES / "sample.en.conll", "en")
     tgt = read_conll(SAMPLES / "sample.es.conll", "es")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Lake, query
-from flows.config import TranslateTrainConfig
 from tests.conftest import REPO
+from xproj.catalog import Lake, query
+from xproj.flows.config import TranslateTrainConfig
 
 SAMPLE = REPO / "data" / "samples" / "ner" / "sample.en.conll"
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def _config(model: Path, lake: Path, langs: list[str], **kw) -> TranslateTrainCo
 
 
 def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
-    from flows.translate_train import translate_train
+    from xproj.flows.translate_train import translate_train
 
     model = tiny_mt_models["nllb"]["ct2"]
     lake_root = tmp_path / "lake"
@@ -93,7 +93,7 @@ def test_flows_translate_train_cache_and_versions(tiny_mt_models, tmp_path):
 
 
 def test_flows_translate_train_identical_rerun_is_reused(tiny_mt_models, tmp_path):
-    from flows.translate_train import translate_train
+    from xproj.flows.translate_train import translate_train
 
     cfg = _config(tiny_mt_models["nllb"]["ct2"], tmp_path / "lake", ["de"])
     first = translate_train(cfg)
@@ -102,8 +102,8 @@ def test_flows_translate_train_identical_rerun_is_reused(tiny_mt_models, tmp_pat
 
 
 def test_flows_translate_train_missing_model_is_a_coded_error(tmp_path):
-    from flows.translate_train import translate_train
-    from schemas.errors import XprojError
+    from xproj.flows.translate_train import translate_train
+    from xproj.schemas.errors import XprojError
 
     with pytest.raises(XprojError) as err:
         translate_train(_config(tmp_path / "no-such-model", tmp_path / "lake", ["de"]))
@@ -122,7 +122,7 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
     cmd = [
         sys.executable,
         "-m",
-        "flows.cli",
+        "xproj.cli",
         "translate-train",
         "--source",
         str(source),
@@ -187,8 +187,8 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
 
 
 def test_flows_translate_train_unsupported_language_fails_before_work(tiny_mt_models, tmp_path):
-    from flows.translate_train import translate_train
-    from schemas.errors import LanguageCodeError
+    from xproj.flows.translate_train import translate_train
+    from xproj.schemas.errors import LanguageCodeError
 
     # the tiny Marian model translates en→de only
     cfg = _config(tiny_mt_models["marian"]["ct2"], tmp_path / "lake", ["de", "fr"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.errors import LanguageCodeError
-from schemas.languages import (
+from xproj.schemas.errors import LanguageCodeError
+from xproj.schemas.languages import (
     ALIASES,
     ISO639_1,
     ISO639_2B,

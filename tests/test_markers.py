@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from projectors.markers import (
+from xproj.projectors.markers import (
     CJK_QUOTE_VARIANTS,
     DEFAULT_VARIANTS,
     TITLE_MARK_VARIANTS,
@@ -16,7 +16,7 @@ from projectors.markers import (
     parse_markers,
     unassigned_targets,
 )
-from schemas.records import CharSpan, DropReason
+from xproj.schemas.records import CharSpan, DropReason
 
 MISMATCH = DropReason.MARKER_COUNT_MISMATCH
 MALFORMED = DropReason.MALFORMED_MARKERS

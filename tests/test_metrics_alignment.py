@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from projectors.metrics import AlignmentScores, alignment_scores
-from schemas.errors import InputFormatError
-from schemas.records import Alignment
+from xproj.projectors.metrics import AlignmentScores, alignment_scores
+from xproj.schemas.errors import InputFormatError
+from xproj.schemas.records import Alignment
 
 
 def A(links=(), possible=()):  # noqa: N802 - short constructor for the tables below

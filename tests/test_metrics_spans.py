@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from projectors.metrics import MICRO, span_scores
-from schemas.errors import InputFormatError
-from schemas.records import CharSpan, TokenSpan
+from xproj.projectors.metrics import MICRO, span_scores
+from xproj.schemas.errors import InputFormatError
+from xproj.schemas.records import CharSpan, TokenSpan
 
 
 def T(start: int, end: int, label: str) -> TokenSpan:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from projectors.model_projection import (
+from xproj.projectors.model_projection import (
     CodecRoute,
     CodecSettings,
     MarkerRoute,
@@ -20,10 +20,10 @@ from projectors.model_projection import (
     to_pair_projection,
     word_boundaries,
 )
-from projectors.tokenize import tokenizer_for
-from schemas.errors import ConfigError, LanguageCodeError
-from schemas.records import AnnotatedSentence, CharSpan, DropReason, TokenSpan
-from translators.base import Translation
+from xproj.schemas.errors import ConfigError, LanguageCodeError
+from xproj.schemas.records import AnnotatedSentence, CharSpan, DropReason, TokenSpan
+from xproj.text.words import tokenizer_for
+from xproj.translators.base import Translation
 
 # -- fakes -----------------------------------------------------------------------------------
 
@@ -415,15 +415,15 @@ TINY_SOURCES = [
 
 @pytest.fixture(scope="module")
 def tiny_nllb(tiny_mt_models):
-    from translators.ct2 import CT2Translator
+    from xproj.translators.ct2 import CT2Translator
 
     return CT2Translator(tiny_mt_models["nllb"]["ct2"], device="cpu")
 
 
 @pytest.mark.parametrize("family", ["nllb", "marian"])
 def test_codec_tiny_models_one_outcome_per_span_inside_the_template(tiny_mt_models, family):
-    from translators.base import DecodingOptions
-    from translators.ct2 import CT2Translator
+    from xproj.translators.base import DecodingOptions
+    from xproj.translators.ct2 import CT2Translator
 
     model = CT2Translator(tiny_mt_models[family]["ct2"], device="cpu")
     sents = [sentence(str(i), t, sp) for i, (t, sp) in enumerate(TINY_SOURCES)]
@@ -445,7 +445,7 @@ def test_codec_tiny_models_one_outcome_per_span_inside_the_template(tiny_mt_mode
 
 
 def test_markers_tiny_model_every_span_one_outcome(tiny_nllb):
-    from translators.base import DecodingOptions
+    from xproj.translators.base import DecodingOptions
 
     sents = [sentence(str(i), t, sp) for i, (t, sp) in enumerate(TINY_SOURCES)]
     route = MarkerRoute(tiny_nllb, options=DecodingOptions(max_decoding_length=16))

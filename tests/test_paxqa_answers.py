@@ -1,10 +1,10 @@
-"""Character-level answer projection (generators.paxqa.answers) with hand-made alignments."""
+"""Character-level answer projection (xproj.generators.paxqa.answers) with hand-made alignments."""
 
 from __future__ import annotations
 
 import pytest
 
-from generators.paxqa.answers import (
+from xproj.generators.paxqa.answers import (
     ANSWER_POLICY,
     CHARACTER_POLICY,
     REASONS,
@@ -22,8 +22,8 @@ from generators.paxqa.answers import (
     trim_span,
     whole_words,
 )
-from projectors.tokenize import tokenizer_for
-from schemas.records import Alignment
+from xproj.schemas.records import Alignment
+from xproj.text.words import tokenizer_for
 
 EN = "The Panthers won 24 games in 2015, led by Cam Newton (QB)."
 DE = "Die Panthers gewannen 2015 24 Spiele, angeführt von Cam Newton (QB)."

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from generators.paxqa.candidates import (
+from xproj.generators.paxqa.candidates import (
     KINDS,
     AnswerCandidate,
     CandidateSettings,
@@ -19,7 +19,7 @@ from generators.paxqa.candidates import (
     number_candidates,
     select_candidates,
 )
-from schemas.errors import E_BAD_CONFIG, ConfigError, InputFormatError
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError, InputFormatError
 
 
 def spans(cands: list[AnswerCandidate]) -> list[tuple[str, int]]:

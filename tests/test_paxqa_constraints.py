@@ -1,4 +1,4 @@
-"""Lexically constrained question translation (generators.paxqa.constraints) and n-best decoding
+"""Lexically constrained question translation (xproj.generators.paxqa.constraints) and n-best decoding
 (CT2Translator.hypotheses).
 
 Extraction runs on hand-written contexts with hand-made word links; the selection logic on a
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from generators.paxqa.answers import AlignedContext
-from generators.paxqa.constraints import (
+from xproj.generators.paxqa.answers import AlignedContext
+from xproj.generators.paxqa.constraints import (
     STOPWORDS,
     UNMAPPED_REASONS,
     ConstrainedSettings,
@@ -22,8 +22,7 @@ from generators.paxqa.constraints import (
     satisfies,
     translate_constrained,
 )
-from projectors.tokenize import tokenizer_for
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_BAD_CONFIG,
     E_BITEXT_LINE_COUNT,
     E_EMPTY_QUESTION,
@@ -32,8 +31,9 @@ from schemas.errors import (
     ConfigError,
     InputFormatError,
 )
-from tests.tiny_mt import MT_SAMPLE_TEXT
-from translators.base import DecodingOptions
+from xproj.testing.tiny_mt import MT_SAMPLE_TEXT
+from xproj.text.words import tokenizer_for
+from xproj.translators.base import DecodingOptions
 
 # -- satisfaction ------------------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ def test_occurrence_nearest_to_the_answer(answer, nth):
 def test_unmappable_nearest_occurrence_falls_back_to_the_next():
     # only the first "Paris" is linked; the answer is next to the second one
     aligned = _aligned(EN2, FR2, [("Paris", 0, "Paris", 0)], "fr")
-    policy_off = __import__("projectors.policy", fromlist=["ProjectionPolicy"]).ProjectionPolicy(
+    policy_off = __import__("xproj.projectors.policy", fromlist=["ProjectionPolicy"]).ProjectionPolicy(
         punctuation="drop", gap_fill=0, grouping="largest", overlap="keep", anchor_identical=False
     )
     cs = extract_constraints(
@@ -447,7 +447,7 @@ TARGETS = {"nllb": "de", "madlad": "es"}
 
 @pytest.fixture(scope="module")
 def tiny(tiny_mt_models):
-    from translators.ct2 import CT2Translator
+    from xproj.translators.ct2 import CT2Translator
 
     return {f: CT2Translator(tiny_mt_models[f]["ct2"], device="cpu") for f in TARGETS}
 

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-import generators.paxqa.export as export_mod
-from generators.paxqa.export import (
+import xproj.io.exports.paxqa as export_mod
+from xproj.io.exports.paxqa import (
     DIRECTIONS,
     check_rows,
     direction_file_names,
     export_directions,
 )
-from schemas.errors import ConfigError, InputFormatError, LanguageCodeError
-from schemas.readers.squad import SquadParagraph, iter_squad
+from xproj.io.readers.squad import SquadParagraph, iter_squad
+from xproj.schemas.errors import ConfigError, InputFormatError, LanguageCodeError
 
 
 def _answers(context: str, *texts: str | tuple[str, int]) -> dict:

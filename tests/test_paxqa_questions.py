@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from generators.paxqa.pipeline import FilterSettings, _contains, token_f1
-from generators.paxqa.questions import QGFormat, QGRequest, QuestionGenerator
-from schemas.errors import E_BAD_CONFIG, ConfigError
-from translators.base import DecodingOptions
+from xproj.generators.paxqa.pipeline import FilterSettings, _contains, token_f1
+from xproj.generators.paxqa.questions import QGFormat, QGRequest, QuestionGenerator
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.translators.base import DecodingOptions
 
 
 @pytest.mark.parametrize(
@@ -88,8 +88,8 @@ def test_token_f1(a, b, f1):
 
 
 def _generator(tiny_qg_model, cache=None, **options):
-    from translators.cache import CachedTranslator, MemoryCache
-    from translators.ct2 import CT2Translator
+    from xproj.translators.cache import CachedTranslator, MemoryCache
+    from xproj.translators.ct2 import CT2Translator
 
     inner = CT2Translator(tiny_qg_model, device="cpu")
     cached = CachedTranslator(inner, cache if cache is not None else MemoryCache())
@@ -98,7 +98,7 @@ def _generator(tiny_qg_model, cache=None, **options):
 
 
 def test_generator_scores_flags_and_caches(tiny_qg_model):
-    from tests.tiny_mt import MT_SAMPLE_TEXT
+    from xproj.testing.tiny_mt import MT_SAMPLE_TEXT
 
     qg, inner = _generator(tiny_qg_model)
     assert inner.family == "text2text"
@@ -125,10 +125,10 @@ def test_generator_scores_flags_and_caches(tiny_qg_model):
 
 def test_translate_questions_cache_round_trip(tiny_mt_models):
     """Constrained translations are stored once and come back identical from the cache."""
-    from generators.paxqa.constraints import ConstrainedSettings, Constraint
-    from generators.paxqa.pipeline import Models, Settings, translate_questions
-    from translators.cache import CacheStats, MemoryCache
-    from translators.ct2 import CT2Translator
+    from xproj.generators.paxqa.constraints import ConstrainedSettings, Constraint
+    from xproj.generators.paxqa.pipeline import Models, Settings, translate_questions
+    from xproj.translators.cache import CacheStats, MemoryCache
+    from xproj.translators.ct2 import CT2Translator
 
     inner = CT2Translator(tiny_mt_models["nllb"]["ct2"], device="cpu")
     cache = MemoryCache()

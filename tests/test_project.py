@@ -6,19 +6,18 @@ import random
 
 import pytest
 
-from projectors.anchors import AnchorIndex, is_anchorable
-from projectors.policy import ProjectionPolicy
-from projectors.project import (
+from xproj.projectors.anchors import AnchorIndex, is_anchorable
+from xproj.projectors.policy import ProjectionPolicy
+from xproj.projectors.project import (
     REASONS,
     project_pair,
     project_spans,
     target_sentence,
     target_spans,
 )
-from projectors.punct import is_punct
-from projectors.strategies import PROJECTORS
-from schemas.errors import ConfigError, InputFormatError
-from schemas.records import (
+from xproj.projectors.punct import is_punct
+from xproj.schemas.errors import ConfigError, InputFormatError
+from xproj.schemas.records import (
     Alignment,
     AnnotatedSentence,
     DropReason,
@@ -546,10 +545,24 @@ def test_project_target_spans_distinct_sorted():
     ]
 
 
-def test_project_strategies_registry():
-    assert "align.v1" in PROJECTORS
-    outcomes = PROJECTORS.get("align.v1")(["Rome"], ["Roma"], [(0, 0)], [TokenSpan(0, 1, "LOC")])
-    assert summary(outcomes) == [(0, 1)]
+def test_project_projector_registry_dispatches_align(tmp_path):
+    from xproj.projectors.projector import (
+        PROJECTORS,
+        ProjectionTask,
+        ProjectorSetup,
+        make_projector,
+    )
+
+    assert {"align.v1", "markers.v1", "codec.v1"} <= set(PROJECTORS.names())
+    links = tmp_path / "links.align"
+    links.write_text("0-0\n")
+    setup = ProjectorSetup(aligner="given.v1", aligner_settings={"path": str(links)})
+    projector = make_projector("align", setup)  # the short name stands for align.v1
+    src = AnnotatedSentence("s", "en", ("Rome",), (TokenSpan(0, 1, "LOC"),))
+    tgt = AnnotatedSentence("t", "it", ("Roma",), ())
+    [result] = projector.project([ProjectionTask(src, tgt, "t")], "en", "it", tokenizer=None)
+    assert projector.name == "align.v1" and result.task.pair_id == "s|t"
+    assert summary(result.projection.outcomes) == [(0, 1)]
 
 
 @pytest.mark.parametrize(

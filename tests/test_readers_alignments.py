@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import InputFormatError, Reject
-from schemas.readers.alignments import read_pharaoh, write_pharaoh
-from schemas.readers.bitext import read_tokenized_bitext
-from schemas.records import Alignment
+from xproj.io.readers.alignments import read_pharaoh, write_pharaoh
+from xproj.io.readers.bitext import read_tokenized_bitext
+from xproj.schemas.errors import InputFormatError, Reject
+from xproj.schemas.records import Alignment
 
 
 def _write(tmp_path: Path, text: str, name: str = "gold.txt") -> Path:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import ConfigError, InputFormatError, Reject
-from schemas.readers.bitext import iter_bitext, read_tokenized_bitext
+from xproj.io.readers.bitext import iter_bitext, read_tokenized_bitext
+from xproj.schemas.errors import ConfigError, InputFormatError, Reject
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import ConfigError, InputFormatError, LanguageCodeError, Reject
-from schemas.readers.conll import iter_conll, read_conll, write_conll
-from schemas.records import AnnotatedSentence, TokenSpan
+from xproj.io.readers.conll import iter_conll, read_conll, write_conll
+from xproj.schemas.errors import ConfigError, InputFormatError, LanguageCodeError, Reject
+from xproj.schemas.records import AnnotatedSentence, TokenSpan
 
 T = TokenSpan
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import ConfigError, InputFormatError, Reject
-from schemas.readers.hf import iter_hf_tokens
-from schemas.records import AnnotatedSentence, TokenSpan
+from xproj.io.readers.hf import iter_hf_tokens
+from xproj.schemas.errors import ConfigError, InputFormatError, Reject
+from xproj.schemas.records import AnnotatedSentence, TokenSpan
 
 datasets = pytest.importorskip("datasets")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import InputFormatError, Reject
-from schemas.readers.spans import SpanFields, iter_spans, record_to_sentence
-from schemas.records import AnnotatedSentence, CharSpan, TokenSpan
+from xproj.io.readers.spans import SpanFields, iter_spans, record_to_sentence
+from xproj.schemas.errors import InputFormatError, Reject
+from xproj.schemas.records import AnnotatedSentence, CharSpan, TokenSpan
 
 T = TokenSpan
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from schemas.errors import ConfigError, InputFormatError, Reject
-from schemas.readers.squad import (
+from tests.conftest import shared_data_dir
+from xproj.io.readers.squad import (
     SquadAnswer,
     SquadParagraph,
     SquadQuestion,
@@ -17,7 +17,7 @@ from schemas.readers.squad import (
     squad_rows,
     write_squad,
 )
-from tests.conftest import shared_data_dir
+from xproj.schemas.errors import ConfigError, InputFormatError, Reject
 
 CTX = "Albert Einstein was born in Ulm in 1879."
 CTX_AR = "ولد ألبرت أينشتاين في أولم عام 1879."

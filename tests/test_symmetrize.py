@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from projectors.aligners.symmetrize import METHODS, symmetrize
-from schemas.errors import ConfigError
+from xproj.projectors.aligners.symmetrize import METHODS, symmetrize
+from xproj.schemas.errors import ConfigError
 
 # (case, fwd, rev, {method: expected links}); worked by hand from Koehn's pseudo-code.
 CASES = [

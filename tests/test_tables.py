@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
-from schemas.tables import TABLES, conform, empty
+from xproj.schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
+from xproj.schemas.tables import TABLES, conform, empty
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -324,7 +324,7 @@ def test_tables_empty_has_declared_schema(table):
 
 @pytest.mark.parametrize("table", sorted(TABLES))
 def test_tables_round_trip_through_lake(table, lake_root):
-    from catalog import InputRef, Lake, RunRecord
+    from xproj.catalog import InputRef, Lake, RunRecord
 
     lake = Lake(lake_root)
     inputs = [InputRef("src", "data/en.conll", None, "ab" * 32), InputRef("pairs", "projected", 3)]

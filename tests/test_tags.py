@@ -6,9 +6,9 @@ import pickle
 
 import pytest
 
-from schemas.errors import InputFormatError
-from schemas.records import TokenSpan
-from schemas.tags import (
+from xproj.schemas.errors import InputFormatError
+from xproj.schemas.records import TokenSpan
+from xproj.schemas.tags import (
     TagSequenceError,
     detect_scheme,
     spans_from_tags,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.text import simple_tokenize
+from xproj.text.simple import simple_tokenize
 
 CASES = [
     ("Anna lives in Rome.", ["Anna", "lives", "in", "Rome", "."]),

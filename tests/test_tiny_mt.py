@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny_mt import (
+from xproj.testing.tiny_mt import (
     FAMILIES,
     LANG_TOKENS,
     MAX_POSITIONS,

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from catalog import Lake, RunRecord, query
-from catalog import lake as lake_module
-from catalog.translation_cache import TABLE, LakeTranslationCache
-from schemas.errors import E_BACKEND_FAILED, E_UNKNOWN_TABLE, BackendError, CatalogError
-from schemas.tables import TABLES
 from tests.conftest import REPO
 from tests.test_tables import sample_rows
-from translators.base import DecodingOptions, Translation, Translator
-from translators.cache import (
+from xproj.catalog import Lake, RunRecord, query
+from xproj.catalog import lake as lake_module
+from xproj.catalog.translation_cache import TABLE, LakeTranslationCache
+from xproj.schemas.errors import E_BACKEND_FAILED, E_UNKNOWN_TABLE, BackendError, CatalogError
+from xproj.schemas.tables import TABLES
+from xproj.translators.base import DecodingOptions, Translation, Translator
+from xproj.translators.cache import (
     CachedTranslator,
     CacheEntry,
     CacheScope,
@@ -108,7 +108,7 @@ def test_translation_cache_key_is_the_documented_constant():
 
 
 def test_translation_cache_key_is_stable_across_processes():
-    code = f"from translators.cache import cache_key; print(cache_key(*{KEY_ARGS!r}))"
+    code = f"from xproj.translators.cache import cache_key; print(cache_key(*{KEY_ARGS!r}))"
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.errors import E_BAD_CONFIG, ConfigError
-from translators.base import DecodingOptions, Translation
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.translators.base import DecodingOptions, Translation
 
 
 def test_base_default_options_are_greedy():

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_BACKEND_FAILED,
     E_BAD_CONFIG,
     E_INPUT_TOO_LONG,
@@ -25,10 +25,16 @@ from schemas.errors import (
     InputFormatError,
     LanguageCodeError,
 )
-from tests.tiny_mt import FAMILIES, MAX_POSITIONS, MT_SAMPLE_TEXT
-from tests.tiny_mt import prompt as reference_prompt
-from translators import CT2Translator, DecodingOptions, convert, pick_compute_type, pick_device
-from translators.segment import pack, split_sentences
+from xproj.testing.tiny_mt import FAMILIES, MAX_POSITIONS, MT_SAMPLE_TEXT
+from xproj.testing.tiny_mt import prompt as reference_prompt
+from xproj.translators import (
+    CT2Translator,
+    DecodingOptions,
+    convert,
+    pick_compute_type,
+    pick_device,
+)
+from xproj.translators.segment import pack, split_sentences
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_UNKNOWN_FAMILY,
     E_UNKNOWN_LANGUAGE,
     E_UNKNOWN_STRATEGY,
@@ -14,8 +14,8 @@ from schemas.errors import (
     ConfigError,
     LanguageCodeError,
 )
-from schemas.languages import normalize_lang
-from translators.families import (
+from xproj.schemas.languages import normalize_lang
+from xproj.translators.families import (
     M2M100_CODES,
     MBART50_CODES,
     NLLB_CODES,

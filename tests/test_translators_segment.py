@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from translators.segment import joiner, pack, sentence_spans, split_sentences
+from xproj.translators.segment import joiner, pack, sentence_spans, split_sentences
 
 # (text, expected sentences)
 SPLIT_CASES = [

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from schemas.errors import (
+from xproj.schemas.errors import (
     E_CONVERSION_FAILED,
     E_MODEL_CORRUPT,
     E_MODEL_NOT_FOUND,
@@ -17,7 +17,7 @@ from schemas.errors import (
     BackendError,
     ConfigError,
 )
-from translators import CT2Translator, store
+from xproj.translators import CT2Translator, store
 
 HUB_ID = "tiny-org/opus-mt-en-de"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -288,8 +288,8 @@ def test_store_convert_takes_the_tokenizer_from_elsewhere(tiny_mt_models, tmp_pa
     ``tokenizer=`` pointing at a folder that has one; without it, a coded error says so."""
     import shutil
 
-    from schemas.errors import BackendError
-    from translators.ct2 import CT2Translator
+    from xproj.schemas.errors import BackendError
+    from xproj.translators.ct2 import CT2Translator
 
     hf = tiny_mt_models["nllb"]["hf"]
     bare = tmp_path / "nllb-no-tokenizer"

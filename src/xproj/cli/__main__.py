@@ -1,0 +1,5 @@
+"""``python -m xproj.cli``."""
+
+from xproj.cli.app import main
+
+main()

@@ -1,0 +1,747 @@
+"""The ``xproj`` command line: a thin layer that builds flow configs and calls the layers below.
+
+Heavy libraries are imported inside the commands, so ``xproj --help`` answers at once.
+
+Exit codes: 0 done (committed, or an identical run reused); 1 an unexpected error (its traceback
+is printed); 2 a coded error (``[XPnnn] place: message Fix: …``, one line; ``--debug`` adds the
+traceback); 130 / 143 stopped by SIGINT (Ctrl-C) / SIGTERM, with nothing committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from xproj.schemas.errors import XprojError
+
+app = typer.Typer(
+    name="xproj",
+    help="Turn labeled data in one language into labeled data in many: project span labels, "
+    "store versioned tables, query them with DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(
+    help="Convert translation models to CTranslate2 and list the store.", no_args_is_help=True
+)
+app.add_typer(models_app, name="models")
+eval_app = typer.Typer(
+    help="Evaluate alignments or projections against human gold.", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+
+def _opt(help: str, *names: str, kind: type = str) -> Any:
+    """An optional option of type ``kind`` (None when not given), for a command's signature."""
+    return Annotated[kind | None, typer.Option(*names, help=help)]
+
+
+LakeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lake", help="Lake root (default: $XPROJ_LAKE or ./data/lake).", envvar="XPROJ_LAKE"
+    ),
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
+ForceOpt = Annotated[bool, typer.Option(help="Run even if an identical run is committed.")]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(help="Commit a run that used no record (every record rejected, or none read)."),
+]
+LimitOpt = _opt("Use only the first N records.", kind=int)
+NameOpt = _opt("Dataset name.")
+SchemeOpt = _opt("Tag scheme: iob1 | iob2 | bioes | auto (detected once per file).")
+LabelsOpt = _opt("The label set, e.g. PER,LOC,ORG: records with other labels are rejected.")
+ModelOpt = _opt("Store id (xproj models list) or a CTranslate2 model folder.")
+DeviceOpt = _opt("auto | cpu | cuda.")
+
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Print the full traceback of every error.")
+    ] = False,
+) -> None:
+    """Turn labeled data in one language into labeled data in many."""
+    _DEBUG["on"] = debug
+
+
+def _run_settings(name, limit, lake, force, allow_empty) -> dict[str, Any]:
+    """The overrides every flow command shares."""
+    return {
+        "name": name,
+        "limit": limit,
+        "lake": lake,
+        "force": force or None,
+        "allow_empty": allow_empty or None,
+    }
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [x.strip() for x in value.split(",") if x.strip()] if value else None
+
+
+def _launch(flow, cfg) -> None:
+    """Run a flow (through Prefect only when a Prefect API is configured) and print its summary."""
+    from xproj.executor.interrupts import Stopped, as_interrupted
+    from xproj.executor.summary import render
+    from xproj.flows.runtime import launch
+
+    try:
+        summary = launch(flow, cfg, debug=_DEBUG["on"])
+    except KeyboardInterrupt as err:  # keep the message (the framework would swallow it)
+        raise Stopped(as_interrupted(err)) from None
+    typer.echo(render(summary))
+
+
+@app.command()
+def project(
+    config: ConfigOpt = None,
+    source: _opt("Labeled source file or dataset.") = None,
+    source_lang: _opt("Source language code.") = None,
+    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
+    target: _opt("Target side, record-aligned with the source.") = None,
+    target_lang: _opt("Target language code.") = None,
+    target_format: _opt(
+        "conll | jsonl | parquet | hf | text (one untokenized sentence per line); "
+        "default: from the name."
+    ) = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
+    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
+    symmetrization: _opt(
+        "intersection | grow-diag-final-and | union (statistical aligners)."
+    ) = None,
+    model: _opt("Encoder for simalign.v1 (path or Hub id).") = None,
+    alignments: _opt("Pharaoh file for given.v1.") = None,
+    extra_bitext: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable."),
+    ] = None,
+    shard_size: _opt("Pairs per shard.", kind=int) = None,
+    limit: LimitOpt = None,
+    name: _opt("Dataset name in evaluations.") = None,
+    on_error: _opt("reject (record bad records and go on) | raise (stop at the first).") = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Project span labels from a labeled source onto its parallel target side.
+
+    Example: xproj project --source en.conll --source-lang en --target es.conll --target-lang es
+    """
+    from xproj.flows.config import ProjectParallelConfig, load_config
+    from xproj.flows.project_parallel import project_parallel
+
+    overrides = {
+        "source.path": source,
+        "source.lang": source_lang,
+        "source.format": source_format,
+        "source.scheme": scheme,
+        "target.path": target,
+        "target.lang": target_lang,
+        "target.format": target_format,
+        "target.scheme": scheme,
+        "labels": _csv(labels),
+        "aligner": aligner,
+        "aligner_options.symmetrization": symmetrization,
+        "aligner_options.model": model,
+        "aligner_options.path": alignments,
+        "shard_size": shard_size,
+        "on_error": on_error,
+        "extra_bitext": [{"path": p} for p in extra_bitext] if extra_bitext else None,
+        **_run_settings(name, limit, lake, force, allow_empty),
+    }
+    _launch(project_parallel, load_config(ProjectParallelConfig, config, overrides, "project"))
+
+
+def _check_models(cfg) -> None:
+    """Fail before any work: a missing or broken model is the commonest mistake."""
+    from xproj.translators.store import check_model_dir, resolve
+
+    root = Path(cfg.models_root) if cfg.models_root else None
+    qg = getattr(getattr(cfg, "qg", None), "model", None)
+    for model in filter(None, (cfg.model, cfg.projection_model, qg)):
+        check_model_dir(resolve(model, root=root))
+
+
+ProjectorOpt = _opt(
+    "align (word alignment) | markers (EasyProject) | codec (constrained decoding); "
+    "the last two need a marker-aware model (docs/projection.md)."
+)
+ProjectionModelOpt = _opt("Marker-aware model for markers/codec when it is not --model.")
+
+
+@app.command("translate-train")
+def translate_train_cmd(
+    config: ConfigOpt = None,
+    source: _opt("Labeled source: file, folder or HF dataset name.") = None,
+    source_lang: _opt("Source language code.") = None,
+    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
+    split: _opt("HF dataset split.") = None,
+    tokens_column: _opt("HF tokens column.") = None,
+    tags_column: _opt("HF tags column.") = None,
+    text_column: _opt("JSONL/Parquet text column.") = None,
+    spans_column: _opt("JSONL/Parquet spans column.") = None,
+    target_langs: _opt(
+        "Comma-separated target languages, e.g. de,sw,yo.", "--target-langs", "-t"
+    ) = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: _opt("auto | int8 | int8_float16 | float16 | …") = None,
+    beam_size: _opt("1 = greedy (default).", kind=int) = None,
+    projector: ProjectorOpt = None,
+    projection_model: ProjectionModelOpt = None,
+    aligner: _opt("eflomal.v1 | simalign.v1") = None,
+    shard_size: _opt("Sentences per shard.", kind=int) = None,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Translate a labeled dataset into target languages and project its span labels.
+
+    Example: xproj translate-train --source train.en.conll --source-lang en -t de,sw
+    --model facebook--nllb-200-distilled-600M-int8
+    """
+    from xproj.flows.config import TranslateTrainConfig, load_config
+    from xproj.flows.translate_train import translate_train
+
+    overrides = {
+        "source.path": source,
+        "source.lang": source_lang,
+        "source.format": source_format,
+        "source.scheme": scheme,
+        "source.split": split,
+        "source.tokens_column": tokens_column,
+        "source.tags_column": tags_column,
+        "source.text_column": text_column,
+        "source.spans_column": spans_column,
+        "labels": _csv(labels),
+        "target_langs": _csv(target_langs),
+        "model": model,
+        "device": device,
+        "compute_type": compute_type,
+        "beam_size": beam_size,
+        "projector": projector,
+        "projection_model": projection_model,
+        "aligner": aligner,
+        "shard_size": shard_size,
+        **_run_settings(name, limit, lake, force, allow_empty),
+    }
+    cfg = load_config(TranslateTrainConfig, config, overrides, "translate-train")
+    _check_models(cfg)
+    _launch(translate_train, cfg)
+
+
+@app.command("translate-test")
+def translate_test_cmd(
+    config: ConfigOpt = None,
+    input: _opt("Target-language text: file or HF dataset.", "--input", "-i") = None,
+    lang: _opt("Language of the input.") = None,
+    input_format: _opt(
+        "text | conll | jsonl | parquet | hf (labeled: gold); default: from the name."
+    ) = None,
+    scheme: SchemeOpt = None,
+    labels: LabelsOpt = None,
+    pivot_lang: _opt("Language the predictions are made in (default en).") = None,
+    predictions: _opt("JSONL/Parquet of English spans {id, text, spans}.") = None,
+    spacy: _opt("spaCy pipeline (name or folder) to label the English.") = None,
+    label_map: _opt("Rename predicted labels: PERSON=PER,GPE=LOC.") = None,
+    model: ModelOpt = None,
+    projector: ProjectorOpt = None,
+    projection_model: ProjectionModelOpt = None,
+    aligner: _opt("For --projector align.") = None,
+    device: DeviceOpt = None,
+    compute_type: _opt("auto | int8 | …") = None,
+    beam_size: _opt("1 = greedy (default).", kind=int) = None,
+    shard_size: _opt("Records per shard.", kind=int) = None,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Translate X text into English, label it, and project the labels back onto the X text.
+
+    Example: xproj translate-test -i test.sw.conll --lang sw --model <store id>
+    --spacy en_core_web_lg --label-map PERSON=PER,GPE=LOC
+    """
+    from xproj.flows.config import TranslateTestConfig, load_config
+    from xproj.flows.translate_test_flow import translate_test
+
+    mapping = None
+    if label_map:
+        pairs = [x.split("=", 1) for x in label_map.split(",") if x.strip()]
+        if any(len(p) != 2 for p in pairs):
+            raise typer.BadParameter("write --label-map as FROM=TO,FROM=TO")
+        mapping = {a.strip(): b.strip() for a, b in pairs}
+    overrides = {
+        "input.path": input,
+        "input.lang": lang,
+        "input.format": input_format,
+        "input.scheme": scheme,
+        "labels": _csv(labels),
+        "pivot_lang": pivot_lang,
+        "predictions.path": predictions,
+        "spacy": spacy,
+        "label_map": mapping,
+        "model": model,
+        "projector": projector,
+        "projection_model": projection_model,
+        "aligner": aligner,
+        "device": device,
+        "compute_type": compute_type,
+        "beam_size": beam_size,
+        "shard_size": shard_size,
+        **_run_settings(name, limit, lake, force, allow_empty),
+    }
+    cfg = load_config(TranslateTestConfig, config, overrides, "translate-test")
+    _check_models(cfg)
+    _launch(translate_test, cfg)
+
+
+@app.command("entitycs")
+def entitycs_cmd(
+    config: ConfigOpt = None,
+    source: _opt("FewRel JSON, MediaWiki articles or WikiExtractor output.") = None,
+    source_format: _opt("fewrel | linked | hf | mediawiki | extracted | auto.") = None,
+    names: _opt("Label TSV folder (<lang>.txt) or a Wikidata JSON dump.") = None,
+    names_format: _opt("tsv | wikidata.") = None,
+    titles: _opt("title<TAB>QID table for wikitext links.") = None,
+    languages: _opt("Comma-separated languages (default: XLM-R's 92).") = None,
+    seed: _opt("Seed of the language sampling.", kind=int) = None,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Build an entity code-switched corpus (EntityCS) as new table versions.
+
+    Example: xproj entitycs --source val_wiki.json --source-format fewrel
+    --names wikidata-labels --seed 1
+    """
+    from xproj.flows.config import load_config
+    from xproj.flows.entitycs import EntityCSConfig, entitycs
+
+    overrides = {
+        "source.path": source,
+        "source.format": source_format,
+        "names.path": names,
+        "names.format": names_format,
+        "titles.path": titles,
+        "languages": _csv(languages),
+        "seed": seed,
+        **_run_settings(name, limit, lake, force, allow_empty),
+    }
+    _launch(entitycs, load_config(EntityCSConfig, config, overrides, "entitycs"))
+
+
+@app.command("entitycs-export")
+def entitycs_export_cmd(
+    run: Annotated[str, typer.Option("--run", help="The entitycs run to export.")],
+    tokenizer: Annotated[
+        str, typer.Option("--tokenizer", help="Local fast tokenizer folder or tokenizer.json.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="File to write (replaced atomically).")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl | parquet.")] = "jsonl",
+    max_length: _opt(
+        "Reject sentences with more tokens (default: the tokenizer's model_max_length).",
+        "--max-length",
+        kind=int,
+    ) = None,
+    include_en: Annotated[
+        bool, typer.Option("--en/--no-en", help="Also export the English sentences.")
+    ] = True,
+    offsets: Annotated[
+        bool, typer.Option("--offsets", help="Add each token's character span.")
+    ] = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Export an EntityCS run for training: tags removed, token ids, entity index per token."""
+    from xproj.io.exports.entitycs import export_run
+
+    counts = export_run(
+        lake,
+        run,
+        tokenizer,
+        out,
+        include_en=include_en,
+        max_length=max_length,
+        fmt=fmt,
+        with_offsets=offsets,
+    )
+    limit = counts["max_length"]
+    typer.echo(
+        f"wrote {counts['rows_written']} of {counts['rows_read']} rows to {counts['out']} "
+        f"({counts['format']}; max length {limit if limit is not None else 'none'})"
+    )
+    typer.echo(
+        "rows per language: "
+        + (", ".join(f"{k} {v}" for k, v in counts["languages"].items()) or "none")
+    )
+    typer.echo(
+        f"entities {counts['entities']}, tokens {counts['tokens']} "
+        f"(in entities {counts['entity_tokens']})"
+    )
+    if counts["rejected"]:
+        typer.echo(
+            "rejected: " + ", ".join(f"{k} {v}" for k, v in sorted(counts["rejected"].items()))
+        )
+        for ex in counts["rejected_examples"][:3]:
+            typer.echo(f"  e.g. {ex['id']} ({ex['language']}) {ex['reason']}: {ex['detail']}")
+
+
+@app.command("paxqa")
+def paxqa_cmd(
+    config: ConfigOpt = None,
+    contexts: _opt("English–X contexts: bitext file, HF dataset, or English SQuAD file.") = None,
+    contexts_format: _opt("bitext | hf | squad.") = None,
+    tgt_path: _opt("The X file of a two-file bitext.") = None,
+    lang: _opt("The X language.", "--lang", "-l") = None,
+    model: _opt("Translation model (store id or CTranslate2 folder).") = None,
+    qg_model: _opt("Question generation model, converted with --family text2text.") = None,
+    questions: _opt("generate | given (SQuAD input's own) | both.") = None,
+    spacy: _opt("spaCy pipeline for answer candidates (name or folder; default rules).") = None,
+    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
+    device: DeviceOpt = None,
+    min_round_trip: _opt("Drop examples whose round-trip token F1 is lower.", kind=float) = None,
+    shard_size: _opt("Contexts per shard.", kind=int) = None,
+    limit: LimitOpt = None,
+    name: NameOpt = None,
+    force: ForceOpt = False,
+    allow_empty: AllowEmptyOpt = False,
+    lake: LakeOpt = None,
+) -> None:
+    """Generate cross-lingual QA examples (PAXQA) from English–X contexts, as new table versions.
+
+    Example: xproj paxqa --contexts news.en-de.tsv --lang de --model <store id>
+    --qg-model lmqg--t5-base-squad-qg-int8
+    """
+    from xproj.flows.config import load_config
+    from xproj.flows.paxqa import PaxqaConfig, paxqa
+
+    overrides = {
+        "contexts.path": contexts,
+        "contexts.format": contexts_format,
+        "contexts.tgt_path": tgt_path,
+        "lang": lang,
+        "model": model,
+        "qg.model": qg_model,
+        "questions": questions,
+        "spacy": spacy,
+        "aligner": aligner,
+        "device": device,
+        "filters.min_round_trip": min_round_trip,
+        "shard_size": shard_size,
+        **_run_settings(name, limit, lake, force, allow_empty),
+    }
+    cfg = load_config(PaxqaConfig, config, overrides, "paxqa")
+    _check_models(cfg)
+    _launch(paxqa, cfg)
+
+
+@app.command("paxqa-export")
+def paxqa_export_cmd(
+    run: Annotated[str, typer.Option("--run", help="The paxqa run to export.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write (one subfolder per language).")
+    ],
+    split: Annotated[str, typer.Option(help="Split name in the file names.")] = "train",
+    lake: LakeOpt = None,
+) -> None:
+    """Export a PAXQA run as SQuAD v1.1 JSON and JSONL files for the four QA directions."""
+    from xproj.flows.paxqa import export_run
+
+    for summary in export_run(lake, run, out, split=split):
+        typer.echo(f"{summary.language}: {summary.examples} examples → {summary.out_dir}")
+        for f in summary.files:
+            typer.echo(f"  {f.direction} {f.layout}: {f.path.name} ({f.questions} questions)")
+
+
+@models_app.command("convert")
+def models_convert(
+    source: Annotated[str, typer.Argument(help="Hugging Face Hub id or local model folder.")],
+    quantization: Annotated[
+        str, typer.Option(help="int8 | int8_float16 | int8_bfloat16 | float16 | bfloat16 | float32")
+    ] = "int8",
+    family: _opt(
+        "nllb | m2m100 | marian | madlad | mbart50 | text2text (a T5-style generator, "
+        "e.g. a question generation model); detected when omitted."
+    ) = None,
+    revision: _opt("Hub revision (branch, tag or commit).") = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing store model.")] = False,
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
+    ] = None,
+    tokenizer: _opt(
+        "Take the tokenizer from this Hub id or folder (checkpoints published without "
+        "one, e.g. EasyProject's NLLB: facebook/nllb-200-distilled-600M)."
+    ) = None,
+) -> None:
+    """Convert a translation model to CTranslate2 into the local model store."""
+    from xproj.translators.store import convert
+
+    path = convert(
+        source,
+        quantization=quantization,
+        family=family,
+        revision=revision,
+        force=force,
+        root=root,
+        log=typer.echo,
+        tokenizer=tokenizer,
+    )
+    typer.echo(f"converted: {path}")
+
+
+@models_app.command("list")
+def models_list(
+    root: Annotated[
+        Path | None,
+        typer.Option(help="Model store (default $XPROJ_MODELS or ~/.cache/xproj/models)."),
+    ] = None,
+) -> None:
+    """List the models in the local store."""
+    from xproj.translators.store import default_root, list_models
+
+    infos = list_models(root)
+    if not infos:
+        typer.echo(
+            f"no models in {root or default_root()}; add one with: xproj models convert "
+            "HUB_ID_OR_DIR"
+        )
+        return
+    for m in infos:
+        size = f"{m.size_bytes / 2**20:.0f} MiB"
+        state = f"BROKEN: {m.problem}" if m.problem else "ok"
+        typer.echo(
+            f"{m.id}\t{m.family or '?'}\t{m.quantization or '?'}\t{size}\t"
+            f"{m.source or '-'}\t{state}"
+        )
+
+
+@app.command()
+def tables(lake: LakeOpt = None) -> None:
+    """List the lake's tables with their latest version."""
+    from xproj.catalog import Lake
+
+    lk = Lake(lake)
+    names = lk.tables()
+    if not names:
+        typer.echo(f"no tables under {lk.root}")
+        return
+    for t in names:
+        typer.echo(f"{t}\tv{lk.latest_version(t)}")
+
+
+@app.command()
+def versions(
+    table: Annotated[str, typer.Argument(help="Table name.")], lake: LakeOpt = None
+) -> None:
+    """List a table's versions with the run that made each."""
+    from xproj.catalog import Lake
+
+    for v in Lake(lake).versions(table):
+        typer.echo(
+            f"v{v.version}\t{v.timestamp}\t{v.operation}\trun={v.run_id or '-'}\t"
+            f"rows+={v.rows_added if v.rows_added is not None else '-'}"
+        )
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A read-only SQL query over the lake's tables.")],
+    at: Annotated[
+        list[str] | None, typer.Option(help="Pin a table version: TABLE=VERSION; repeatable.")
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="table | csv | json (JSON Lines; jsonl too) | parquet"),
+    ] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    max_rows: Annotated[int, typer.Option(help="Rows shown in table format.")] = 50,
+    lake: LakeOpt = None,
+) -> None:
+    """Run SQL with DuckDB over the latest (or pinned) table versions."""
+    from xproj.catalog import Lake, render
+    from xproj.catalog import query as run_query
+    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+
+    pins = {}
+    for item in at or []:
+        t, sep, v = item.partition("=")
+        if not sep or not v.isdigit():
+            raise ConfigError(
+                f"--at {item!r} is not TABLE=VERSION.",
+                fix="e.g. --at projected=3",
+                code=E_BAD_CONFIG,
+            )
+        pins[t] = int(v)
+    result = run_query(Lake(lake), sql, at=pins or None)
+    render(result, fmt=fmt, output=output, max_rows=max_rows)
+
+
+@eval_app.command("alignment")
+def eval_alignment(
+    pred: Annotated[Path, typer.Option(help="Predicted alignments (Pharaoh).")],
+    gold: Annotated[Path, typer.Option(help="Gold alignments (Pharaoh, i-j sure, ipj possible).")],
+    bitext: Annotated[
+        Path | None,
+        typer.Option(
+            help="Tokenized bitext (src ||| tgt) to check links against sentence lengths."
+        ),
+    ] = None,
+    gold_one_based: Annotated[bool, typer.Option(help="Gold indices start at 1.")] = False,
+    pred_one_based: Annotated[bool, typer.Option(help="Predicted indices start at 1.")] = False,
+    dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
+    system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
+    store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,
+    lake: LakeOpt = None,
+) -> None:
+    """Precision, recall, F1 and AER of word alignments against gold (sure + possible)."""
+    from xproj.cli.evaluate import evaluate_alignment_files
+
+    scores, issues = evaluate_alignment_files(
+        pred,
+        gold,
+        bitext=bitext,
+        pred_one_based=pred_one_based,
+        gold_one_based=gold_one_based,
+        dataset=dataset or gold.stem,
+        system=system or pred.stem,
+        lake=lake if store else False,
+    )
+    for r in issues:
+        typer.echo(f"warning: {r.source} {r.locator}: {r.reason}", err=True)
+    typer.echo(
+        f"P {scores.precision:.4f}  R {scores.recall:.4f}  F1 {scores.f1:.4f}  "
+        f"AER {scores.aer:.4f}  (links: predicted {scores.n_pred}, sure {scores.n_sure})"
+    )
+
+
+@eval_app.command("projection")
+def eval_projection(
+    gold: Annotated[Path, typer.Option(help="Gold target annotations (CoNLL).")],
+    gold_lang: Annotated[str, typer.Option(help="Language of the gold file.")],
+    pred: Annotated[
+        Path | None,
+        typer.Option(help="Predicted annotations (CoNLL), sentence-aligned with the gold."),
+    ] = None,
+    run: _opt("Take predictions from this run's projected rows in the lake.") = None,
+    dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
+    system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
+    store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,
+    lake: LakeOpt = None,
+) -> None:
+    """Span precision, recall and F1 (micro and per label) against gold target annotations."""
+    from xproj.cli.evaluate import evaluate_projection
+
+    scores = evaluate_projection(
+        gold,
+        gold_lang,
+        pred=pred,
+        run_id=run,
+        dataset=dataset or gold.stem,
+        system=system or (run or str(pred)),
+        lake=lake,
+        store=store,
+    )
+    typer.echo(f"{'label':<12}{'P':>8}{'R':>8}{'F1':>8}{'gold':>7}{'pred':>7}")
+    for r in scores.as_rows():
+        typer.echo(
+            f"{r['label']:<12}{r['precision']:>8.4f}{r['recall']:>8.4f}{r['f1']:>8.4f}"
+            f"{r['n_gold']:>7}{r['n_pred']:>7}"
+        )
+
+
+@app.command()
+def demo(
+    lake: LakeOpt = None,
+    shared_data: Annotated[
+        Path | None,
+        typer.Option(help="Evaluation data folder (default $XPROJ_SHARED_DATA or ../shared/data)."),
+    ] = None,
+) -> None:
+    """The main job: project the shipped sample (and Europarl when present), query, evaluate."""
+    from xproj.cli.demo import run_demo
+
+    run_demo(lake=lake, shared_data=shared_data)
+
+
+@app.command()
+def strategies() -> None:
+    """List the registered aligners and projection strategies."""
+    from xproj.projectors.aligners import ALIGNERS
+    from xproj.projectors.projector import PROJECTORS
+
+    typer.echo("aligners: " + ", ".join(ALIGNERS.names()))
+    typer.echo("projectors: " + ", ".join(PROJECTORS.names()))
+
+
+def _configure_logging() -> None:
+    """Progress lines of runs on stderr (the ``xproj`` logger; Prefect logs its own way)."""
+    log = logging.getLogger("xproj")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def main() -> None:
+    """Entry point. Exit codes: 0 done, 1 unexpected error, 2 coded error (one line, its fix),
+    130 / 143 interrupted by SIGINT / SIGTERM (nothing committed; the message says how to
+    resume)."""
+    import traceback
+
+    from xproj.executor.interrupts import Stopped, last_signal, trap
+
+    _configure_logging()
+    try:
+        with trap():  # SIGTERM stops a command as Ctrl-C does, with the same clean-up
+            status = app(standalone_mode=False)
+    except Stopped as err:
+        typer.echo(f"xproj: {err.message}", err=True)
+        sys.exit(err.exit_code)
+    except XprojError as err:
+        if _DEBUG["on"]:
+            traceback.print_exc()
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except Exception as err:  # usage errors (click's) print themselves; anything else is a bug
+        if callable(getattr(err, "show", None)) and isinstance(
+            getattr(err, "exit_code", None), int
+        ):
+            err.show()
+            sys.exit(err.exit_code)
+        traceback.print_exc()
+        typer.echo(f"xproj: unexpected error ({type(err).__name__}); please report it.", err=True)
+        sys.exit(1)
+    if status == 130:  # Ctrl-C or SIGTERM outside a run: the framework returns 130
+        signum = last_signal.get("signum", 2)
+        typer.echo(f"xproj: interrupted ({'SIGTERM' if signum == 15 else 'SIGINT'}).", err=True)
+        sys.exit(128 + signum)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,512 @@
+"""Typed flow configurations: defaults live here; YAML files and CLI flags only override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from xproj.executor.identity import INPUT, LOCAL
+from xproj.projectors.model_projection import CodecSettings, MarkerSettings
+from xproj.projectors.policy import ProjectionPolicy
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+
+#: File name endings → input format, for ``format: auto``.
+FORMAT_BY_SUFFIX = {
+    ".conll": "conll",
+    ".conll02": "conll",
+    ".conll03": "conll",
+    ".conllu": "conll",
+    ".iob": "conll",
+    ".iob2": "conll",
+    ".bio": "conll",
+    ".bioes": "conll",
+    ".txt": "conll",
+    ".tsv": "conll",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def recorded(self) -> dict[str, Any]:
+        """The fields ``runs.parameters`` records (all but the local ones)."""
+        from xproj.executor.identity import recorded
+
+        return recorded(self)
+
+
+def format_of(path: str) -> str:
+    """The input format a path's name (or an existing folder) stands for.
+
+    A folder is a Hugging Face dataset (``save_to_disk`` or data files); a name without a file
+    ending that is not on disk (``conll2003``, ``owner/name``) is a Hub dataset.
+
+    Raises:
+        ConfigError: XP301 for a file ending that names no format.
+
+    Example:
+        >>> format_of("train.en.conll"), format_of("spans.jsonl"), format_of("wikiann")
+        ('conll', 'jsonl', 'hf')
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in FORMAT_BY_SUFFIX:
+        return FORMAT_BY_SUFFIX[suffix]
+    if p.is_dir() or (not p.exists() and (not suffix or suffix[1:].isdigit())):
+        return "hf"
+    raise ConfigError(
+        f"cannot tell the format of {path!r} from its name.",
+        fix="name it (--source-format / format:) conll, jsonl, parquet, hf or text; file "
+        f"endings that say it: {', '.join(sorted(FORMAT_BY_SUFFIX))}.",
+        file=path,
+        code=E_BAD_CONFIG,
+    )
+
+
+class InputSpec(_Model):
+    """One side of a parallel dataset.
+
+    ``conll`` files carry tokens and tags; ``jsonl``/``parquet`` carry text and character spans;
+    ``hf`` is any Hugging Face dataset with token and ClassLabel tag columns (by name, or a local
+    folder / data files); ``text`` is one untokenized sentence per line (target side only), split
+    with the language's word tokenizer. ``auto`` (the default) takes the format from the file
+    ending (:data:`FORMAT_BY_SUFFIX`; a folder or a name not on disk is ``hf``). ``scheme: auto``
+    detects the tag scheme once per file (``xproj.schemas.tags.detect_file_scheme``).
+    """
+
+    path: Annotated[str, INPUT]
+    lang: str
+    format: Literal["auto", "conll", "jsonl", "parquet", "hf", "text"] = "auto"
+    scheme: Literal["auto", "iob1", "iob2", "bioes"] = "auto"
+    hf_config: str | None = None
+    split: str = "train"
+    revision: str | None = None
+    tokens_column: str = "tokens"
+    tags_column: str = "ner_tags"
+    id_column: str = "id"
+    text_column: str = "text"
+    spans_column: str = "spans"
+
+    @field_validator("lang")
+    @classmethod
+    def _known_language(cls, v: str) -> str:
+        from xproj.schemas.languages import normalize_lang
+
+        normalize_lang(v)  # raises LanguageCodeError (XP201) with close matches
+        return v
+
+    @model_validator(mode="after")
+    def _resolve_format(self) -> InputSpec:
+        if self.format == "auto":
+            try:
+                self.format = format_of(self.path)  # type: ignore[assignment]
+            except ConfigError as err:
+                raise ValueError(f"{err.message} Fix: {err.fix}") from None
+        return self
+
+    def input_ref(self, field: str, name: str):
+        """Lineage of the input: a file's or folder's sha256, or a Hub dataset's fingerprint
+        and revision (loaded once to read them)."""
+        from xproj.catalog.lineage import path_ref
+
+        if self.format != "hf" or Path(self.path).exists():
+            return path_ref(name, self.path)
+        from xproj.io.readers.hf import hub_input_ref
+
+        return hub_input_ref(name, self.path, self.hf_config, self.split, self.revision)
+
+
+class BitextSpec(_Model):
+    """Extra parallel text for statistical aligners (``src ||| tgt``, TSV, or two files)."""
+
+    path: Annotated[str, INPUT]
+    format: Literal["auto", "pipes", "tsv"] = "auto"
+    tgt_path: Annotated[str | None, INPUT] = None
+    limit: int | None = Field(default=None, ge=1)
+
+
+def decoding_options(settings: Any):
+    """CTranslate2 decoding options from a config block's decoding fields (``beam_size``,
+    ``max_decoding_length``, ``min_decoding_length``, ``no_repeat_ngram_size``,
+    ``batch_tokens``), batched by tokens."""
+    from xproj.translators.base import DecodingOptions
+
+    return DecodingOptions(
+        beam_size=settings.beam_size,
+        max_decoding_length=settings.max_decoding_length,
+        min_decoding_length=settings.min_decoding_length,
+        no_repeat_ngram_size=settings.no_repeat_ngram_size,
+        max_batch_size=settings.batch_tokens,
+        batch_type="tokens",
+    )
+
+
+class _TranslationSettings(_Model):
+    """The translation model and how it runs: shared by the flows that translate.
+
+    ``model`` names where a model is; the run key holds the model's identity instead (id,
+    quantization, family: ``CT2Translator.describe``), so a model moved to another folder still
+    makes the same run.
+    """
+
+    model: Annotated[str, LOCAL]
+    family: str | None = None
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "auto"
+    device_index: Annotated[list[int], LOCAL] = Field(default_factory=lambda: [0])
+    inter_threads: Annotated[int, LOCAL] = Field(default=1, ge=1)
+    intra_threads: Annotated[int, LOCAL] = Field(default=0, ge=0)
+    beam_size: int = Field(default=1, ge=1)
+    max_decoding_length: int = Field(default=256, ge=1)
+    min_decoding_length: int = Field(default=0, ge=0)
+    no_repeat_ngram_size: int = Field(default=0, ge=0)
+    batch_tokens: int = Field(default=4096, ge=1)
+    models_root: Annotated[str | None, LOCAL] = None
+
+    def decoding(self):
+        return decoding_options(self)
+
+    def translator(self, model: str | None = None, family: str | None = None):
+        """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings;
+        ``family`` names another model's family (default: detected)."""
+        from xproj.translators.ct2 import CT2Translator
+
+        return CT2Translator(
+            model or self.model,
+            family=self.family if model is None else family,
+            device=self.device,
+            compute_type=self.compute_type,
+            device_index=self.device_index,
+            inter_threads=self.inter_threads,
+            intra_threads=self.intra_threads,
+            root=None if self.models_root is None else Path(self.models_root),
+        )
+
+
+class _RunSettings(_Model):
+    """Where a run commits and how it treats an earlier or an empty run (not in the run key)."""
+
+    lake: Annotated[str | None, LOCAL] = None
+    force: Annotated[bool, LOCAL] = False
+    allow_empty: Annotated[bool, LOCAL] = False
+
+
+class _Aligning(_Model):
+    """A registered word aligner (``xproj.projectors.aligners.ALIGNERS``) and its settings.
+
+    The name is checked when the config is read (close matches suggested), and
+    ``aligner_options`` against the aligner's typed settings (unknown names and wrong types
+    fail then, not at the first shard).
+    """
+
+    aligner: str = "eflomal.v1"
+    aligner_options: Annotated[dict[str, Any], INPUT] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_aligner(self) -> _Aligning:
+        from xproj.projectors.aligners import ALIGNERS, aligner_options
+
+        self.aligner = ALIGNERS.canonical(self.aligner)  # XP302 with close matches
+        self.aligner_options = aligner_options(self.aligner, self.aligner_options)
+        return self
+
+
+class _Projecting(_Aligning):
+    """How spans are projected: a registered projector
+    (``xproj.projectors.projector.PROJECTORS``: ``align.v1``, ``markers.v1``, ``codec.v1``; the
+    short names ``align``, ``markers``, ``codec`` are accepted) and the settings of each route.
+    ``projection_model`` is a marker-aware model for the model routes when it is not the
+    translation model. A config written with ``method: align.v1`` still reads."""
+
+    projector: str = "align.v1"
+    policy: ProjectionPolicy = Field(default_factory=ProjectionPolicy)
+    markers: MarkerSettings = Field(default_factory=MarkerSettings)
+    codec: CodecSettings = Field(default_factory=CodecSettings)
+    projection_model: Annotated[str | None, LOCAL] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _method_is_the_projector(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "method" in data:
+            data = dict(data)
+            method = data.pop("method")
+            data.setdefault("projector", method)
+        return data
+
+    @field_validator("projector")
+    @classmethod
+    def _known_projector(cls, v: str) -> str:
+        from xproj.projectors.projector import PROJECTORS
+
+        return PROJECTORS.canonical(v)  # XP302 with close matches
+
+    def projector_info(self) -> dict[str, Any]:
+        """What the projector declared: ``uses_aligner``, ``needs_model``, ``makes_targets``."""
+        from xproj.projectors.projector import PROJECTORS
+
+        return PROJECTORS.info(self.projector)
+
+    def projector_setup(self, **resources: Any):
+        """A :class:`~xproj.projectors.projector.ProjectorSetup` with these settings and the
+        run's ``resources`` (translator, model, options, extra_bitext)."""
+        from xproj.projectors.projector import ProjectorSetup
+
+        return ProjectorSetup(
+            policy=self.policy,
+            aligner=self.aligner,
+            aligner_settings=self.aligner_options,
+            markers=self.markers,
+            codec=self.codec,
+            **resources,
+        )
+
+
+class _ProjectionRun(_RunSettings, _Projecting):
+    """Fields every flow that projects labels from a labeled source shares.
+
+    ``labels`` (optional) is the label set of the data: a record with a span labelled otherwise
+    is rejected with its reason.
+    """
+
+    name: str = ""
+    source: InputSpec
+    labels: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+
+    @field_validator("source")
+    @classmethod
+    def _source_has_labels(cls, v: InputSpec) -> InputSpec:
+        if v.format == "text":
+            raise ValueError("the source side needs labels: use conll, jsonl, parquet or hf")
+        return v
+
+
+def _aligns_run_text(data: Any) -> Any:
+    """Refuse an aligner that reads links from a file for text the run itself makes (checked on
+    the raw config, before the aligner's own settings are)."""
+    from xproj.projectors.aligners import ALIGNERS
+
+    name = data.get("aligner") if isinstance(data, dict) else None
+    if name and ALIGNERS.info(name)["reads_file"]:
+        raise ValueError(
+            f"{ALIGNERS.canonical(name)} reads links from a file, but the translations are made "
+            "by this run: use eflomal.v1 or simalign.v1"
+        )
+    return data
+
+
+class ProjectParallelConfig(_ProjectionRun):
+    """Configuration of the ``project_parallel`` flow.
+
+    Example (YAML)::
+
+        name: europarl-en-es
+        source: {path: ../shared/data/ner-europarl/en-europarl.test.conll02, lang: en}
+        target: {path: ../shared/data/ner-europarl/es-europarl.test.conll02, lang: es}
+        aligner: eflomal.v1
+        aligner_options: {symmetrization: grow-diag-final-and}
+    """
+
+    target: InputSpec
+    extra_bitext: list[BitextSpec] = Field(default_factory=list)
+    shard_size: int = Field(default=20_000, ge=1)
+    evaluate: bool = True
+
+    @model_validator(mode="after")
+    def _projects_by_alignment(self) -> ProjectParallelConfig:
+        if self.projector_info()["needs_model"]:
+            raise ValueError(
+                f"{self.projector} needs a translation model, and project_parallel has a given "
+                "target side: use align.v1 here, or translate-train for the model routes"
+            )
+        return self
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.source.path).stem}-{self.source.lang}-{self.target.lang}"
+
+
+def load_config(
+    model: type[_Model],
+    path: str | Path | None,
+    overrides: dict[str, Any],
+    command: str = "project",
+) -> Any:
+    """Build a config from an optional YAML file, then apply dotted-key overrides.
+
+    ``overrides`` maps ``"source.path"``-style keys to values; ``None`` values are ignored, so CLI
+    flags that were not given leave the file's (or the model's default) value in place.
+    ``command`` is the CLI command, for the hint of an invalid configuration.
+    """
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(
+                f"config file {p} not found.", fix="check the --config path.", code=E_BAD_CONFIG
+            )
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as err:
+            line = getattr(getattr(err, "problem_mark", None), "line", None)
+            raise ConfigError(
+                f"invalid YAML: {err}",
+                file=str(p),
+                line=None if line is None else line + 1,
+                fix="fix the YAML syntax.",
+                code=E_BAD_CONFIG,
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(
+                "the config file must hold a mapping.",
+                file=str(p),
+                fix="write `key: value` pairs at the top level.",
+                code=E_BAD_CONFIG,
+            )
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(
+            f"invalid configuration: {problems}",
+            file=None if path is None else str(path),
+            fix=f"see `xproj {command} --help` and the example in README.md.",
+            code=E_BAD_CONFIG,
+        ) from None
+
+
+class TranslateTrainConfig(_ProjectionRun, _TranslationSettings):
+    """Configuration of the ``translate_train`` flow: translate a labeled dataset, project labels.
+
+    ``projector`` picks the route: ``align`` (word alignment of source and translation with
+    ``aligner``), ``markers`` (translate the marked source, read the markers back) or ``codec``
+    (insert markers into the clean translation by constrained decoding). The model routes need a
+    marker-aware model: ``model`` itself, or ``projection_model`` when the translations come from
+    another model.
+
+    Example (YAML)::
+
+        name: conll-en-to-sw-yo
+        source: {path: train.en.conll, lang: en}
+        target_langs: [sw, yo]
+        model: facebook--nllb-200-distilled-600M-int8      # a store id (xproj models list) or a folder
+        projector: align
+        aligner: eflomal.v1
+        shard_size: 2000
+    """
+
+    target_langs: list[str] = Field(min_length=1)
+    extra_bitext: dict[str, list[BitextSpec]] = Field(default_factory=dict)
+    shard_size: int = Field(default=2_000, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aligner_can_align_translations(cls, data: Any) -> Any:
+        return _aligns_run_text(data)
+
+    @field_validator("target_langs")
+    @classmethod
+    def _known_languages(cls, v: list[str]) -> list[str]:
+        from xproj.schemas.languages import normalize_lang
+
+        codes = [normalize_lang(code) for code in v]  # XP201 with close matches
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"target languages repeat: {v}")
+        return v
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.source.path).stem}-{self.source.lang}"
+
+
+class PredictionsSpec(_Model):
+    """English span predictions for translate-test: JSONL or Parquet, one record per input
+    record, ``{"id": <input record id>, "text": <the English text labeled>, "spans": [{"start",
+    "end", "label"}]}`` (character offsets into ``text``)."""
+
+    path: Annotated[str, INPUT]
+    id_column: str = "id"
+    text_column: str = "text"
+    spans_column: str = "spans"
+
+
+class TranslateTestConfig(_RunSettings, _Projecting, _TranslationSettings):
+    """Configuration of the ``translate_test`` flow: label X text through English, project back.
+
+    ``input`` is the target-language text (``text`` lines, or a labeled format whose spans are
+    gold for the evaluation). English spans come from ``predictions`` or from the spaCy pipeline
+    ``spacy`` (a package name or folder; xproj ships none); with neither, the run translates only.
+    ``label_map`` renames predicted labels (spaCy's ``PERSON``/``GPE`` → ``PER``/``LOC``).
+
+    Example (YAML)::
+
+        name: sw-news-translate-test
+        input: {path: news.sw.txt, lang: sw, format: text}
+        model: facebook--nllb-200-distilled-600M-int8
+        projection_model: easyproject-nllb-int8
+        spacy: en_core_web_lg
+        label_map: {PERSON: PER, GPE: LOC, NORP: MISC}
+        projector: codec
+    """
+
+    name: str = ""
+    input: InputSpec
+    pivot_lang: str = "en"
+    predictions: PredictionsSpec | None = None
+    spacy: Annotated[str | None, INPUT] = None
+    label_map: dict[str, str] = Field(default_factory=dict)
+    projector: str = "codec.v1"
+    labels: list[str] | None = None
+    shard_size: int = Field(default=2_000, ge=1)
+    limit: int | None = Field(default=None, ge=1)
+    on_error: Literal["raise", "reject"] = "reject"
+    evaluate: bool = True
+
+    @field_validator("pivot_lang")
+    @classmethod
+    def _known_pivot(cls, v: str) -> str:
+        from xproj.schemas.languages import normalize_lang
+
+        normalize_lang(v)
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aligner_can_align_translations(cls, data: Any) -> Any:
+        return _aligns_run_text(data)
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.predictions is not None and self.spacy is not None:
+            raise ConfigError(
+                "give predictions or spacy, not both.",
+                fix="drop one of them from the config or the command line.",
+                code=E_BAD_CONFIG,
+            )
+
+    def dataset_name(self) -> str:
+        if self.name:
+            return self.name
+        return f"{Path(self.input.path).stem}-{self.input.lang}"

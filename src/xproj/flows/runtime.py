@@ -1,0 +1,107 @@
+"""How a flow's plan meets the executor: inside a Prefect flow run, or in this process alone.
+
+Every flow module defines a Prefect ``@flow`` whose body is one call to :func:`run_plan`. Under
+Prefect (a deployment on a worker, or a local call while a Prefect API is configured) the run
+logs to the flow run, each shard is a task run, and the summary becomes the flow run's artifact.
+Called without a flow run (the flow's ``.fn``), the same plan runs through the same executor with
+plain logging and no Prefect server at all.
+
+The CLI (:func:`launch`) takes the Prefect path only when a Prefect API is configured
+(``PREFECT_API_URL``, e.g. a ``prefect server start`` that is already up, or Prefect Cloud), so a
+local run never pays for starting a temporary server and Ctrl-C never reaches one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from xproj.executor.core import Plan, Reporter, Shard, ShardOutput, execute
+from xproj.executor.summary import RunSummary, render
+
+
+class PrefectReporter(Reporter):
+    """Logs to the flow run, runs each shard as a task run, writes the summary artifact."""
+
+    def __init__(self, flow: str) -> None:
+        from prefect import get_run_logger, task
+        from prefect.cache_policies import NO_CACHE
+
+        super().__init__(get_run_logger())
+        self._task = task(name=f"{flow}-shard", cache_policy=NO_CACHE)(_call)
+
+    def call(self, step, shard: Shard) -> ShardOutput:
+        return self._task.with_options(task_run_name=f"shard {shard.id}")(step, shard)
+
+    def artifact(self, summary: RunSummary) -> None:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(
+            render(summary, "markdown"),
+            key=f"{summary.flow.replace('_', '-')}-summary",
+            description=summary.title,
+        )
+
+
+def _call(step, shard: Shard) -> ShardOutput:
+    return step(shard)
+
+
+def in_flow_run() -> bool:
+    """Whether this code runs inside a Prefect flow run."""
+    from prefect.context import FlowRunContext
+
+    return FlowRunContext.get() is not None
+
+
+def run_plan(plan: Plan, config: Any) -> RunSummary:
+    """Execute ``plan`` with the lake, ``force`` and ``allow_empty`` of ``config``."""
+    from xproj.catalog import Lake
+
+    reporter = PrefectReporter(plan.flow) if in_flow_run() else Reporter()
+    return execute(
+        plan,
+        lake=Lake(config.lake),
+        force=config.force,
+        allow_empty=getattr(config, "allow_empty", False),
+        reporter=reporter,
+    )
+
+
+def prefect_api_url() -> str | None:
+    """The configured Prefect API (environment or profile), or None."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+class _NoTracebackForCodedErrors(logging.Filter):
+    """Drops the traceback Prefect logs with a coded error (its message says it all)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from xproj.schemas.errors import XprojError
+
+        if record.exc_info and isinstance(record.exc_info[1], XprojError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def launch(flow: Any, config: Any, *, debug: bool = False) -> RunSummary:
+    """Run a flow for the CLI: through Prefect when an API is configured, else in-process.
+
+    Under Prefect, a coded error is logged without its traceback unless ``debug``.
+    """
+    if not prefect_api_url():
+        return flow.fn(config)
+    if debug:
+        return flow(config)
+    quiet = _NoTracebackForCodedErrors()
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    for log in loggers:
+        log.addFilter(quiet)
+    try:
+        return flow(config)
+    finally:
+        for log in loggers:
+            log.removeFilter(quiet)

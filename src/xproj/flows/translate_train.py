@@ -1,0 +1,259 @@
+"""Flow ``translate_train``: a labeled dataset → translated, label-projected data in many languages.
+
+The source is read as a stream and cut into shards; every shard is a unit of work per target
+language: translate (through the lake's translation cache, so nothing is translated twice) →
+tokenize the translation with the language's word tokenizer → project the spans (word alignment,
+or the ``markers`` / ``codec`` model routes) → rows of ``translations``, ``projected``,
+``outcomes``, ``alignments`` and ``rejected``. The executor stages, resumes, commits and
+summarizes; the translation cache is flushed after every shard, so a crash loses at most the
+translations of the shard in progress.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from prefect import flow
+
+from xproj.executor.core import Identity, Shard, ShardOutput
+from xproj.executor.summary import SPANS, RunSummary, Source, Tally, counts_delta
+from xproj.flows.config import TranslateTrainConfig
+from xproj.flows.runtime import run_plan
+from xproj.schemas.errors import Reject
+
+FLOW_NAME = "translate_train"
+
+#: One translation per sentence and language: kept unless flagged (too long, empty).
+TRANSLATIONS = Tally(
+    "translations",
+    (Source("translations", reason="flag"),),
+    kept="translated",
+    stage="translate",
+    group="tgt_lang",
+)
+
+
+class TranslatingPlan:
+    """What the translating flows share: the model, its identity in the key, the cache, the
+    projector, and (for translate-train and translate-test) the tables and what the summary
+    counts."""
+
+    keys: tuple[str, ...] | None = None
+    tables: tuple[str, ...] = ("translations", "projected", "outcomes", "alignments")
+    tallies: tuple[Tally, ...] = (TRANSLATIONS, SPANS)
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.shard_size = config.shard_size
+        self._models: dict[str, Any] | None = None
+        self.translator = None
+        self.projector = None
+
+    @property
+    def _inner(self):
+        return self.models()["translator"]
+
+    def models(self) -> dict[str, Any]:
+        """Role → loaded model, for the run key (``translator`` first): the translation model,
+        and the projection model when a model route uses another one."""
+        if self._models is None:
+            models = {"translator": self.config.translator()}
+            if self.config.projector_info()["needs_model"] and self.config.projection_model:
+                models["projection_model"] = self.config.translator(self.config.projection_model)
+            self._models = models
+        return self._models
+
+    def aligner(self) -> str | None:
+        """The aligner the run's rows name, if its projector aligns words."""
+        return self.config.aligner if self.config.projector_info()["uses_aligner"] else None
+
+    def identity(self) -> Identity:
+        from xproj.executor.identity import key_of
+        from xproj.flows._steps import model_identity
+
+        key_parameters, inputs = key_of(self.config)
+        key_parameters["dataset_name"] = self.config.dataset_name()  # from the file name
+        models = self.models()
+        for role, model in models.items():
+            key_parameters[role] = model_identity(model)
+        self.check_languages()
+        return Identity(
+            self.config.recorded(),
+            key_parameters,
+            inputs,
+            aligner=self.aligner(),
+            models=tuple(m.model_id for m in models.values()),
+        )
+
+    def check_languages(self) -> None:
+        """Refuse a language the model lacks (XP202), before any work."""
+
+    def open_translator(self, run) -> None:
+        from xproj.catalog import Lake
+        from xproj.catalog.translation_cache import LakeTranslationCache
+        from xproj.translators.cache import CachedTranslator
+
+        self.run_id = run.run_id
+        self.cache = LakeTranslationCache(Lake(self.config.lake))
+        self.translator = CachedTranslator(self._inner, self.cache, run_id=run.run_id)
+
+    def open_projector(self, **resources: Any) -> None:
+        """Build the run's projector (the model routes translate or score with the projection
+        model, or the translation model when there is none)."""
+        from xproj.projectors.projector import make_projector
+
+        setup = self.config.projector_setup(
+            translator=self.translator,
+            model=self.models().get("projection_model", self._inner),
+            options=self.config.decoding(),
+            **resources,
+        )
+        self.projector = make_projector(self.config.projector, setup)
+
+    def work(self) -> dict[str, Any]:
+        return self.projector.work() if self.projector is not None else {}
+
+    def shard_stats(self, run_shard) -> dict[str, Any]:
+        """Run ``run_shard()`` and return the model work it did (translations, route calls)."""
+        before_translated = self.translator.stats.translated
+        before = self.work()
+        run_shard()
+        return {
+            "translated": self.translator.stats.translated - before_translated,
+            **counts_delta(self.work(), before),
+        }
+
+    def close(self) -> None:
+        if self.translator is not None:
+            self.translator.flush()
+
+
+class TranslateTrain(TranslatingPlan):
+    """The plan of a ``translate_train`` run (see :class:`xproj.executor.core.Plan`)."""
+
+    flow = FLOW_NAME
+
+    def __init__(self, config: TranslateTrainConfig) -> None:
+        from xproj.schemas.languages import normalize_lang
+
+        super().__init__(config)
+        self.src_lang = normalize_lang(config.source.lang)
+        self.keys = tuple(normalize_lang(code) for code in config.target_langs)
+        self.title = (
+            f"{config.dataset_name()}: translate-train with {config.model} ({method(config)})"
+        )
+        self._extra: dict[str, list] = {}
+        self._extra_rejects: list[Reject] = []
+
+    def check_languages(self) -> None:
+        for lang in self.keys:
+            self._inner.language_codes(self.src_lang, lang)
+
+    def prepare(self, run: Any, log: Any) -> None:
+        from xproj.io.inputs import read_bitext_tokens
+        from xproj.schemas.languages import normalize_lang
+
+        self.open_translator(run)
+        self._extra, self._extra_rejects = {}, []
+        for lang, specs in self.config.extra_bitext.items():
+            code = normalize_lang(lang)
+            for spec in specs:
+                self._extra.setdefault(code, []).extend(
+                    read_bitext_tokens(spec, self.src_lang, code, self._extra_rejects)
+                )
+        self.open_projector(extra_bitext=self._extra)
+        for model in self.projector.models():  # the projection model's languages, before work
+            for lang in self.keys:
+                model.language_codes(self.src_lang, lang)
+
+    def records(self) -> Iterator[Any]:
+        from xproj.io.inputs import iter_side
+
+        items = iter_side(
+            self.config.source, on_error=self.config.on_error, labels=self.config.labels
+        )
+        return itertools.islice(items, self.config.limit)
+
+    def process(self, shard: Shard) -> ShardOutput:
+        out = ShardOutput()
+        out.stats = self.shard_stats(lambda: self._translate_project(shard, out))
+        return out
+
+    def _translate_project(self, shard: Shard, out: ShardOutput) -> None:
+        from xproj.flows._steps import projection_outputs, reject_of, translation_row
+        from xproj.projectors.projector import ProjectionTask, not_translated
+        from xproj.text.words import tokenizer_for
+
+        config, lang, translator = self.config, shard.key, self.translator
+        options = config.decoding()
+        tokenizer = tokenizer_for(lang)
+        common = {
+            "run_id": self.run_id,
+            "src_lang": self.src_lang,
+            "tgt_lang": lang,
+            "decoding": json.dumps(options.to_dict(), sort_keys=True),
+            "translator": translator,
+        }
+        sentences = list(shard.records)
+        if self.projector.makes_targets:
+            # the projector translates (the marked source): no plain translation is made
+            tasks = [ProjectionTask(s, None, f"{s.id}@{lang}") for s in sentences]
+            results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
+            translator.flush()
+            t_rows = [
+                translation_row(r.task.source, r.translation, **common, marked=r.marked)
+                for r in results
+                if r.translation is not None
+            ]
+        else:
+            translations = list(
+                translator.translate(
+                    (s.text for s in sentences), self.src_lang, lang, options=options
+                )
+            )
+            translator.flush()
+            t_rows, tasks = [], []
+            for s, tr in zip(sentences, translations, strict=True):
+                t_rows.append(translation_row(s, tr, **common))
+                if tr.ok:
+                    tasks.append(ProjectionTask(s, tr.text, f"{s.id}@{lang}"))
+                else:
+                    problem = not_translated(tr, lang)
+                    out.rejects.append(reject_of(problem, config.source.path, s))
+            results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
+            marked = {r.task.source.id: r.marked for r in results}
+            for row in t_rows:
+                row["marked"] = marked.get(row["sentence_id"])
+        rows, rejects = projection_outputs(
+            results,
+            self.projector,
+            run_id=self.run_id,
+            source=config.source.path,
+            tokenizer=tokenizer.name,
+            translation_model=translator.model_id,
+        )
+        out.rejects += rejects
+        out.rows = {"translations": t_rows, **rows}
+
+    def finish(self, summary: RunSummary) -> dict[str, Any]:
+        from xproj.catalog.rows import reject_rows
+
+        if not self._extra_rejects:
+            return {}
+        return {"rejected": reject_rows(self._extra_rejects, run_id=summary.run_id)}
+
+
+def method(config) -> str:
+    """How a translating run projects: the projector, with its aligner or its model."""
+    if config.projector_info()["uses_aligner"]:
+        return f"projector {config.projector} with aligner {config.aligner}"
+    return f"projector {config.projector} with {config.projection_model or config.model}"
+
+
+@flow(name=FLOW_NAME, log_prints=True)
+def translate_train(config: TranslateTrainConfig) -> RunSummary:
+    """Translate a labeled dataset into every target language and project its span labels."""
+    return run_plan(TranslateTrain(config), config)

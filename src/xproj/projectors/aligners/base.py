@@ -1,0 +1,41 @@
+"""The aligner interface: tokenized sentence pairs in, one ``Alignment`` per pair out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from xproj.schemas.records import Alignment
+
+TokenPair = tuple[Sequence[str], Sequence[str]]
+
+
+class Aligner(ABC):
+    """Aligns words of tokenized sentence pairs.
+
+    ``align`` takes the whole batch (a shard) at once: statistical aligners learn from the corpus
+    they align, neural ones batch their forward passes. The result has one ``Alignment`` per input
+    pair, in input order, with 0-based ``(source index, target index)`` links.
+    """
+
+    #: versioned strategy name, recorded with every output row (e.g. ``"eflomal.v1"``)
+    name: str = ""
+    #: the model behind a neural aligner (Hub id or path), recorded with the output rows
+    model_id: str | None = None
+
+    @abstractmethod
+    def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
+        """Align every pair; an empty side yields an empty alignment, never an error."""
+
+    def for_shard(self, start: int) -> Aligner:
+        """The aligner for the pairs ``start``, ``start + 1`` … of the whole input.
+
+        Flows align shard by shard; an aligner whose output depends on the pairs' global positions
+        (links read from a file) returns a view of itself for that shard. Others return ``self``.
+        """
+        return self
+
+    def describe(self) -> dict[str, Any]:
+        """Settings that determine the output, for lineage (the ``runs`` table)."""
+        return {"name": self.name}

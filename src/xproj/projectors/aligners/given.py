@@ -1,0 +1,89 @@
+"""Alignments supplied in a Pharaoh file (gold links, or links from an external aligner).
+
+Useful to project spans with gold alignments (an upper bound for aligner-based projection), or
+with links computed elsewhere (awesome-align, fast_align) while keeping the same pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xproj.io.readers.alignments import read_pharaoh
+from xproj.projectors.aligners.base import Aligner, TokenPair
+from xproj.schemas.errors import Reject
+from xproj.schemas.records import Alignment
+
+
+class GivenAligner(Aligner):
+    """Returns the links of a Pharaoh file, line ``k`` for pair ``k`` (registered ``"given.v1"``).
+
+    Each ``align`` call reads the whole file, so the file must hold exactly one line per pair of
+    that call; a view made by ``for_shard(start)`` reads the lines of its shard only. Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
+    in ``Alignment.possible``.
+
+    Args:
+        path: the Pharaoh file.
+        one_based: whether the file numbers tokens from 1 (gold test sets usually do).
+        strict: raise on the first link outside its pair's tokens; with ``False`` such links are
+            left out and recorded as ``Reject`` entries in ``rejects``.
+
+    Raises (from ``align``):
+        InputFormatError: XP111 when the file's line count differs from the number of pairs,
+            XP107 for an out-of-range link (``strict``), XP101 for a malformed link, XP110 when
+            the file is missing.
+
+    Example:
+        >>> # links.txt holds "0-0 1-1"
+        >>> GivenAligner("links.txt").align([(["a", "b"], ["x", "y"])])  # doctest: +SKIP
+        [Alignment(links=frozenset({(0, 0), (1, 1)}), possible=frozenset())]
+    """
+
+    name = "given.v1"
+
+    def __init__(
+        self, path: str | os.PathLike[str], one_based: bool = False, *, strict: bool = True
+    ) -> None:
+        self.path = Path(path)
+        self.one_based = one_based
+        self.strict = strict
+        self.rejects: list[Reject] = []
+        self.start: int | None = None
+
+    def for_shard(self, start: int) -> GivenAligner:
+        """This file's lines from ``start`` on (0-based), for the shard that begins there."""
+        view = GivenAligner(self.path, self.one_based, strict=self.strict)
+        view.rejects = self.rejects
+        view.start = start
+        return view
+
+    def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
+        """The file's alignments in order, range-checked against ``pairs``."""
+        lengths = [(len(src), len(tgt)) for src, tgt in pairs]
+        issues: list[Reject] | None = None if self.strict else []
+        result = read_pharaoh(
+            self.path,
+            one_based=self.one_based,
+            lengths=lengths,
+            issues=issues,
+            window_start=self.start,
+        )
+        if issues:
+            self.rejects.extend(issues)
+        return result
+
+    def describe(self) -> dict[str, Any]:
+        """Name, file path and content hash (so lineage pins the exact links used)."""
+        try:
+            digest: str | None = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        except OSError:
+            digest = None
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "sha256": digest,
+            "one_based": self.one_based,
+        }

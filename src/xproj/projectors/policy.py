@@ -1,0 +1,54 @@
+"""Settings of alignment-based span projection (the ``align.v1`` strategy)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from xproj.schemas.errors import FORBID_EXTRA, check_settings
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionPolicy:
+    """How aligned target tokens become a target span.
+
+    Attributes:
+        punctuation: ``drop`` ignores target tokens that are only punctuation when collecting the
+            aligned tokens (they can still be inside a span through gap filling); ``trim`` lets them
+            join groups but cuts the span to its first and last aligned non-punctuation token;
+            ``keep`` uses them like words. Punctuation is :func:`xproj.projectors.punct.is_punct`.
+        gap_fill: unaligned gaps of at most this many tokens between aligned target tokens are
+            filled, joining the groups on both sides.
+        grouping: ``largest`` keeps the longest contiguous group of aligned target tokens (ties: the
+            group linked to more of the span's source tokens, then the leftmost); ``extent`` takes
+            everything from the first to the last aligned token.
+        overlap: ``type_then_length`` resolves overlapping projections: same-type ones merge,
+            otherwise the longer source span wins (ties: the earlier one); ``keep`` leaves
+            overlapping projections as they are.
+        anchor_identical: link source span tokens to target tokens with the identical surface form
+            (numbers, names, codes) when the alignment missed them and the match is unique on both
+            sides; the exact rule is in :mod:`xproj.projectors.anchors`.
+    """
+
+    __pydantic_config__ = FORBID_EXTRA
+
+    punctuation: Literal["drop", "trim", "keep"] = "drop"
+    gap_fill: int = 1
+    grouping: Literal["largest", "extent"] = "largest"
+    overlap: Literal["type_then_length", "keep"] = "type_then_length"
+    anchor_identical: bool = True
+
+    def __post_init__(self) -> None:
+        check_settings(
+            "projection policy",
+            [
+                (
+                    isinstance(self.gap_fill, int) and self.gap_fill >= 0,
+                    f"gap_fill={self.gap_fill!r} must be >= 0",
+                )
+            ],
+            fix="fill gaps of 0 (off) or more tokens.",
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,247 @@
+"""Typed records that every layer passes around.
+
+Conventions: token indices are 0-based and spans are half-open (``end`` is one past the last
+token or character). Records are frozen; build new ones rather than mutating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from xproj.schemas.errors import E_EMPTY_SENTENCE, E_SPAN_OUT_OF_TEXT, InputFormatError
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TokenSpan:
+    """Tokens ``start`` … ``end - 1`` carrying ``label``."""
+
+    start: int
+    end: int
+    label: str
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(f"invalid token span [{self.start}, {self.end}) for {self.label!r}")
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, other: TokenSpan) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class CharSpan:
+    """Characters ``start`` … ``end - 1`` of a text carrying ``label``."""
+
+    start: int
+    end: int
+    label: str
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(f"invalid char span [{self.start}, {self.end}) for {self.label!r}")
+
+
+def token_offsets(text: str, tokens: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """Character offsets of each token in ``text``, found left to right.
+
+    Tokens must appear in order; anything between them (whitespace, dropped characters) is skipped.
+
+    Example:
+        >>> token_offsets("New York, USA", ["New", "York", ",", "USA"])
+        ((0, 3), (4, 8), (8, 9), (10, 13))
+    """
+    offsets = []
+    pos = 0
+    for tok in tokens:
+        if not tok:
+            raise ValueError("empty token")
+        start = text.find(tok, pos)
+        if start < 0:
+            raise ValueError(f"token {tok!r} not found in text after offset {pos}")
+        end = start + len(tok)
+        offsets.append((start, end))
+        pos = end
+    return tuple(offsets)
+
+
+def token_span_to_char(span: TokenSpan, offsets: Sequence[tuple[int, int]]) -> CharSpan:
+    """The character extent of a token span."""
+    if span.end > len(offsets):
+        raise ValueError(f"span {span} outside {len(offsets)} tokens")
+    return CharSpan(offsets[span.start][0], offsets[span.end - 1][1], span.label)
+
+
+def char_span_to_token(
+    span: CharSpan, offsets: Sequence[tuple[int, int]]
+) -> tuple[TokenSpan | None, bool]:
+    """The tokens a character span touches, and whether it covers them exactly.
+
+    Returns ``(None, False)`` when the span touches no token (e.g. only whitespace). ``exact`` is
+    False when the span starts or ends inside a token; the token span then covers the whole tokens.
+    """
+    hit = [i for i, (s, e) in enumerate(offsets) if s < span.end and span.start < e]
+    if not hit:
+        return None, False
+    first, last = hit[0], hit[-1]
+    exact = offsets[first][0] == span.start and offsets[last][1] == span.end
+    return TokenSpan(first, last + 1, span.label), exact
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotatedSentence:
+    """One sentence: its tokens, its text, and labeled token spans.
+
+    ``text`` defaults to the tokens joined by single spaces; ``offsets`` (token → characters) are
+    derived from it, so token and character spans always round-trip.
+
+    Example:
+        >>> s = AnnotatedSentence("s1", "en", ("Anna", "lives", "in", "Rome"),
+        ...                       (TokenSpan(0, 1, "PER"), TokenSpan(3, 4, "LOC")))
+        >>> [s.text[c.start:c.end] for c in s.char_spans]
+        ['Anna', 'Rome']
+    """
+
+    id: str
+    lang: str
+    tokens: tuple[str, ...]
+    spans: tuple[TokenSpan, ...] = ()
+    text: str = ""
+    offsets: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        tokens = tuple(self.tokens)
+        object.__setattr__(self, "tokens", tokens)
+        object.__setattr__(self, "spans", tuple(sorted(self.spans)))
+        if not tokens:
+            raise InputFormatError(
+                "sentence has no tokens.",
+                fix="remove empty sentences from the input or check the sentence separator.",
+                record=self.id,
+                code=E_EMPTY_SENTENCE,
+            )
+        if not self.text:
+            object.__setattr__(self, "text", " ".join(tokens))
+        if not self.offsets:
+            try:
+                offs = token_offsets(self.text, tokens)
+            except ValueError as err:
+                raise InputFormatError(
+                    f"tokens do not match the text ({err}).",
+                    fix="give tokens that appear in the text in order, or leave the text out.",
+                    record=self.id,
+                    code=E_SPAN_OUT_OF_TEXT,
+                ) from None
+            object.__setattr__(self, "offsets", offs)
+        for span in self.spans:
+            if span.end > len(tokens):
+                raise InputFormatError(
+                    f"span {span.label} [{span.start}, {span.end}) is outside the sentence's "
+                    f"{len(tokens)} tokens.",
+                    fix="check the span indices (0-based, end exclusive).",
+                    record=self.id,
+                    code=E_SPAN_OUT_OF_TEXT,
+                )
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def char_spans(self) -> tuple[CharSpan, ...]:
+        return tuple(token_span_to_char(s, self.offsets) for s in self.spans)
+
+    def char_spans_of(self, span: TokenSpan) -> CharSpan:
+        """The character span of one token span of this sentence."""
+        return token_span_to_char(span, self.offsets)
+
+    def span_text(self, span: TokenSpan) -> str:
+        c = token_span_to_char(span, self.offsets)
+        return self.text[c.start : c.end]
+
+    def with_spans(self, spans: Sequence[TokenSpan]) -> AnnotatedSentence:
+        """The same sentence with other spans (offsets reused)."""
+        return AnnotatedSentence(
+            self.id, self.lang, self.tokens, tuple(spans), self.text, self.offsets
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelPair:
+    """A source sentence and its translation. ``tgt.spans`` holds gold target spans, if any."""
+
+    id: str
+    src: AnnotatedSentence
+    tgt: AnnotatedSentence
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Word alignment of one sentence pair: 0-based ``(source index, target index)`` links.
+
+    ``links`` are the sure links (or all predicted links); ``possible`` holds links marked possible
+    in gold data (``ipj`` in Pharaoh files), kept apart from the sure ones.
+    """
+
+    links: frozenset[tuple[int, int]]
+    possible: frozenset[tuple[int, int]] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "links", frozenset(self.links))
+        object.__setattr__(self, "possible", frozenset(self.possible))
+
+    def reversed(self) -> Alignment:
+        return Alignment(
+            frozenset((j, i) for i, j in self.links), frozenset((j, i) for i, j in self.possible)
+        )
+
+
+class DropReason(StrEnum):
+    """Why a source span has no target span of its own. Stable values: stored in tables."""
+
+    NO_ALIGNMENT = "no_alignment"
+    """None of the span's tokens is aligned to any target token."""
+    PUNCTUATION_ONLY = "punctuation_only"
+    """The span's tokens are aligned only to target punctuation."""
+    LOST_OVERLAP = "lost_overlap"
+    """Its target overlapped the projection of a span of another type that won (longer, or first)."""
+    MERGED = "merged"
+    """Its target overlapped a projection of the same type; the two were merged into the other one."""
+    EMPTY_TARGET = "empty_target"
+    """The target sentence has no tokens."""
+    MARKER_COUNT_MISMATCH = "marker_count_mismatch"
+    """Marker projection: the translation has a different number of marked spans than the source
+    (strict mode)."""
+    MALFORMED_MARKERS = "malformed_markers"
+    """Marker projection: the translation's markers are unbalanced, nested or empty (strict mode)."""
+    UNMATCHED = "unmatched"
+    """Marker projection: no marked target span matched the span exactly or above the fuzzy
+    threshold."""
+    NOT_IN_ORIGINAL = "not_in_original"
+    """Marker projection for translate-test: the marked span's text was not found (exactly or above
+    the fuzzy threshold) in the original text."""
+    NO_CANDIDATE = "no_candidate"
+    """Constrained decoding: no candidate marker position survived the thresholds and limits."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionOutcome:
+    """What happened to one source span: exactly one per source span.
+
+    ``target`` is set when the span was projected (``reason is None``) and, for ``MERGED``, points at
+    the merged target span it became part of (``merged_into`` is that winner's source index).
+    """
+
+    source_index: int
+    source: TokenSpan
+    target: TokenSpan | None
+    reason: DropReason | None = None
+    merged_into: int | None = None
+    detail: str = ""
+    score: float | None = None
+
+    @property
+    def projected(self) -> bool:
+        return self.reason is None
