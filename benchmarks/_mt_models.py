@@ -49,8 +49,17 @@ VOCABS: dict[str, int | None] = {"600m": NLLB_VOCAB, "small": NLLB_VOCAB, "tiny"
 MAX_POSITIONS = 1024
 
 #: Words tagged in the synthetic sources, with their type.
-_ENTITIES = {"Berlin": "LOC", "Madrid": "LOC", "Paris": "LOC", "Moscow": "LOC", "Beijing": "LOC",
-             "Lyon": "LOC", "Maria": "PER", "John": "PER", "Anna": "PER"}
+_ENTITIES = {
+    "Berlin": "LOC",
+    "Madrid": "LOC",
+    "Paris": "LOC",
+    "Moscow": "LOC",
+    "Beijing": "LOC",
+    "Lyon": "LOC",
+    "Maria": "PER",
+    "John": "PER",
+    "Anna": "PER",
+}
 _NAMES = ("Maria Schmidt", "John Miller", "Anna Petrova", "Paul Martin", "Elena Costa")
 
 
@@ -72,8 +81,10 @@ def shape_key(size: str, seed: int = 0) -> str:
     """Folder name of a shape: every parameter that changes the weights or the vocabulary,
     the tokenizer training text included (as :func:`text_fingerprint`)."""
     s = SHAPES[size]
-    return (f"nllb-d{s.d_model}-l{s.layers}-h{s.heads}-f{s.ffn}-v{VOCABS[size] or 'tiny'}"
-            f"-p{MAX_POSITIONS}-s{seed}-t{text_fingerprint()}")
+    return (
+        f"nllb-d{s.d_model}-l{s.layers}-h{s.heads}-f{s.ffn}-v{VOCABS[size] or 'tiny'}"
+        f"-p{MAX_POSITIONS}-s{seed}-t{text_fingerprint()}"
+    )
 
 
 def cached_nllb(size: str, seed: int = 0, *, keep_hf: bool = True) -> tuple[Path, Path]:
@@ -94,8 +105,9 @@ def cached_nllb(size: str, seed: int = 0, *, keep_hf: bool = True) -> tuple[Path
     if root.exists():
         shutil.rmtree(root)
     print(f"building {shape_key(size, seed)} under {root} (once; cached afterwards)", flush=True)
-    build_nllb(hf_dir, shape=SHAPES[size], total_vocab=VOCABS[size],
-               max_positions=MAX_POSITIONS, seed=seed)
+    build_nllb(
+        hf_dir, shape=SHAPES[size], total_vocab=VOCABS[size], max_positions=MAX_POSITIONS, seed=seed
+    )
     convert(hf_dir, ct2_dir, quantization="int8")
     if not keep_hf:
         shutil.rmtree(hf_dir)
@@ -117,8 +129,15 @@ def synthetic_sentences(n: int, seed: int = 0) -> list[list[tuple[str, str]]]:
     out = []
     for i in range(n):
         first, last = rng.choice(_NAMES).split()
-        tagged = [(first, "B-PER"), (last, "I-PER"), ("wrote", "O"), ("in", "O"),
-                  ("report", "O"), (str(i + 1), "O"), (":", "O")]
+        tagged = [
+            (first, "B-PER"),
+            (last, "I-PER"),
+            ("wrote", "O"),
+            ("in", "O"),
+            ("report", "O"),
+            (str(i + 1), "O"),
+            (":", "O"),
+        ]
         for token in rng.choice(samples):
             kind = _ENTITIES.get(token)
             tagged.append((token, f"B-{kind}" if kind else "O"))
@@ -145,5 +164,5 @@ def _split(text: str) -> list[str]:
     tokens: list[str] = []
     for word in text.split():
         core = word.rstrip(".,?!")
-        tokens.extend(t for t in (core, word[len(core):]) if t)
+        tokens.extend(t for t in (core, word[len(core) :]) if t)
     return tokens

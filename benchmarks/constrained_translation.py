@@ -28,8 +28,8 @@ Sides, all with the same :class:`~xproj.translators.ct2.CT2Translator` (int8 on 
 --length`` output pieces, so every random output is as long in every side:
 
 * ``plain``: ``translate`` of the questions (the denominator of every ratio);
-* ``constrained``: :func:`~xproj.generators.paxqa.constraints.translate_constrained` with the default
-  :class:`~xproj.generators.paxqa.constraints.ConstrainedSettings`;
+* ``constrained``: :func:`~xproj.translators.constrained.translate_constrained` with the default
+  :class:`~xproj.translators.constrained.ConstrainedSettings`;
 * ``force_all``: the same with ``force="all"`` (every unmet constraint forced in every round
   instead of the first one in question order);
 * ``n_best_only`` (``max_rounds`` 0) and ``prefix_only`` (``n_best`` 0): what each mechanism
@@ -38,7 +38,7 @@ Sides, all with the same :class:`~xproj.translators.ct2.CT2Translator` (int8 on 
 Each side runs ``--repeats`` times in a rotated order; seconds are medians, ratios are medians of
 the per-repeat ratios to that repeat's ``plain``. Outputs must be identical between repeats
 (checked). Satisfaction: the share of constraints whose X text occurs in the output
-(:func:`~xproj.generators.paxqa.constraints.satisfies`), overall and per method (the origin of each
+(:func:`~xproj.translators.constrained.satisfies`), overall and per method (the origin of each
 chosen translation: ``plain``, ``n_best``, ``prefix``); plain's share is the plain outputs'.
 Cost: seconds, model calls, sequences decoded (hypotheses returned) and scored per question,
 seconds per phase (decoding, scoring, subword tokenization, the rest is Python).
@@ -216,7 +216,7 @@ def satisfaction(results, constraints, forceable) -> dict[str, Any]:
 
 
 def plain_satisfaction(texts, constraints, forceable, lang: str) -> dict[str, Any]:
-    from xproj.generators.paxqa.constraints import satisfies
+    from xproj.translators.constrained import satisfies
 
     total = sum(map(len, constraints))
     flags = [
@@ -246,8 +246,8 @@ def _work(log: list[Call], n: int) -> dict[str, Any]:
 
 
 def measure_language(model: CountingModel, lang: str, prep: dict[str, Any], args) -> dict[str, Any]:
-    from xproj.generators.paxqa.constraints import ConstrainedSettings, translate_constrained
     from xproj.translators.base import DecodingOptions
+    from xproj.translators.constrained import ConstrainedSettings, translate_constrained
 
     questions, constraints = prep["questions"], prep["constraints"]
     options = DecodingOptions(
@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--length", type=int, default=24, help="output pieces of every translation")
     args = ap.parse_args(argv)
     check_device(args.device)
-    from xproj.generators.paxqa.constraints import ConstrainedSettings
+    from xproj.translators.constrained import ConstrainedSettings
     from xproj.translators.ct2 import CT2Translator
 
     langs = [x for x in args.langs.split(",") if x]

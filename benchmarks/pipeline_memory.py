@@ -107,21 +107,34 @@ def child(args: argparse.Namespace) -> None:
     lake_module.Lake.commit = commit
     tt.TranslateTrain.process = shard
     config = TranslateTrainConfig(
-        source={"path": args.source, "lang": "en"}, target_langs=["de"], model=args.model,
-        max_decoding_length=MAX_DECODING_LENGTH, aligner="eflomal.v1", lake=args.lake,
-        intra_threads=2)
+        source={"path": args.source, "lang": "en"},
+        target_langs=["de"],
+        model=args.model,
+        max_decoding_length=MAX_DECODING_LENGTH,
+        aligner="eflomal.v1",
+        lake=args.lake,
+        intra_threads=2,
+    )
     with sampler:
         sampler.enter("prefect+setup")
         t0 = time.perf_counter()
         result = tt.translate_train(config)
         seconds = time.perf_counter() - t0
         sampler.enter("end")
-    print("RESULT " + json.dumps({
-        "vm_hwm_kb": _status_kb("VmHWM"), "vm_rss_end_kb": _status_kb("VmRSS"),
-        "stage_peak_rss_kb": sampler.peaks, "seconds": round(seconds, 1),
-        "translated": result.metrics["stats"]["translated"],
-        "sentences": result.metrics["tallies"]["translations"]["by"]["de"]["total"]}),
-        flush=True)
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "vm_hwm_kb": _status_kb("VmHWM"),
+                "vm_rss_end_kb": _status_kb("VmRSS"),
+                "stage_peak_rss_kb": sampler.peaks,
+                "seconds": round(seconds, 1),
+                "translated": result.metrics["stats"]["translated"],
+                "sentences": result.metrics["tallies"]["translations"]["by"]["de"]["total"],
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_size(n: int, model: Path, work: Path) -> dict[str, Any]:
@@ -131,15 +144,31 @@ def run_size(n: int, model: Path, work: Path) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.pipeline_memory", "--child", "--source", str(source),
-         "--lake", str(lake), "--model", str(model)],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.pipeline_memory",
+            "--child",
+            "--source",
+            str(source),
+            "--lake",
+            str(lake),
+            "--model",
+            str(model),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     wall = time.perf_counter() - t0
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
-        raise SystemExit(f"the run on {n} sentences failed (exit {proc.returncode}):\n"
-                         f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    out = json.loads(lines[-1][len("RESULT "):])
+        raise SystemExit(
+            f"the run on {n} sentences failed (exit {proc.returncode}):\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
+    out = json.loads(lines[-1][len("RESULT ") :])
     if out["sentences"] != n:
         raise SystemExit(f"the run on {n} sentences wrote {out['sentences']} translations")
     out["rusage_children_maxrss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -151,8 +180,9 @@ def run_size(n: int, model: Path, work: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs=2, default=[10_000, 100_000],
-                        metavar=("SMALL", "LARGE"))
+    parser.add_argument(
+        "--sizes", type=int, nargs=2, default=[10_000, 100_000], metavar=("SMALL", "LARGE")
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
     parser.add_argument("--lake", help=argparse.SUPPRESS)
@@ -170,33 +200,47 @@ def main(argv: list[str] | None = None) -> None:
             print(f"translate-train on {n} sentences (fresh subprocess)…", flush=True)
             runs[str(n)] = run_size(n, ct2_dir, Path(tmp))
             r = runs[str(n)]
-            print(f"  peak RSS {r['vm_hwm_kb'] / 1024:.0f} MiB, {r['seconds']} s; per stage "
-                  + ", ".join(f"{k} {v / 1024:.0f}" for k, v in r["stage_peak_rss_kb"].items()),
-                  flush=True)
+            print(
+                f"  peak RSS {r['vm_hwm_kb'] / 1024:.0f} MiB, {r['seconds']} s; per stage "
+                + ", ".join(f"{k} {v / 1024:.0f}" for k, v in r["stage_peak_rss_kb"].items()),
+                flush=True,
+            )
     peak_small = runs[str(small)]["vm_hwm_kb"]
     peak_large = runs[str(large)]["vm_hwm_kb"]
     growth = (peak_large - peak_small) / peak_small
     passed = growth < BAR_GROWTH
     full = (small, large) == (10_000, 100_000)
     payload = {
-        "versions": versions(["ctranslate2", "eflomal", "prefect", "deltalake", "polars",
-                              "pyarrow", "spacy"]),
-        "settings": {"sizes": [small, large], "model": shape_key("tiny"),
-                     "max_decoding_length": MAX_DECODING_LENGTH, "aligner": "eflomal.v1",
-                     "shard_size": 2000, "target_langs": ["de"],
-                     "sizes_as_specified": full},
+        "versions": versions(
+            ["ctranslate2", "eflomal", "prefect", "deltalake", "polars", "pyarrow", "spacy"]
+        ),
+        "settings": {
+            "sizes": [small, large],
+            "model": shape_key("tiny"),
+            "max_decoding_length": MAX_DECODING_LENGTH,
+            "aligner": "eflomal.v1",
+            "shard_size": 2000,
+            "target_langs": ["de"],
+            "sizes_as_specified": full,
+        },
         "runs": runs,
-        "figures": {"peak_rss_mib": {str(small): round(peak_small / 1024, 1),
-                                     str(large): round(peak_large / 1024, 1)},
-                    "growth": round(growth, 4)},
+        "figures": {
+            "peak_rss_mib": {
+                str(small): round(peak_small / 1024, 1),
+                str(large): round(peak_large / 1024, 1),
+            },
+            "growth": round(growth, 4),
+        },
         "bar": f"growth < {BAR_GROWTH:.0%} from {small:,} to {large:,} sentences",
         "pass": passed,
     }
     path = write_result("pipeline_memory", payload)
-    print(f"\npipeline_memory: peak RSS {peak_small / 1024:.0f} MiB at {small:,} sentences, "
-          f"{peak_large / 1024:.0f} MiB at {large:,}: growth {growth:+.1%} "
-          f"(bar < {BAR_GROWTH:.0%}: {'PASS' if passed else 'FAIL'})"
-          + ("" if full else " — NOT the 10k/100k sizes of the bar"))
+    print(
+        f"\npipeline_memory: peak RSS {peak_small / 1024:.0f} MiB at {small:,} sentences, "
+        f"{peak_large / 1024:.0f} MiB at {large:,}: growth {growth:+.1%} "
+        f"(bar < {BAR_GROWTH:.0%}: {'PASS' if passed else 'FAIL'})"
+        + ("" if full else " — NOT the 10k/100k sizes of the bar")
+    )
     print(f"result: {path}")
 
 

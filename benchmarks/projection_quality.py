@@ -77,9 +77,7 @@ def score_once(pairs, aligner_options: dict[str, Any], policy) -> tuple[float, f
     from xproj.projectors.metrics import span_scores
     from xproj.projectors.pipeline import project_pairs
 
-    results = project_pairs(
-        pairs, get_aligner("eflomal.v1", **aligner_options), policy=policy
-    )
+    results = project_pairs(pairs, get_aligner("eflomal.v1", **aligner_options), policy=policy)
     s = span_scores([r.spans for r in results], [r.pair.tgt.spans for r in results])
     return s.precision, s.recall, s.f1
 

@@ -276,7 +276,7 @@ def _run_memory_child(path: Path, mode: str, checkpoints: list[int]) -> dict[str
 
 def _decompress_only(path: Path, external: bool) -> float:
     """Seconds to read every line without parsing (the decompression floor)."""
-    from xproj.generators.entitycs.wikidata import _dump_lines
+    from xproj.generators.entitycs.wikidata.dump import _dump_lines
 
     with Timer() as t:
         for _ in _dump_lines(path, external):
@@ -316,7 +316,7 @@ def _read_rate(
 def parse_rates_by_claims(per_size: int = 10_000, repeats: int = 3) -> list[dict[str, Any]]:
     """Parse-only entities/s of the claims-skipping path and of whole-line parsing, for entities
     with 0, 3, 10 and 40 claims (real items often carry tens), best of ``repeats``."""
-    from xproj.generators.entitycs.wikidata import _labels_of, _parse_entity
+    from xproj.generators.entitycs.wikidata.dump import _labels_of, _parse_entity
 
     rng = random.Random(5)
     wanted = frozenset(KEEP_22)

@@ -127,9 +127,7 @@ def test_aligners_eflomal_registry_unknown_name():
 
 
 def test_aligners_eflomal_import_is_lazy():
-    code = (
-        "import sys, xproj.projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
-    )
+    code = "import sys, xproj.projectors.aligners; print('eflomal' in sys.modules, 'numpy' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1],

@@ -10,6 +10,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from tests.test_tables import sample_rows
 from xproj.catalog import InputRef, Lake, OutputRef, RunRecord, query
+from xproj.catalog import files as files_module
 from xproj.catalog import lake as lake_module
 from xproj.catalog.lake import RUNS
 from xproj.schemas.errors import (
@@ -302,7 +303,7 @@ def test_catalog_lake_failed_commit_after_concurrent_write_is_compensated(lake_r
 
 
 def test_catalog_lake_commit_many_rows_split_into_files(lake_root, monkeypatch):
-    monkeypatch.setattr(lake_module, "ROWS_PER_FILE", 2)
+    monkeypatch.setattr(files_module, "ROWS_PER_FILE", 2)
     lake = Lake(lake_root)
     run = _run()
     lake.commit(run, {"rejected": sample_rows("rejected", run.run_id, 5)})

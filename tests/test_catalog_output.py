@@ -10,8 +10,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
-from xproj.catalog import render
-from xproj.io.output import _display_width, format_table
+from xproj.io.writers.results import _display_width, format_table, render
 from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 
 SPANS = pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())]))

@@ -15,7 +15,6 @@ from xproj.generators.entitycs.records import EntityNames
 from xproj.generators.entitycs.wikidata import (
     MAX_REDIRECT_HOPS,
     TitleIndex,
-    _parse_entity,
     char_script,
     iter_wikidata_dump,
     load_names_from_dump,
@@ -25,6 +24,7 @@ from xproj.generators.entitycs.wikidata import (
     read_title_index,
     title_index_from_dump,
 )
+from xproj.generators.entitycs.wikidata.dump import _parse_entity
 from xproj.schemas.errors import (
     E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
@@ -593,7 +593,7 @@ def test_shared_label_tsvs_every_file(shared_data: Path):
     ],
 )
 def test_external_decompressor_choice(monkeypatch, tmp_path, tools, external, suffix, want):
-    from xproj.generators.entitycs import wikidata
+    from xproj.generators.entitycs.wikidata import dump as wikidata
 
     monkeypatch.setattr(wikidata.shutil, "which", lambda t: f"/bin/{t}" if t in tools else None)
     command = wikidata._external_command(tmp_path / f"d{suffix}", external)
@@ -601,7 +601,7 @@ def test_external_decompressor_choice(monkeypatch, tmp_path, tools, external, su
 
 
 def test_external_decompressor_required_but_missing(monkeypatch, tmp_path):
-    from xproj.generators.entitycs import wikidata
+    from xproj.generators.entitycs.wikidata import dump as wikidata
 
     monkeypatch.setattr(wikidata.shutil, "which", lambda t: None)
     with pytest.raises(InputFormatError) as err:

@@ -8,10 +8,8 @@ from xproj.generators.paxqa.answers import (
     ANSWER_POLICY,
     CHARACTER_POLICY,
     REASONS,
-    CharacterScriptTokenizer,
     _merge_orphans,
     align_contexts,
-    alignment_tokenizer,
     pair_sentences,
     paragraph_links,
     policy_for,
@@ -23,7 +21,7 @@ from xproj.generators.paxqa.answers import (
     whole_words,
 )
 from xproj.schemas.records import Alignment
-from xproj.text.words import tokenizer_for
+from xproj.text.words import CharacterScriptTokenizer, alignment_tokenizer, tokenizer_for
 
 EN = "The Panthers won 24 games in 2015, led by Cam Newton (QB)."
 DE = "Die Panthers gewannen 2015 24 Spiele, angeführt von Cam Newton (QB)."

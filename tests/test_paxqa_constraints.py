@@ -16,11 +16,8 @@ from xproj.generators.paxqa.answers import AlignedContext
 from xproj.generators.paxqa.constraints import (
     STOPWORDS,
     UNMAPPED_REASONS,
-    ConstrainedSettings,
     Constraint,
     extract_constraints,
-    satisfies,
-    translate_constrained,
 )
 from xproj.schemas.errors import (
     E_BAD_CONFIG,
@@ -34,6 +31,7 @@ from xproj.schemas.errors import (
 from xproj.testing.tiny_mt import MT_SAMPLE_TEXT
 from xproj.text.words import tokenizer_for
 from xproj.translators.base import DecodingOptions
+from xproj.translators.constrained import ConstrainedSettings, satisfies, translate_constrained
 
 # -- satisfaction ------------------------------------------------------------------------------
 
@@ -233,7 +231,9 @@ def test_occurrence_nearest_to_the_answer(answer, nth):
 def test_unmappable_nearest_occurrence_falls_back_to_the_next():
     # only the first "Paris" is linked; the answer is next to the second one
     aligned = _aligned(EN2, FR2, [("Paris", 0, "Paris", 0)], "fr")
-    policy_off = __import__("xproj.projectors.policy", fromlist=["ProjectionPolicy"]).ProjectionPolicy(
+    policy_off = __import__(
+        "xproj.projectors.policy", fromlist=["ProjectionPolicy"]
+    ).ProjectionPolicy(
         punctuation="drop", gap_fill=0, grouping="largest", overlap="keep", anchor_identical=False
     )
     cs = extract_constraints(

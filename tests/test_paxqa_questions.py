@@ -125,9 +125,10 @@ def test_generator_scores_flags_and_caches(tiny_qg_model):
 
 def test_translate_questions_cache_round_trip(tiny_mt_models):
     """Constrained translations are stored once and come back identical from the cache."""
-    from xproj.generators.paxqa.constraints import ConstrainedSettings, Constraint
+    from xproj.generators.paxqa.constraints import Constraint
     from xproj.generators.paxqa.pipeline import Models, Settings, translate_questions
     from xproj.translators.cache import CacheStats, MemoryCache
+    from xproj.translators.constrained import ConstrainedSettings
     from xproj.translators.ct2 import CT2Translator
 
     inner = CT2Translator(tiny_mt_models["nllb"]["ct2"], device="cpu")

@@ -14,9 +14,8 @@ from xproj.io.readers.squad import (
     SquadQuestion,
     answer_mismatch,
     iter_squad,
-    squad_rows,
-    write_squad,
 )
+from xproj.io.writers.squad import squad_rows, write_squad
 from xproj.schemas.errors import ConfigError, InputFormatError, Reject
 
 CTX = "Albert Einstein was born in Ulm in 1879."

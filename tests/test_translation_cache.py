@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 from tests.test_tables import sample_rows
 from xproj.catalog import Lake, RunRecord, query
-from xproj.catalog import lake as lake_module
+from xproj.catalog import files as files_module
 from xproj.catalog.translation_cache import TABLE, LakeTranslationCache
 from xproj.schemas.errors import E_BACKEND_FAILED, E_UNKNOWN_TABLE, BackendError, CatalogError
 from xproj.schemas.tables import TABLES
@@ -479,7 +479,7 @@ def test_translation_cache_lake_append_failure_leaves_no_files(lake_root, monkey
 
 def test_translation_cache_lake_append_after_losing_the_creation_race(lake_root, monkeypatch):
     lake, other = Lake(lake_root), Lake(lake_root)
-    real_create = lake_module.create_table_with_add_actions
+    real_create = files_module.create_table_with_add_actions
     raced = []
 
     def create_after_other(*args, **kwargs):
@@ -488,7 +488,7 @@ def test_translation_cache_lake_append_after_losing_the_creation_race(lake_root,
             other.append(TABLE, [_cache_rows(1)], writer="other")
         return real_create(*args, **kwargs)
 
-    monkeypatch.setattr(lake_module, "create_table_with_add_actions", create_after_other)
+    monkeypatch.setattr(files_module, "create_table_with_add_actions", create_after_other)
     assert lake.append(TABLE, [_cache_rows(2)], writer="test") == 1
     assert Lake(lake_root).read(TABLE).num_rows == 3
     assert len(list(lake.path(TABLE).glob("*.parquet"))) == 2

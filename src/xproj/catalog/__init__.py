@@ -1,8 +1,8 @@
-"""Versioned tables (Delta Lake), run lineage, shard staging, read-only DuckDB queries, output.
+"""Versioned tables (Delta Lake), run lineage, shard staging, locks and read-only DuckDB queries.
 
 Example:
     >>> import tempfile
-    >>> from catalog import Lake, RunRecord, query
+    >>> from xproj.catalog import Lake, RunRecord, query
     >>> lake = Lake(tempfile.mkdtemp())
     >>> run = RunRecord.start("demo", {"n": 1})
     >>> lake.commit(run, {})
@@ -22,7 +22,6 @@ from xproj.catalog.lineage import (
 )
 from xproj.catalog.query import query
 from xproj.catalog.staging import Staging
-from xproj.io.output import render
 
 __all__ = [
     "InputRef",
@@ -35,5 +34,4 @@ __all__ = [
     "file_fingerprint",
     "make_run_key",
     "query",
-    "render",
 ]

@@ -95,7 +95,7 @@ class LakeTranslationCache:
 
     Example:
         >>> import tempfile
-        >>> from catalog import Lake
+        >>> from xproj.catalog import Lake
         >>> from xproj.translators.cache import CacheEntry, CacheScope
         >>> lake = Lake(tempfile.mkdtemp())
         >>> scope = CacheScope("opus-mt-en-de", "int8", "en", "de", "v1")

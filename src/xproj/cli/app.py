@@ -578,8 +578,9 @@ def query(
     lake: LakeOpt = None,
 ) -> None:
     """Run SQL with DuckDB over the latest (or pinned) table versions."""
-    from xproj.catalog import Lake, render
+    from xproj.catalog import Lake
     from xproj.catalog import query as run_query
+    from xproj.io.writers.results import render
     from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 
     pins = {}

@@ -67,9 +67,10 @@ ORDER BY e.dataset
 
 def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
     """Run every demo config, then print the summary query and the gold scores."""
-    from xproj.catalog import Lake, query, render
+    from xproj.catalog import Lake, query
     from xproj.flows.project_parallel import project_parallel
     from xproj.flows.runtime import launch
+    from xproj.io.writers.results import render
 
     shared = shared_data_dir(shared_data)
     configs = demo_configs(shared)

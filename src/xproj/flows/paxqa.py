@@ -26,8 +26,8 @@ from xproj.flows.config import _Aligning, _Model, _RunSettings, _TranslationSett
 from xproj.flows.runtime import run_plan
 from xproj.flows.translate_train import TranslatingPlan
 from xproj.generators.paxqa.candidates import CandidateSettings
-from xproj.generators.paxqa.constraints import ConstrainedSettings
 from xproj.generators.paxqa.pipeline import FilterSettings
+from xproj.translators.constrained import ConstrainedSettings
 
 FLOW_NAME = "paxqa"
 

@@ -57,7 +57,9 @@ class Predictor:
                 else:
                     self.by_id[item.id] = item
         elif config.spacy is not None:
-            self.nlp = load_spacy(config.spacy)
+            from xproj.text import pipelines
+
+            self.nlp = pipelines.load(config.spacy, purpose="labelling the pivot-language text")
 
     @property
     def active(self) -> bool:
@@ -114,23 +116,6 @@ class Predictor:
                 continue
             out.append(_relabel(sentence, sentence.id, cfg.label_map))
         return out
-
-
-def load_spacy(name: str):
-    """A spaCy pipeline by package name or path, with a coded error when it is missing."""
-    import spacy
-
-    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
-
-    try:
-        return spacy.load(name)
-    except OSError as err:
-        raise ConfigError(
-            f"cannot load the spaCy pipeline {name!r}: {err}",
-            fix="install it (python -m spacy download en_core_web_sm) or give a pipeline folder; "
-            "xproj ships no model.",
-            code=E_BAD_CONFIG,
-        ) from None
 
 
 def _relabel(s: AnnotatedSentence, new_id: str, label_map: dict[str, str]) -> AnnotatedSentence:

@@ -25,7 +25,7 @@ Example:
     >>> translator = ctranslate2.Translator(str(ct2_dir), compute_type="int8")  # doctest: +SKIP
     >>> tokenizer = AutoTokenizer.from_pretrained(ct2_dir)  # doctest: +SKIP
     >>> source, prefix = prompt("nllb", tokenizer, "Hi", "en", "de")  # doctest: +SKIP
-    >>> translator.translate_batch([source], target_prefix=[prefix])[0].hypotheses[0][0]
+    >>> translator.translate_batch([source], target_prefix=[prefix])[0].hypotheses[0][0]  # doctest: +SKIP
     'deu_Latn'
 """
 

@@ -4,7 +4,7 @@
 is converted or loaded.
 
 Example:
-    >>> from translators import CT2Translator, DecodingOptions  # doctest: +SKIP
+    >>> from xproj.translators import CT2Translator, DecodingOptions  # doctest: +SKIP
     >>> translator = CT2Translator("Helsinki-NLP/opus-mt-en-de")  # doctest: +SKIP
     >>> next(translator.translate(["Good morning."], "en", "de")).text  # doctest: +SKIP
     'Guten Morgen.'

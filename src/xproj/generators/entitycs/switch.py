@@ -284,11 +284,15 @@ _PIPELINES: dict[tuple[str, str], Any] = {}
 def _load_spacy(language: str, pipeline: str) -> Any:
     key = (language, pipeline)
     if key not in _PIPELINES:
-        import spacy  # lazy: spaCy is only needed when records are split
+        from xproj.text import pipelines  # lazy: spaCy is only needed when records are split
 
         try:
-            nlp = spacy.blank(language) if pipeline == "sentencizer" else spacy.load(pipeline)
-        except (ImportError, OSError, ValueError, KeyError) as err:
+            nlp = (
+                pipelines.blank(language)
+                if pipeline == "sentencizer"
+                else pipelines.load(pipeline, purpose="sentence segmentation")
+            )
+        except (ImportError, OSError, ValueError, KeyError, ConfigError) as err:
             _PIPELINES[key] = f"{language}/{pipeline}: {err}"
         else:
             if not any(n in nlp.pipe_names for n in ("parser", "senter", "sentencizer")):

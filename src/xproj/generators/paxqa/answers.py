@@ -13,7 +13,7 @@ An English answer is a character span of the English context. It is projected in
    punctuation at the edges (e.g. a trailing comma); an opened bracket or quote whose closer
    follows within a few characters is closed (:func:`trim_span`).
 
-Chinese and Japanese are tokenized for alignment by :class:`CharacterScriptTokenizer`: one token
+Chinese and Japanese are tokenized for alignment by :class:`~xproj.text.words.CharacterScriptTokenizer`: one token
 per Han/kana character, but numbers and Latin words whole, so ``1996`` and ``MPEG-2`` are anchored
 and aligned like in the English text. Token surfaces are compared after NFKC (``１９９６`` = ``1996``).
 
@@ -38,6 +38,8 @@ from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.project import project_spans
 from xproj.projectors.punct import is_punct
 from xproj.schemas.records import CharSpan, TokenSpan, char_span_to_token
+from xproj.text.scripts import HAN_LANGS, base_lang
+from xproj.text.words import CJK_CHAR, alignment_tokenizer
 
 Token = tuple[str, int, int]
 Link = tuple[int, int]
@@ -110,7 +112,7 @@ def _in_word(text: str, k: int) -> bool:
     if not 0 < k < len(text):
         return False
     a, b = text[k - 1], text[k]
-    return a.isalnum() and b.isalnum() and not (_CJK_CHAR.match(a) or _CJK_CHAR.match(b))
+    return a.isalnum() and b.isalnum() and not (CJK_CHAR.match(a) or CJK_CHAR.match(b))
 
 
 def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
@@ -466,16 +468,13 @@ def paragraph_links(
 CHARACTER_POLICY = ProjectionPolicy(
     punctuation="drop", gap_fill=5, grouping="largest", overlap="keep", anchor_identical=True
 )
-_CHARACTER_LANGS = frozenset({"zh", "ja"})
 #: Languages whose proclitics :func:`align_contexts` splits off for alignment.
 _CLITIC_LANGS = frozenset({"ar"})
 
 
 def policy_for(lang: str) -> ProjectionPolicy:
     """The answer policy for an X language: :data:`CHARACTER_POLICY` for zh/ja, else the default."""
-    return (
-        CHARACTER_POLICY if lang.split("-")[0].split("_")[0] in _CHARACTER_LANGS else ANSWER_POLICY
-    )
+    return CHARACTER_POLICY if base_lang(lang) in HAN_LANGS else ANSWER_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,56 +490,6 @@ class AlignedContext:
     en_tokens: tuple[Token, ...]
     x_tokens: tuple[Token, ...]
     links: frozenset[Link]
-
-
-_CJK = (
-    "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003134f"
-)
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-_CJK_TOKEN = re.compile(
-    rf"[{_CJK}]"  # one Han or kana character
-    r"|\d+(?:[.,:]\d+)*"  # a number with its separators: 14,000 / 51.6 / 1:30
-    rf"|(?:(?![{_CJK}])[^\W_])+(?:[-'’.](?:(?![{_CJK}])[^\W_])+)*"  # a Latin/other word: MPEG-2
-    r"|\S"  # anything else, one character at a time
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CharacterScriptTokenizer:
-    """Tokens for Chinese/Japanese text: one token per Han or kana character, words elsewhere.
-
-    spaCy's blank ``zh`` pipeline splits *everything* into characters, numbers and Latin names
-    included (``1996`` → ``1 9 9 6``), so an English ``1996`` or ``MPEG-2`` can neither be
-    anchored by identity nor aligned as one word. Here digits with their separators and runs of
-    non-CJK letters stay whole, like the English tokenizer keeps them.
-
-    Example:
-        >>> [t for t, _, _ in CharacterScriptTokenizer().tokenize("1996年的MPEG-2占51.6%")]
-        ['1996', '年', '的', 'MPEG-2', '占', '51.6', '%']
-    """
-
-    name: str = "xproj.cjk-chars"
-
-    def tokenize(self, text: str) -> list[Token]:
-        return [(m.group(), m.start(), m.end()) for m in _CJK_TOKEN.finditer(text)]
-
-
-def alignment_tokenizer(lang: str) -> Any:
-    """The tokenizer :func:`align_contexts` uses for a language's contexts.
-
-    :class:`CharacterScriptTokenizer` for zh/ja, else :func:`xproj.text.words.tokenizer_for`.
-    Links given to a ``given.v1`` aligner must index these tokens.
-    """
-    if _base_lang(lang) in _CHARACTER_LANGS:
-        return CharacterScriptTokenizer()
-    from xproj.text.words import tokenizer_for
-
-    return tokenizer_for(lang)
-
-
-def _base_lang(lang: str) -> str:
-    return lang.split("-")[0].split("_")[0].lower()
 
 
 class _Aligner(Protocol):
@@ -570,7 +519,7 @@ def align_contexts(
     """
     tok_en, tok_x = alignment_tokenizer("en"), alignment_tokenizer(lang_x)
     tokens = [(tuple(tok_en.tokenize(en)), tuple(tok_x.tokenize(x))) for en, x in contexts]
-    if _base_lang(lang_x) in _CLITIC_LANGS:
+    if base_lang(lang_x) in _CLITIC_LANGS:
         vocabulary = Counter(t for _, tx in tokens for t, _, _ in tx)
         tokens = [(ten, tuple(split_clitics(tx, vocabulary))) for ten, tx in tokens]
     items: list[tuple[list[str], list[str]]] = []

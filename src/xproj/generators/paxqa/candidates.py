@@ -677,19 +677,10 @@ def load_pipeline(name_or_path: str | None) -> Any:
     Raises:
         ConfigError: the pipeline cannot be loaded; the fix says how to install it.
     """
+    from xproj.text import pipelines
+
     if name_or_path is None:
         return None
-    import spacy
-
     if name_or_path == "blank":
-        return spacy.blank("en")
-    try:
-        return spacy.load(name_or_path)
-    except (OSError, ImportError, ValueError) as err:
-        raise ConfigError(
-            f"cannot load the spaCy pipeline {name_or_path!r} for answer candidates: {err}",
-            fix=f"install it (python -m spacy download {name_or_path}) if it is a package, or "
-            "give the folder of a saved pipeline; 'blank' uses spacy.blank('en') and rules "
-            "only; xproj ships no model.",
-            code=E_BAD_CONFIG,
-        ) from None
+        return pipelines.blank("en")
+    return pipelines.load(name_or_path, purpose="answer candidates")

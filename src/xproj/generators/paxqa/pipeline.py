@@ -13,7 +13,7 @@ For a batch of English–X context pairs (the X side already there or already tr
 5. **check** the question (not empty, long enough, not giving the answer away, not a duplicate in
    its context);
 6. **translate** the question with lexical constraints from the context alignment
-   (:func:`xproj.generators.paxqa.constraints.translate_constrained`): PAXQA's constraints are the X
+   (:func:`xproj.translators.constrained.translate_constrained`): PAXQA's constraints are the X
    phrases aligned to the question's n-grams that also occur in the English context;
 7. **score and filter** (:class:`FilterSettings`): the QG score, the translation score and a
    round-trip score — the X question translated back to English (cached) and compared with the
@@ -550,7 +550,7 @@ def constrained_scope(models: Models, lang: str, settings: Settings):
 
 
 def translate_questions(models: Models, questions, constraints, lang: str, settings: Settings):
-    """:func:`~xproj.generators.paxqa.constraints.translate_constrained`, through the translation cache.
+    """:func:`~xproj.translators.constrained.translate_constrained`, through the translation cache.
 
     A question with the same constraints, model and settings is translated once: the cache entry's
     text is the translation and its ``detail`` holds the rest of the result as JSON. Without a
@@ -558,9 +558,9 @@ def translate_questions(models: Models, questions, constraints, lang: str, setti
     """
     import json
 
-    from xproj.generators.paxqa.constraints import ConstrainedTranslation, translate_constrained
     from xproj.translators.base import Translation
     from xproj.translators.cache import CacheEntry
+    from xproj.translators.constrained import ConstrainedTranslation, translate_constrained
 
     def run(qs, cs):
         return translate_constrained(

@@ -53,10 +53,8 @@ from xproj.io.readers.squad import (
     SquadParagraph,
     SquadQuestion,
     answer_mismatch,
-    dump_squad,
-    dump_squad_jsonl,
-    temp_path_for,
 )
+from xproj.io.writers.squad import dump_squad, dump_squad_jsonl, temp_path_for
 from xproj.schemas.errors import (
     E_ANSWER_OUT_OF_CONTEXT,
     E_BAD_CONFIG,

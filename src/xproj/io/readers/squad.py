@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from xproj.io.readers._common import OnError, check_on_error, file_not_found, iter_lines, locate
 from xproj.schemas.errors import (
@@ -551,111 +550,3 @@ def _iter_flat(
     done = flush()
     if done is not None:
         yield done
-
-
-# -- writing -------------------------------------------------------------------------------------
-
-
-def squad_document(paragraphs: Iterable[SquadParagraph], *, version: str = "1.1") -> dict:
-    """The nested SQuAD document of ``paragraphs``: articles by title, in first-seen order.
-
-    Paragraphs with the same title go into one article (in their given order); paragraphs are
-    not merged, so give each context once per title.
-    """
-    articles: dict[str, list[dict]] = {}
-    for para in paragraphs:
-        articles.setdefault(para.title, []).append(
-            {
-                "context": para.context,
-                "qas": [
-                    {
-                        "id": q.id,
-                        "question": q.question,
-                        "answers": [{"text": a.text, "answer_start": a.start} for a in q.answers],
-                    }
-                    for q in para.questions
-                ],
-            }
-        )
-    return {
-        "version": version,
-        "data": [{"title": t, "paragraphs": ps} for t, ps in articles.items()],
-    }
-
-
-def squad_rows(paragraphs: Iterable[SquadParagraph]) -> Iterator[dict]:
-    """Flat Hugging Face ``squad`` rows, one per question, in paragraph order."""
-    for para in paragraphs:
-        for q in para.questions:
-            yield {
-                "id": q.id,
-                "title": para.title,
-                "context": para.context,
-                "question": q.question,
-                "answers": {
-                    "text": [a.text for a in q.answers],
-                    "answer_start": [a.start for a in q.answers],
-                },
-            }
-
-
-def dump_squad(
-    paragraphs: Iterable[SquadParagraph], handle: IO[str], *, version: str = "1.1"
-) -> None:
-    """Write the nested document (UTF-8 text, non-ASCII kept) to an open text handle."""
-    json.dump(squad_document(paragraphs, version=version), handle, ensure_ascii=False)
-    handle.write("\n")
-
-
-def dump_squad_jsonl(paragraphs: Iterable[SquadParagraph], handle: IO[str]) -> None:
-    """Write flat rows, one JSON object per line, to an open text handle."""
-    for row in squad_rows(paragraphs):
-        handle.write(json.dumps(row, ensure_ascii=False))
-        handle.write("\n")
-
-
-def temp_path_for(out: Path) -> Path:
-    """A hidden temporary name beside ``out`` (same folder, so renaming it onto ``out`` is atomic)."""
-    return out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-
-
-def write_squad(
-    paragraphs: Iterable[SquadParagraph],
-    path: str | os.PathLike[str],
-    *,
-    layout: Literal["nested", "jsonl"] = "nested",
-    version: str = "1.1",
-) -> Path:
-    """Write paragraphs as a nested SQuAD document or flat JSON Lines, atomically.
-
-    Args:
-        paragraphs: the paragraphs to write (their ``source_id`` is not written).
-        path: output file; its folder is created; it is replaced only once fully written.
-        layout: ``nested`` (SQuAD v1.1 JSON) or ``jsonl`` (HF ``squad`` rows).
-        version: the ``version`` of a nested document.
-
-    Returns:
-        The written path.
-    """
-    if layout not in ("nested", "jsonl"):
-        raise ConfigError(
-            f"layout={layout!r} is not a choice.",
-            fix='pass layout="nested" or "jsonl".',
-            code=E_BAD_CONFIG,
-        )
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(out)
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as handle:
-            if layout == "nested":
-                dump_squad(paragraphs, handle, version=version)
-            else:
-                dump_squad_jsonl(paragraphs, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
