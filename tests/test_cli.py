@@ -273,3 +273,65 @@ def test_cli_translate_train_missing_model_names_the_fix(tmp_path):
     )
     assert out.returncode == 2
     assert "[XP503]" in out.stderr and "xproj models convert" in out.stderr
+
+
+def test_cli_dotted_overrides_reach_the_config():
+    sample = REPO / "data" / "samples" / "ner"
+    res = _run(
+        "project",
+        "--source",
+        str(sample / "sample.en.conll"),
+        "--source-lang",
+        "en",
+        "--target",
+        str(sample / "sample.es.conll"),
+        "--target-lang",
+        "es",
+        "--policy.gap_fill",
+        "2",
+        "--aligner_options.symmetrization=union",
+        "--print-config",
+    )
+    assert res.exit_code == 0, res.output
+    import yaml
+
+    config = yaml.safe_load(res.output)
+    assert config["policy"]["gap_fill"] == 2
+    assert config["aligner_options"] == {"symmetrization": "union"}
+    assert config["source"]["format"] == "conll"  # from the file name
+
+
+def test_cli_unknown_setting_names_the_closest():
+    from xproj.schemas.errors import ConfigError
+
+    res = _run("project", "--source", "a.conll", "--policy.gapfill", "2")
+    assert isinstance(res.exception, ConfigError)
+    assert "--policy.gap_fill" in str(res.exception)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["project"],
+        ["translate-train"],
+        ["translate-test"],
+        ["entitycs"],
+        ["paxqa"],
+        ["entitycs-export"],
+        ["paxqa-export"],
+        ["tables"],
+        ["versions"],
+        ["query"],
+        ["demo"],
+        ["strategies"],
+        ["models", "convert"],
+        ["models", "list"],
+        ["eval", "alignment"],
+        ["eval", "projection"],
+    ],
+)
+def test_cli_every_help_ends_with_an_example(command):
+    res = runner.invoke(app, [*command, "--help"], terminal_width=200)
+    assert res.exit_code == 0
+    out = res.output
+    assert out.rfind("Example: xproj ") > out.rfind("--help"), out[-400:]  # last, after options

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from xproj.cli.flows import COMMANDS, register
 from xproj.schemas.errors import XprojError
 
 app = typer.Typer(
@@ -47,19 +48,6 @@ LakeOpt = Annotated[
         "--lake", help="Lake root (default: $XPROJ_LAKE or ./data/lake).", envvar="XPROJ_LAKE"
     ),
 ]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML config file.")]
-ForceOpt = Annotated[bool, typer.Option(help="Run even if an identical run is committed.")]
-AllowEmptyOpt = Annotated[
-    bool,
-    typer.Option(help="Commit a run that used no record (every record rejected, or none read)."),
-]
-LimitOpt = _opt("Use only the first N records.", kind=int)
-NameOpt = _opt("Dataset name.")
-SchemeOpt = _opt("Tag scheme: iob1 | iob2 | bioes | auto (detected once per file).")
-LabelsOpt = _opt("The label set, e.g. PER,LOC,ORG: records with other labels are rejected.")
-ModelOpt = _opt("Store id (xproj models list) or a CTranslate2 model folder.")
-DeviceOpt = _opt("auto | cpu | cuda.")
-
 _DEBUG = {"on": False}
 
 
@@ -71,21 +59,6 @@ def _options(
 ) -> None:
     """Turn labeled data in one language into labeled data in many."""
     _DEBUG["on"] = debug
-
-
-def _run_settings(name, limit, lake, force, allow_empty) -> dict[str, Any]:
-    """The overrides every flow command shares."""
-    return {
-        "name": name,
-        "limit": limit,
-        "lake": lake,
-        "force": force or None,
-        "allow_empty": allow_empty or None,
-    }
-
-
-def _csv(value: str | None) -> list[str] | None:
-    return [x.strip() for x in value.split(",") if x.strip()] if value else None
 
 
 def _launch(flow, cfg) -> None:
@@ -101,254 +74,14 @@ def _launch(flow, cfg) -> None:
     typer.echo(render(summary))
 
 
-@app.command()
-def project(
-    config: ConfigOpt = None,
-    source: _opt("Labeled source file or dataset.") = None,
-    source_lang: _opt("Source language code.") = None,
-    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
-    target: _opt("Target side, record-aligned with the source.") = None,
-    target_lang: _opt("Target language code.") = None,
-    target_format: _opt(
-        "conll | jsonl | parquet | hf | text (one untokenized sentence per line); "
-        "default: from the name."
-    ) = None,
-    scheme: SchemeOpt = None,
-    labels: LabelsOpt = None,
-    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
-    symmetrization: _opt(
-        "intersection | grow-diag-final-and | union (statistical aligners)."
-    ) = None,
-    model: _opt("Encoder for simalign.v1 (path or Hub id).") = None,
-    alignments: _opt("Pharaoh file for given.v1.") = None,
-    extra_bitext: Annotated[
-        list[str] | None,
-        typer.Option(help="Extra bitext for eflomal (src ||| tgt or TSV); repeatable."),
-    ] = None,
-    shard_size: _opt("Pairs per shard.", kind=int) = None,
-    limit: LimitOpt = None,
-    name: _opt("Dataset name in evaluations.") = None,
-    on_error: _opt("reject (record bad records and go on) | raise (stop at the first).") = None,
-    force: ForceOpt = False,
-    allow_empty: AllowEmptyOpt = False,
-    lake: LakeOpt = None,
-) -> None:
-    """Project span labels from a labeled source onto its parallel target side.
-
-    Example: xproj project --source en.conll --source-lang en --target es.conll --target-lang es
-    """
-    from xproj.flows.config import ProjectParallelConfig, load_config
-    from xproj.flows.project_parallel import project_parallel
-
-    overrides = {
-        "source.path": source,
-        "source.lang": source_lang,
-        "source.format": source_format,
-        "source.scheme": scheme,
-        "target.path": target,
-        "target.lang": target_lang,
-        "target.format": target_format,
-        "target.scheme": scheme,
-        "labels": _csv(labels),
-        "aligner": aligner,
-        "aligner_options.symmetrization": symmetrization,
-        "aligner_options.model": model,
-        "aligner_options.path": alignments,
-        "shard_size": shard_size,
-        "on_error": on_error,
-        "extra_bitext": [{"path": p} for p in extra_bitext] if extra_bitext else None,
-        **_run_settings(name, limit, lake, force, allow_empty),
-    }
-    _launch(project_parallel, load_config(ProjectParallelConfig, config, overrides, "project"))
+for _command in COMMANDS:  # project, translate-train, translate-test, entitycs, paxqa
+    register(app, _command, _launch)
 
 
-def _check_models(cfg) -> None:
-    """Fail before any work: a missing or broken model is the commonest mistake."""
-    from xproj.translators.store import check_model_dir, resolve
-
-    root = Path(cfg.models_root) if cfg.models_root else None
-    qg = getattr(getattr(cfg, "qg", None), "model", None)
-    for model in filter(None, (cfg.model, cfg.projection_model, qg)):
-        check_model_dir(resolve(model, root=root))
-
-
-ProjectorOpt = _opt(
-    "align (word alignment) | markers (EasyProject) | codec (constrained decoding); "
-    "the last two need a marker-aware model (docs/projection.md)."
+@app.command(
+    "entitycs-export",
+    epilog="Example: xproj entitycs-export --run <run id> --tokenizer xlm-roberta-base/ --out cs.parquet --format parquet",
 )
-ProjectionModelOpt = _opt("Marker-aware model for markers/codec when it is not --model.")
-
-
-@app.command("translate-train")
-def translate_train_cmd(
-    config: ConfigOpt = None,
-    source: _opt("Labeled source: file, folder or HF dataset name.") = None,
-    source_lang: _opt("Source language code.") = None,
-    source_format: _opt("conll | jsonl | parquet | hf (default: from the name).") = None,
-    scheme: SchemeOpt = None,
-    labels: LabelsOpt = None,
-    split: _opt("HF dataset split.") = None,
-    tokens_column: _opt("HF tokens column.") = None,
-    tags_column: _opt("HF tags column.") = None,
-    text_column: _opt("JSONL/Parquet text column.") = None,
-    spans_column: _opt("JSONL/Parquet spans column.") = None,
-    target_langs: _opt(
-        "Comma-separated target languages, e.g. de,sw,yo.", "--target-langs", "-t"
-    ) = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    compute_type: _opt("auto | int8 | int8_float16 | float16 | …") = None,
-    beam_size: _opt("1 = greedy (default).", kind=int) = None,
-    projector: ProjectorOpt = None,
-    projection_model: ProjectionModelOpt = None,
-    aligner: _opt("eflomal.v1 | simalign.v1") = None,
-    shard_size: _opt("Sentences per shard.", kind=int) = None,
-    limit: LimitOpt = None,
-    name: NameOpt = None,
-    force: ForceOpt = False,
-    allow_empty: AllowEmptyOpt = False,
-    lake: LakeOpt = None,
-) -> None:
-    """Translate a labeled dataset into target languages and project its span labels.
-
-    Example: xproj translate-train --source train.en.conll --source-lang en -t de,sw
-    --model facebook--nllb-200-distilled-600M-int8
-    """
-    from xproj.flows.config import TranslateTrainConfig, load_config
-    from xproj.flows.translate_train import translate_train
-
-    overrides = {
-        "source.path": source,
-        "source.lang": source_lang,
-        "source.format": source_format,
-        "source.scheme": scheme,
-        "source.split": split,
-        "source.tokens_column": tokens_column,
-        "source.tags_column": tags_column,
-        "source.text_column": text_column,
-        "source.spans_column": spans_column,
-        "labels": _csv(labels),
-        "target_langs": _csv(target_langs),
-        "model": model,
-        "device": device,
-        "compute_type": compute_type,
-        "beam_size": beam_size,
-        "projector": projector,
-        "projection_model": projection_model,
-        "aligner": aligner,
-        "shard_size": shard_size,
-        **_run_settings(name, limit, lake, force, allow_empty),
-    }
-    cfg = load_config(TranslateTrainConfig, config, overrides, "translate-train")
-    _check_models(cfg)
-    _launch(translate_train, cfg)
-
-
-@app.command("translate-test")
-def translate_test_cmd(
-    config: ConfigOpt = None,
-    input: _opt("Target-language text: file or HF dataset.", "--input", "-i") = None,
-    lang: _opt("Language of the input.") = None,
-    input_format: _opt(
-        "text | conll | jsonl | parquet | hf (labeled: gold); default: from the name."
-    ) = None,
-    scheme: SchemeOpt = None,
-    labels: LabelsOpt = None,
-    pivot_lang: _opt("Language the predictions are made in (default en).") = None,
-    predictions: _opt("JSONL/Parquet of English spans {id, text, spans}.") = None,
-    spacy: _opt("spaCy pipeline (name or folder) to label the English.") = None,
-    label_map: _opt("Rename predicted labels: PERSON=PER,GPE=LOC.") = None,
-    model: ModelOpt = None,
-    projector: ProjectorOpt = None,
-    projection_model: ProjectionModelOpt = None,
-    aligner: _opt("For --projector align.") = None,
-    device: DeviceOpt = None,
-    compute_type: _opt("auto | int8 | …") = None,
-    beam_size: _opt("1 = greedy (default).", kind=int) = None,
-    shard_size: _opt("Records per shard.", kind=int) = None,
-    limit: LimitOpt = None,
-    name: NameOpt = None,
-    force: ForceOpt = False,
-    allow_empty: AllowEmptyOpt = False,
-    lake: LakeOpt = None,
-) -> None:
-    """Translate X text into English, label it, and project the labels back onto the X text.
-
-    Example: xproj translate-test -i test.sw.conll --lang sw --model <store id>
-    --spacy en_core_web_lg --label-map PERSON=PER,GPE=LOC
-    """
-    from xproj.flows.config import TranslateTestConfig, load_config
-    from xproj.flows.translate_test_flow import translate_test
-
-    mapping = None
-    if label_map:
-        pairs = [x.split("=", 1) for x in label_map.split(",") if x.strip()]
-        if any(len(p) != 2 for p in pairs):
-            raise typer.BadParameter("write --label-map as FROM=TO,FROM=TO")
-        mapping = {a.strip(): b.strip() for a, b in pairs}
-    overrides = {
-        "input.path": input,
-        "input.lang": lang,
-        "input.format": input_format,
-        "input.scheme": scheme,
-        "labels": _csv(labels),
-        "pivot_lang": pivot_lang,
-        "predictions.path": predictions,
-        "spacy": spacy,
-        "label_map": mapping,
-        "model": model,
-        "projector": projector,
-        "projection_model": projection_model,
-        "aligner": aligner,
-        "device": device,
-        "compute_type": compute_type,
-        "beam_size": beam_size,
-        "shard_size": shard_size,
-        **_run_settings(name, limit, lake, force, allow_empty),
-    }
-    cfg = load_config(TranslateTestConfig, config, overrides, "translate-test")
-    _check_models(cfg)
-    _launch(translate_test, cfg)
-
-
-@app.command("entitycs")
-def entitycs_cmd(
-    config: ConfigOpt = None,
-    source: _opt("FewRel JSON, MediaWiki articles or WikiExtractor output.") = None,
-    source_format: _opt("fewrel | linked | hf | mediawiki | extracted | auto.") = None,
-    names: _opt("Label TSV folder (<lang>.txt) or a Wikidata JSON dump.") = None,
-    names_format: _opt("tsv | wikidata.") = None,
-    titles: _opt("title<TAB>QID table for wikitext links.") = None,
-    languages: _opt("Comma-separated languages (default: XLM-R's 92).") = None,
-    seed: _opt("Seed of the language sampling.", kind=int) = None,
-    limit: LimitOpt = None,
-    name: NameOpt = None,
-    force: ForceOpt = False,
-    allow_empty: AllowEmptyOpt = False,
-    lake: LakeOpt = None,
-) -> None:
-    """Build an entity code-switched corpus (EntityCS) as new table versions.
-
-    Example: xproj entitycs --source val_wiki.json --source-format fewrel
-    --names wikidata-labels --seed 1
-    """
-    from xproj.flows.config import load_config
-    from xproj.flows.entitycs import EntityCSConfig, entitycs
-
-    overrides = {
-        "source.path": source,
-        "source.format": source_format,
-        "names.path": names,
-        "names.format": names_format,
-        "titles.path": titles,
-        "languages": _csv(languages),
-        "seed": seed,
-        **_run_settings(name, limit, lake, force, allow_empty),
-    }
-    _launch(entitycs, load_config(EntityCSConfig, config, overrides, "entitycs"))
-
-
-@app.command("entitycs-export")
 def entitycs_export_cmd(
     run: Annotated[str, typer.Option("--run", help="The entitycs run to export.")],
     tokenizer: Annotated[
@@ -403,56 +136,9 @@ def entitycs_export_cmd(
             typer.echo(f"  e.g. {ex['id']} ({ex['language']}) {ex['reason']}: {ex['detail']}")
 
 
-@app.command("paxqa")
-def paxqa_cmd(
-    config: ConfigOpt = None,
-    contexts: _opt("English–X contexts: bitext file, HF dataset, or English SQuAD file.") = None,
-    contexts_format: _opt("bitext | hf | squad.") = None,
-    tgt_path: _opt("The X file of a two-file bitext.") = None,
-    lang: _opt("The X language.", "--lang", "-l") = None,
-    model: _opt("Translation model (store id or CTranslate2 folder).") = None,
-    qg_model: _opt("Question generation model, converted with --family text2text.") = None,
-    questions: _opt("generate | given (SQuAD input's own) | both.") = None,
-    spacy: _opt("spaCy pipeline for answer candidates (name or folder; default rules).") = None,
-    aligner: _opt("eflomal.v1 | simalign.v1 | given.v1") = None,
-    device: DeviceOpt = None,
-    min_round_trip: _opt("Drop examples whose round-trip token F1 is lower.", kind=float) = None,
-    shard_size: _opt("Contexts per shard.", kind=int) = None,
-    limit: LimitOpt = None,
-    name: NameOpt = None,
-    force: ForceOpt = False,
-    allow_empty: AllowEmptyOpt = False,
-    lake: LakeOpt = None,
-) -> None:
-    """Generate cross-lingual QA examples (PAXQA) from English–X contexts, as new table versions.
-
-    Example: xproj paxqa --contexts news.en-de.tsv --lang de --model <store id>
-    --qg-model lmqg--t5-base-squad-qg-int8
-    """
-    from xproj.flows.config import load_config
-    from xproj.flows.paxqa import PaxqaConfig, paxqa
-
-    overrides = {
-        "contexts.path": contexts,
-        "contexts.format": contexts_format,
-        "contexts.tgt_path": tgt_path,
-        "lang": lang,
-        "model": model,
-        "qg.model": qg_model,
-        "questions": questions,
-        "spacy": spacy,
-        "aligner": aligner,
-        "device": device,
-        "filters.min_round_trip": min_round_trip,
-        "shard_size": shard_size,
-        **_run_settings(name, limit, lake, force, allow_empty),
-    }
-    cfg = load_config(PaxqaConfig, config, overrides, "paxqa")
-    _check_models(cfg)
-    _launch(paxqa, cfg)
-
-
-@app.command("paxqa-export")
+@app.command(
+    "paxqa-export", epilog="Example: xproj paxqa-export --run <run id> --out exports/news-de"
+)
 def paxqa_export_cmd(
     run: Annotated[str, typer.Option("--run", help="The paxqa run to export.")],
     out: Annotated[
@@ -470,7 +156,10 @@ def paxqa_export_cmd(
             typer.echo(f"  {f.direction} {f.layout}: {f.path.name} ({f.questions} questions)")
 
 
-@models_app.command("convert")
+@models_app.command(
+    "convert",
+    epilog="Example: xproj models convert facebook/nllb-200-distilled-600M --quantization int8",
+)
 def models_convert(
     source: Annotated[str, typer.Argument(help="Hugging Face Hub id or local model folder.")],
     quantization: Annotated[
@@ -507,7 +196,7 @@ def models_convert(
     typer.echo(f"converted: {path}")
 
 
-@models_app.command("list")
+@models_app.command("list", epilog="Example: xproj models list")
 def models_list(
     root: Annotated[
         Path | None,
@@ -533,7 +222,7 @@ def models_list(
         )
 
 
-@app.command()
+@app.command(epilog="Example: xproj tables --lake data/lake")
 def tables(lake: LakeOpt = None) -> None:
     """List the lake's tables with their latest version."""
     from xproj.catalog import Lake
@@ -547,7 +236,7 @@ def tables(lake: LakeOpt = None) -> None:
         typer.echo(f"{t}\tv{lk.latest_version(t)}")
 
 
-@app.command()
+@app.command(epilog="Example: xproj versions projected")
 def versions(
     table: Annotated[str, typer.Argument(help="Table name.")], lake: LakeOpt = None
 ) -> None:
@@ -561,7 +250,9 @@ def versions(
         )
 
 
-@app.command()
+@app.command(
+    epilog='Example: xproj query "SELECT label, reason, count(*) FROM outcomes GROUP BY ALL" --format csv'
+)
 def query(
     sql: Annotated[str, typer.Argument(help="A read-only SQL query over the lake's tables.")],
     at: Annotated[
@@ -597,7 +288,10 @@ def query(
     render(result, fmt=fmt, output=output, max_rows=max_rows)
 
 
-@eval_app.command("alignment")
+@eval_app.command(
+    "alignment",
+    epilog="Example: xproj eval alignment --pred pred.align --gold gold.align --gold-one-based",
+)
 def eval_alignment(
     pred: Annotated[Path, typer.Option(help="Predicted alignments (Pharaoh).")],
     gold: Annotated[Path, typer.Option(help="Gold alignments (Pharaoh, i-j sure, ipj possible).")],
@@ -635,7 +329,10 @@ def eval_alignment(
     )
 
 
-@eval_app.command("projection")
+@eval_app.command(
+    "projection",
+    epilog="Example: xproj eval projection --gold es.conll --gold-lang es --run <run id>",
+)
 def eval_projection(
     gold: Annotated[Path, typer.Option(help="Gold target annotations (CoNLL).")],
     gold_lang: Annotated[str, typer.Option(help="Language of the gold file.")],
@@ -670,7 +367,7 @@ def eval_projection(
         )
 
 
-@app.command()
+@app.command(epilog="Example: xproj demo --lake /tmp/demo-lake")
 def demo(
     lake: LakeOpt = None,
     shared_data: Annotated[
@@ -684,7 +381,7 @@ def demo(
     run_demo(lake=lake, shared_data=shared_data)
 
 
-@app.command()
+@app.command(epilog="Example: xproj strategies")
 def strategies() -> None:
     """List the registered aligners and projection strategies."""
     from xproj.projectors.aligners import ALIGNERS
