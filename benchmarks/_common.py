@@ -54,6 +54,15 @@ def shared_data_dir() -> Path:
     return path
 
 
+def loadavg_fields(before: tuple[float, float, float]) -> dict[str, list[float]]:
+    """``loadavg_before`` (the given :func:`os.getloadavg`) and ``loadavg_after`` (now), rounded,
+    for a result payload."""
+    return {
+        "loadavg_before": [round(x, 2) for x in before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     """Write ``benchmarks/results/<name>.json`` with machine facts and a timestamp added."""
     RESULTS.mkdir(parents=True, exist_ok=True)

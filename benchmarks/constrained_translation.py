@@ -59,7 +59,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks._common import Timer, versions, write_result
+from benchmarks._common import Timer, loadavg_fields, versions, write_result
 from benchmarks._mt_models import SHAPES, VOCABS, cached_nllb, shape_key
 from benchmarks.answer_projection import SENTENCE_SETTINGS, load
 from benchmarks.projection_cost import Call, TimedModel, check_device
@@ -426,8 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "languages": per_lang,
         "summary": summary,
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        **loadavg_fields(load_before),
         "total_s": round(total.seconds, 1),
     }
     path = write_result(name, payload)

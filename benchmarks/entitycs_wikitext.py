@@ -215,7 +215,7 @@ def _switch_pipeline(paras: list[LinkedText], labels: Path) -> dict[str, Any]:
             out = switcher.process(para)
             en_rows += out.en_rows
             cs_rows += out.cs_rows
-            fate.update((d["id"], d["reason"]) for d in out.dropped)
+            fate.update((d.id, d.reason) for d in out.dropped)
     fate.update((r["id"], "kept") for r in en_rows)
     st = switcher.stats
     source_of = {x.id: x.source for x in paras}
@@ -433,10 +433,13 @@ def _print(p: dict[str, Any], path: Path) -> None:
     )
     for r in p["rejects"]:
         print(f"  reject {r['code']} {r['source']}: {r['reason']}")
-    print("paragraphs", p["paragraphs"])
-    print("links", p["links"])
-    print("removals", p["removals"])
-    for key in ("residue_all_paragraphs", "residue_running_text"):
+    for key in (
+        "paragraphs",
+        "links",
+        "removals",
+        "residue_all_paragraphs",
+        "residue_running_text",
+    ):
         print(key, p[key])
     for w in p["residue_where"]:
         print(f"  residue {w['id']} ({w['source']}): {w['residue']} …{w['context']}…")

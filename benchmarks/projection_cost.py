@@ -107,7 +107,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks._common import versions, write_result
+from benchmarks._common import loadavg_fields, versions, write_result
 from benchmarks._mt_models import SHAPES, VOCABS, cached_nllb, shape_key, synthetic_sentences
 
 BAR_CODEC = 3.0
@@ -216,30 +216,31 @@ class TimedModel:
         )
         return iter(out)
 
-    def score_tokens(self, sources, targets, src_lang, tgt_lang, **kw):
+    def _timed_scoring(self, method: str, sources, targets, src_lang, tgt_lang, **kw):
+        """``inner.<method>`` (``score_tokens`` or ``score``), logged under that name."""
         return self._timed(
-            "score_tokens",
+            method,
             len(sources),
-            lambda: self.inner.score_tokens(sources, targets, src_lang, tgt_lang, **kw),
-            lambda res: sum(map(len, res)),
+            lambda: getattr(self.inner, method)(sources, targets, src_lang, tgt_lang, **kw),
+            _total_len,
         )
 
+    def score_tokens(self, sources, targets, src_lang, tgt_lang, **kw):
+        return self._timed_scoring("score_tokens", sources, targets, src_lang, tgt_lang, **kw)
+
     def score(self, sources, targets, src_lang, tgt_lang, **kw):
-        return self._timed(
-            "score",
-            len(sources),
-            lambda: self.inner.score(sources, targets, src_lang, tgt_lang, **kw),
-            lambda res: sum(map(len, res)),
-        )
+        return self._timed_scoring("score", sources, targets, src_lang, tgt_lang, **kw)
 
     def target_pieces(self, texts):
         texts = list(texts)
         return self._timed(
-            "tokenize",
-            len(texts),
-            lambda: self.inner.target_pieces(texts),
-            lambda res: sum(map(len, res)),
+            "tokenize", len(texts), lambda: self.inner.target_pieces(texts), _total_len
         )
+
+
+def _total_len(res) -> int:
+    """Items over all the sequences of a result (pieces or scores)."""
+    return sum(map(len, res))
 
 
 @dataclass
@@ -817,8 +818,7 @@ def main(argv: list[str] | None = None) -> None:
         "sizes": per_size,
         "bars": bars,
         "pass": all(b["pass"] for b in bars.values() if b["applies"]),
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        **loadavg_fields(load_before),
         "total_s": round(total_s, 1),
     }
     name = "projection_cost" + ("_cuda" if args.device == "cuda" else "")

@@ -59,7 +59,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import RESULTS, versions, write_result
+from benchmarks._common import RESULTS, loadavg_fields, versions, write_result
 from benchmarks._mt_models import SHAPES, cached_nllb, shape_key, write_conll
 
 BAR_SPEEDUP = 4.0
@@ -602,8 +602,7 @@ def main(argv: list[str] | None = None) -> None:
         "pipeline": pipeline,
         "bars": bars,
         "pass": all(b["pass"] for b in bars.values() if b.get("applies", True)),
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        **loadavg_fields(load_before),
         "model_build_or_load_s": round(build_s, 1),
         "total_s": round(total_s, 1),
     }

@@ -12,8 +12,8 @@ import pytest
 
 from xproj.catalog import lineage
 from xproj.catalog.lineage import InputRef, OutputRef, RunRecord, file_fingerprint, make_run_key
+from xproj.schemas.arrow import conform
 from xproj.schemas.errors import E_BAD_CONFIG, E_FILE_NOT_FOUND, ConfigError, InputFormatError
-from xproj.schemas.tables import conform
 
 
 @pytest.mark.parametrize("content", [b"", b"abc", bytes(range(256)) * 10_000])

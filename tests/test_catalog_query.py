@@ -7,8 +7,9 @@ import pyarrow.dataset as pds
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
+from tests.helpers import lake_with_outcome_runs
 from tests.test_tables import sample_rows
-from xproj.catalog import Lake, RunRecord, query
+from xproj.catalog import Lake, query
 from xproj.schemas.errors import (
     E_QUERY_FAILED,
     E_READ_ONLY_QUERY,
@@ -22,11 +23,7 @@ from xproj.schemas.tables import TABLES
 @pytest.fixture
 def lake(lake_root) -> Lake:
     """outcomes@0: 3 rows (p0..p2), outcomes@1: +2 rows (p0, p1); runs@0, runs@1."""
-    lake = Lake(lake_root)
-    for n in (3, 2):
-        run = RunRecord.start("project", {"n": n})
-        lake.commit(run, {"outcomes": sample_rows("outcomes", run.run_id, n)})
-    return lake
+    return lake_with_outcome_runs(lake_root, "project", (3, 2))
 
 
 def _count(lake: Lake, table: str, at=None) -> int:

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
-from tests.test_tables import sample_rows
-from xproj.catalog import Lake, RunRecord
+from tests.helpers import lake_with_outcome_runs, write_texts
+from xproj.catalog import Lake
 from xproj.cli import app
 
 runner = CliRunner()
@@ -40,11 +40,7 @@ def test_cli_help_imports_nothing_heavy():
 
 @pytest.fixture
 def lake(lake_root) -> Lake:
-    lake = Lake(lake_root)
-    for n in (2, 3):
-        run = RunRecord.start("project_parallel", {"n": n})
-        lake.commit(run, {"outcomes": sample_rows("outcomes", run.run_id, n)})
-    return lake
+    return lake_with_outcome_runs(lake_root, "project_parallel", (2, 3))
 
 
 def _run(*args: str):
@@ -139,10 +135,9 @@ def test_cli_bad_pin_is_a_coded_error(lake):
 
 
 def test_cli_eval_alignment(tmp_path, lake_root):
-    gold = tmp_path / "gold.align"
-    pred = tmp_path / "pred.align"
-    gold.write_text("1-1 2p2\n1-1\n")
-    pred.write_text("0-0 1-1 1-0\n0-0\n")
+    gold, pred = write_texts(
+        tmp_path, {"gold.align": "1-1 2p2\n1-1\n", "pred.align": "0-0 1-1 1-0\n0-0\n"}
+    )
     res = _run(
         "eval",
         "alignment",
@@ -162,10 +157,13 @@ def test_cli_eval_alignment(tmp_path, lake_root):
 
 
 def test_cli_eval_projection(tmp_path, lake_root):
-    gold = tmp_path / "gold.conll"
-    pred = tmp_path / "pred.conll"
-    gold.write_text("Ana\tB-PER\nvive\tO\nen\tO\nRoma\tB-LOC\n\nHola\tO\n")
-    pred.write_text("Ana\tB-PER\nvive\tO\nen\tB-LOC\nRoma\tI-LOC\n\nHola\tO\n")
+    gold, pred = write_texts(
+        tmp_path,
+        {
+            "gold.conll": "Ana\tB-PER\nvive\tO\nen\tO\nRoma\tB-LOC\n\nHola\tO\n",
+            "pred.conll": "Ana\tB-PER\nvive\tO\nen\tB-LOC\nRoma\tI-LOC\n\nHola\tO\n",
+        },
+    )
     res = _run(
         "eval",
         "projection",

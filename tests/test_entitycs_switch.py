@@ -42,6 +42,7 @@ from xproj.schemas.errors import (
     Reject,
 )
 from xproj.schemas.languages import is_known_lang
+from xproj.schemas.tables import EntityCSDroppedRow, EntityCSEnRow
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -314,7 +315,7 @@ def test_each_filter_drops_with_its_reason(doc, reason):
     sw = Switcher(NAMES, settings=SMALL)
     out = sw.process(doc)
     assert out.en_rows == out.cs_rows == out.entity_rows == []
-    assert out.dropped == [{"id": doc.id, "reason": reason}]
+    assert out.dropped == [EntityCSDroppedRow(doc.id, reason)]
     assert sw.stats.sentences_dropped == {reason: 1}
     assert sw.stats.sentences_read == 1 and sw.stats.sentences_kept == 0
     assert reason in SENTENCE_REASONS
@@ -364,16 +365,16 @@ def test_entity_reasons_and_english_stays_untagged():
     }
     assert sw.stats.links == 5 and sw.stats.entities_mapped == 2
     assert out.en_rows == [
-        {
-            "id": "d",
-            "en_sentence": "<en>Paris</en>, Atlantis, Lemuria, Nowhere and <en>Berlin</en> are places.",
-        }
+        EntityCSEnRow(
+            id="d",
+            en_sentence="<en>Paris</en>, Atlantis, Lemuria, Nowhere and <en>Berlin</en> are places.",
+        )
     ]
     # Paris: fr de es ja; Berlin: fr de ja → candidates fr de ja
-    assert [r["language"] for r in out.cs_rows] == ["fr", "de", "ja"]
-    ja = out.cs_rows[2]["cs_sentence"]
+    assert [r.language for r in out.cs_rows] == ["fr", "de", "ja"]
+    ja = out.cs_rows[2].cs_sentence
     assert ja == "<ja>パリ</ja>, Atlantis, Lemuria, Nowhere and <ja>ベルリン</ja> are places."
-    assert [(r["language"], r["qid"], r["switched_surface"]) for r in out.entity_rows][-2:] == [
+    assert [(r.language, r.qid, r.switched_surface) for r in out.entity_rows][-2:] == [
         ("ja", "Q:Paris", "パリ"),
         ("ja", "Q:Berlin", "ベルリン"),
     ]
@@ -388,22 +389,20 @@ def test_aliases_only_when_enabled():
     doc = LinkedText("a", "Paris is the capital city.", (Link(0, 5, "", "Q1"),))
     base = SwitchSettings(languages=("fr",), segment=False)
     out = Switcher(names, settings=base).process(doc)
-    assert [r["switched_surface"] for r in out.entity_rows] == ["Lutèce"]
+    assert [r.switched_surface for r in out.entity_rows] == ["Lutèce"]
     with_aliases = SwitchSettings(languages=("fr",), segment=False, use_aliases=True)
     picked = set()
     for k in range(60):
         d = LinkedText(f"a{k}", doc.text, doc.links)
         picked |= {
-            r["switched_surface"]
+            r.switched_surface
             for r in Switcher(names, settings=with_aliases).process(d).entity_rows
         }
     assert picked == {"Lutèce", "Paname", "Ville Lumière"}
     # an alias alone makes a language available only with aliases on
     only_alias = table({"Q1": {}}, {"Q1": {"fr": ("Paname",)}})
-    assert (
-        Switcher(only_alias, settings=base).process(doc).dropped[0]["reason"] == "no_mapped_entity"
-    )
-    assert Switcher(only_alias, settings=with_aliases).process(doc).cs_rows[0]["cs_sentence"] == (
+    assert Switcher(only_alias, settings=base).process(doc).dropped[0].reason == "no_mapped_entity"
+    assert Switcher(only_alias, settings=with_aliases).process(doc).cs_rows[0].cs_sentence == (
         "<fr>Paname</fr> is the capital city."
     )
 
@@ -443,11 +442,11 @@ def test_spacy_segmentation_never_cuts_a_link():
     )
     sw = Switcher(names, settings=SwitchSettings(languages=("fr", "de")))
     out = sw.process(doc)
-    assert [r["en_sentence"] for r in out.en_rows] == [
+    assert [r.en_sentence for r in out.en_rows] == [
         "The band <en>Panic! at the Disco</en> played in <en>Paris</en>.",
         "They left for <en>Berlin</en>.",
     ]
-    assert [r["id"] for r in out.en_rows] == ["doc#0", "doc#1"]
+    assert [r.id for r in out.en_rows] == ["doc#0", "doc#1"]
     assert sw.stats.sentences_read == 2 and sw.stats.sentences_kept == 2
 
 
@@ -461,7 +460,7 @@ def test_spacy_segmentation_never_cuts_a_link():
 def test_unloadable_segmenter_is_a_reason_not_a_crash(settings):
     sw = Switcher(NAMES, settings=settings)
     out = sw.process(linked("Paris is the capital of France. Yes.", "Paris", id="doc"))
-    assert out.dropped == [{"id": "doc", "reason": "segmenter_unavailable"}]
+    assert out.dropped == [EntityCSDroppedRow("doc", "segmenter_unavailable")]
     assert sw.stats.documents_dropped == {"segmenter_unavailable": 1}
     assert sw.stats.sentences_read == 0
 
@@ -488,7 +487,7 @@ def test_flagged_list_and_table_records_are_dropped(markup, segment, dropped):
 
 def test_blank_record_is_counted():
     sw = Switcher(NAMES, settings=SMALL)
-    assert sw.process(LinkedText("e", "   ", ())).dropped == [{"id": "e", "reason": "empty_text"}]
+    assert sw.process(LinkedText("e", "   ", ())).dropped == [EntityCSDroppedRow("e", "empty_text")]
     assert sw.stats.documents_dropped == {"empty_text": 1}
 
 
@@ -560,7 +559,7 @@ def test_order_and_sharding_do_not_change_output():
     shuffled = docs[:]
     random.Random(3).shuffle(shuffled)
     rows2, stats2 = run(shuffled)
-    key = lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False)  # noqa: E731
+    key = repr  # records of several tables: their repr names the type and every field
     assert sorted(rows, key=key) == sorted(rows2, key=key)
     assert stats.as_dict() == stats2.as_dict()
     # two shards merged give the same counts
@@ -629,33 +628,33 @@ def test_fewrel_switch_invariants(fewrel_run):
     for out in outs:
         assert len(out.en_rows) + len(out.dropped) == 1
         for en in out.en_rows:
-            doc = by_id[en["id"]]
+            doc = by_id[en.id]
             assert filter_reason(doc, settings, tag_re) is None  # kept sentences pass the filters
-            outside, en_ents = tagged(en["en_sentence"], "en")
+            outside, en_ents = tagged(en.en_sentence, "en")
             assert 1 <= len(en_ents) <= len(doc.links) <= 10
             assert (
                 "".join(p for pair in zip(outside, en_ents + [""], strict=True) for p in pair)
                 == doc.text
             )
-            cs = [r for r in out.cs_rows if r["id"] == en["id"]]
-            langs = [r["language"] for r in cs]
+            cs = [r for r in out.cs_rows if r.id == en.id]
+            langs = [r.language for r in cs]
             assert 1 <= len(langs) <= 5 and len(set(langs)) == len(langs)
             assert langs == [x for x in settings.languages if x in langs]
             for row in cs:
-                lang = row["language"]
-                assert row["en_sentence"] == en["en_sentence"]
-                cs_outside, cs_ents = tagged(row["cs_sentence"], lang)
+                lang = row.language
+                assert row.en_sentence == en.en_sentence
+                cs_outside, cs_ents = tagged(row.cs_sentence, lang)
                 assert cs_outside == outside  # identical outside the entity tags
-                ents = [e for e in out.entity_rows if e["id"] == en["id"] and e["language"] == lang]
-                assert [e["switched_surface"] for e in ents] == cs_ents
-                assert [e["en_surface"] for e in ents] == en_ents
+                ents = [e for e in out.entity_rows if e.id == en.id and e.language == lang]
+                assert [e.switched_surface for e in ents] == cs_ents
+                assert [e.en_surface for e in ents] == en_ents
                 for e in ents:  # the label, as the table gives it
-                    assert e["switched_surface"] == names.get(e["qid"]).labels[lang]
-                    assert e["switched_surface"] == labels[e["qid"], lang]
+                    assert e.switched_surface == names.get(e.qid).labels[lang]
+                    assert e.switched_surface == labels[e.qid, lang]
                 n_cs += 1
                 n_ent += len(ents)
         for drop in out.dropped:
-            assert drop["reason"] in SENTENCE_REASONS
+            assert drop.reason in SENTENCE_REASONS
     assert n_cs == stats.cs_sentences == sum(len(o.cs_rows) for o in outs)
     assert n_ent == stats.entities_switched == sum(len(o.entity_rows) for o in outs)
     assert stats.sentences_read == 11200

@@ -183,3 +183,26 @@ def test_entitycs_wikitext_with_a_wikidata_dump(tmp_path):
     dropped = result.metrics["stats"]["sentences_dropped"]
     assert dropped.get("table_or_list_markup") == 1  # the list item
     assert result.metrics["stats"]["entity_reasons"].get("unmapped_title") == 1  # [[museum]]s
+
+
+def test_entitycs_config_embeds_the_switch_settings(tmp_path):
+    """The switcher's settings are declared once (SwitchSettings); the top-level keys configs
+    used before ``switch:`` still work, a key under ``switch`` wins, unknown keys are refused."""
+    from pydantic import ValidationError
+
+    from xproj.generators.entitycs.switch import SwitchSettings
+    from xproj.schemas.errors import ConfigError
+
+    base = {"source": {"path": "s.json", "format": "fewrel"}, "names": {"path": "n"}}
+    top = EntityCSConfig(**base, seed=13, languages=["fr", "de"], max_languages=2)
+    assert top.switch == SwitchSettings(seed=13, languages=("fr", "de"), max_languages=2)
+    both = EntityCSConfig(**base, seed=13, switch={"seed": 7})
+    assert both.switch.seed == 7
+    assert top.settings().segment is False  # FewRel is sentence-level
+    wiki = {**base, "source": {"path": "articles", "format": "mediawiki"}}
+    assert EntityCSConfig(**wiki).settings().segment is True
+    assert EntityCSConfig(**wiki, segment=False).settings().segment is False
+    with pytest.raises(ValidationError, match="sede"):
+        EntityCSConfig(**base, switch={"sede": 1})
+    with pytest.raises((ConfigError, ValidationError), match="max_languages"):
+        EntityCSConfig(**base, max_languages=0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.helpers import write_texts
 from xproj.catalog import Lake, query
 from xproj.flows.config import ProjectParallelConfig
 
@@ -27,6 +28,20 @@ def _config(lake_root: Path, lang: str = "es", **kw) -> ProjectParallelConfig:
         name=f"sample-en-{lang}",
         source={"path": str(SAMPLES / "sample.en.conll"), "lang": "en"},
         target={"path": str(SAMPLES / f"sample.{lang}.conll"), "lang": lang},
+        lake=str(lake_root),
+        **kw,
+    )
+
+
+def _written_config(
+    folder: Path, lake_root: Path, src_text: str, tgt_text: str, *, source=None, **kw
+) -> ProjectParallelConfig:
+    """A config over ``src.conll`` (en, with ``source``'s extra settings) and ``tgt.conll`` (es),
+    written into ``folder`` with these texts."""
+    src, tgt = write_texts(folder, {"src.conll": src_text, "tgt.conll": tgt_text})
+    return ProjectParallelConfig(
+        source={"path": str(src), "lang": "en", **(source or {})},
+        target={"path": str(tgt), "lang": "es"},
         lake=str(lake_root),
         **kw,
     )
@@ -100,15 +115,13 @@ def test_flows_project_crash_resumes_without_duplicates(lake_root, monkeypatch):
 def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
     from xproj.flows.project_parallel import project_parallel
 
-    src = tmp_path / "src.conll"
-    tgt = tmp_path / "tgt.conll"
-    src.write_text("Anna\tB-PER\nsings\tO\n\nBob\tI-PER\nruns\tO\nfast\n\nRome\tB-LOC\n")
-    tgt.write_text("Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nRoma\tB-LOC\n")
-    cfg = ProjectParallelConfig(
-        source={"path": str(src), "lang": "en", "scheme": "iob2"},
-        target={"path": str(tgt), "lang": "es"},
+    cfg = _written_config(
+        tmp_path,
+        lake_root,
+        "Anna\tB-PER\nsings\tO\n\nBob\tI-PER\nruns\tO\nfast\n\nRome\tB-LOC\n",
+        "Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nRoma\tB-LOC\n",
+        source={"scheme": "iob2"},
         aligner="eflomal.v1",
-        lake=str(lake_root),
     )
     project_parallel(cfg)
     lake = Lake(lake_root)
@@ -124,15 +137,7 @@ def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root)
     from xproj.flows.project_parallel import project_parallel
     from xproj.schemas.errors import InputFormatError
 
-    src = tmp_path / "src.conll"
-    tgt = tmp_path / "tgt.conll"
-    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n")
-    tgt.write_text("Anna\tB-PER\n")
-    cfg = ProjectParallelConfig(
-        source={"path": str(src), "lang": "en"},
-        target={"path": str(tgt), "lang": "es"},
-        lake=str(lake_root),
-    )
+    cfg = _written_config(tmp_path, lake_root, "Anna\tB-PER\n\nRome\tB-LOC\n", "Anna\tB-PER\n")
     with pytest.raises(InputFormatError) as err:
         project_parallel(cfg)
     assert err.value.code == "XP106" and "src.conll" in str(err.value)

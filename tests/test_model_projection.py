@@ -400,6 +400,34 @@ def test_to_pair_projection_resolves_overlaps_and_widens():
     )
 
 
+def test_to_pair_projection_keeps_the_routes_character_spans():
+    """Character spans are canonical for the model routes: the token span rounds to whole words,
+    the character span stays what the model marked."""
+    s = sentence("s", "John Smith met Anna", [(0, 2, "PER"), (3, 4, "PER")])
+    text = "Johann Schmidt traf Annabelle"
+    result = RouteResult(
+        s, text, (SpanResult(CharSpan(1, 5, "PER"), None), SpanResult(CharSpan(20, 24, "PER")))
+    )
+    p = to_pair_projection(result, "s|t", "t", "de", tokenizer_for("de"))
+    assert p.spans == (TokenSpan(0, 1, "PER"), TokenSpan(3, 4, "PER"))
+    assert p.char_spans == (CharSpan(1, 5, "PER"), CharSpan(20, 24, "PER"))
+    assert [o.char_target for o in p.outcomes] == list(p.char_spans)
+    assert [text[c.start : c.end] for c in p.char_spans] == ["ohan", "Anna"]
+
+
+def test_to_pair_projection_merged_spans_share_the_union_of_their_characters():
+    s = sentence("s", "New York City", [(0, 2, "LOC"), (2, 3, "LOC")])
+    text = "Neu Yorkstadt"
+    result = RouteResult(
+        s, text, (SpanResult(CharSpan(0, 8, "LOC")), SpanResult(CharSpan(8, 13, "LOC")))
+    )
+    p = to_pair_projection(result, "s|t", "t", "de", tokenizer_for("de"))
+    assert [o.reason for o in p.outcomes] == [None, DropReason.MERGED]
+    assert p.spans == (TokenSpan(0, 2, "LOC"),)
+    assert p.char_spans == (CharSpan(0, 13, "LOC"),)
+    assert {o.char_target for o in p.outcomes} == {CharSpan(0, 13, "LOC")}
+
+
 # -- tiny real models (structure, never quality) ---------------------------------------------
 
 TINY_SOURCES = [

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
+from xproj.schemas.arrow import conform
 from xproj.schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
-from xproj.schemas.tables import TABLES, conform, empty
+from xproj.schemas.tables import RECORDS, RUN_OUTPUTS, TABLES, Answers, empty
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -343,3 +345,67 @@ def test_tables_round_trip_through_lake(table, lake_root):
     back = lake.read(table)
     assert back.schema == TABLES[table]
     assert back.to_pylist() == rows
+
+
+def _records(table: str, rows: list[dict[str, Any]]) -> list[Any]:
+    """The sample rows as records of the table's type (run outputs leave run_id out)."""
+    record = RECORDS[table]
+    drop = {"run_id"} if table in RUN_OUTPUTS else set()
+    return [record(**{k: v for k, v in r.items() if k not in drop}) for r in rows]
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_tables_records_convert_like_rows(table):
+    rows = sample_rows(table, run_id="r1")
+    out = conform(table, _records(table, rows), run_id="r1")
+    assert out.schema == TABLES[table]
+    assert out.to_pylist() == conform(table, rows).to_pylist()
+
+
+def test_tables_record_fields_are_the_columns():
+    for table, record in RECORDS.items():
+        names = [f.name for f in dataclasses.fields(record)]
+        lead = ["run_id"] if table in RUN_OUTPUTS else []
+        assert lead + names == TABLES[table].names, table
+
+
+def test_tables_spans_and_links_convert_from_their_own_types():
+    from xproj.schemas.records import CharSpan, TokenSpan
+    from xproj.schemas.tables import AlignmentRow, PaxqaRow, ProjectedRow
+
+    (row,) = _records("projected", sample_rows("projected", n=1))
+    row = dataclasses.replace(
+        row, tgt_spans=(TokenSpan(0, 2, "PER"),), tgt_char_spans=(CharSpan(0, 13, "PER"),)
+    )
+    out = conform("projected", [row], run_id="r").to_pylist()[0]
+    assert out["tgt_spans"] == [{"start": 0, "end": 2, "label": "PER"}]
+    assert out["tgt_char_spans"] == [{"start": 0, "end": 13, "label": "PER"}]
+    links = AlignmentRow("p", "en", "de", "eflomal.v1", [(0, 1), (2, 0)])
+    assert conform("alignments", [links], run_id="r").column("links").to_pylist() == [
+        [{"src": 0, "tgt": 1}, {"src": 2, "tgt": 0}]
+    ]
+    (qa,) = _records("paxqa", sample_rows("paxqa", n=1))
+    qa = dataclasses.replace(qa, answers_en=Answers(("Paris",), (3,)))
+    got = conform("paxqa", [qa], run_id="r").column("answers_en").to_pylist()
+    assert got == [{"text": ["Paris"], "answer_start": [3]}]
+    assert isinstance(qa, PaxqaRow) and isinstance(row, ProjectedRow)
+
+
+def test_tables_records_of_another_table_are_refused():
+    (reject,) = _records("rejected", sample_rows("rejected", n=1))
+    with pytest.raises(CatalogError) as err:
+        conform("outcomes", [reject], run_id="r")
+    assert err.value.code == E_SCHEMA_MISMATCH
+    assert "'outcomes'" in str(err.value) and "Reject" in str(err.value)
+
+
+def test_tables_run_output_records_need_the_run_id():
+    with pytest.raises(ValueError, match="run_id"):
+        conform("rejected", _records("rejected", sample_rows("rejected", n=1)))
+
+
+def test_tables_bad_record_value_names_table_and_column():
+    (row,) = _records("outcomes", sample_rows("outcomes", n=1))
+    with pytest.raises(CatalogError) as err:
+        conform("outcomes", [dataclasses.replace(row, src_start=2**40)], run_id="r")
+    assert err.value.code == E_SCHEMA_MISMATCH and "'src_start'" in str(err.value)

@@ -1,4 +1,4 @@
-"""Scores → rows of the ``evaluations`` table."""
+"""Scores → rows of the ``evaluations`` table (:class:`~xproj.schemas.tables.EvaluationRow`)."""
 
 from __future__ import annotations
 
@@ -8,58 +8,42 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def _base(
-    run_id: str | None, kind: str, dataset: str, system: str, params: dict[str, Any] | None
-) -> dict[str, Any]:
-    return {
-        "eval_id": uuid.uuid4().hex,
-        "run_id": run_id,
-        "created_at": datetime.now(UTC),
-        "kind": kind,
-        "dataset": dataset,
-        "system": system,
-        "params": json.dumps(params or {}, sort_keys=True, default=str),
-    }
+def _rows(run_id, kind, dataset, system, params, scores: list[dict[str, Any]]):
+    from xproj.schemas.arrow import conform
+    from xproj.schemas.tables import EvaluationRow
+
+    now = datetime.now(UTC)
+    params_json = json.dumps(params or {}, sort_keys=True, default=str)
+    rows = [
+        EvaluationRow(
+            eval_id=uuid.uuid4().hex,
+            run_id=run_id,
+            created_at=now,
+            kind=kind,
+            dataset=dataset,
+            system=system,
+            params=params_json,
+            **s,
+        )
+        for s in scores
+    ]
+    return conform("evaluations", rows)
 
 
 def span_evaluation_table(
     scores, *, run_id: str | None, dataset: str, system: str, params: dict[str, Any] | None = None
 ):
     """One row per label plus ``_micro``, from ``xproj.projectors.metrics.SpanScores``."""
-    import pyarrow as pa
-
-    from xproj.schemas.tables import conform
-
-    base = _base(run_id, "projection", dataset, system, params)
-    rows = []
-    for r in scores.as_rows():
-        rows.append(
-            {
-                **base,
-                "eval_id": uuid.uuid4().hex,
-                "label": r["label"],
-                "precision": r["precision"],
-                "recall": r["recall"],
-                "f1": r["f1"],
-                "aer": None,
-                "n_gold": r["n_gold"],
-                "n_pred": r["n_pred"],
-                "n_correct": r["n_correct"],
-            }
-        )
-    return conform("evaluations", pa.Table.from_pylist(rows))
+    keep = ("label", "precision", "recall", "f1", "n_gold", "n_pred", "n_correct")
+    per_label = [{**{k: r[k] for k in keep}, "aer": None} for r in scores.as_rows()]
+    return _rows(run_id, "projection", dataset, system, params, per_label)
 
 
 def alignment_evaluation_table(
     scores, *, run_id: str | None, dataset: str, system: str, params: dict[str, Any] | None = None
 ):
     """One ``_all`` row from ``xproj.projectors.metrics.AlignmentScores``."""
-    import pyarrow as pa
-
-    from xproj.schemas.tables import conform
-
     row = {
-        **_base(run_id, "alignment", dataset, system, params),
         "label": "_all",
         "precision": scores.precision,
         "recall": scores.recall,
@@ -69,4 +53,4 @@ def alignment_evaluation_table(
         "n_pred": scores.n_pred,
         "n_correct": round(scores.recall * scores.n_sure),
     }
-    return conform("evaluations", pa.Table.from_pylist([row]))
+    return _rows(run_id, "alignment", dataset, system, params, [row])

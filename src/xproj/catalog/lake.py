@@ -69,13 +69,14 @@ from xproj.catalog.files import (
 )
 from xproj.catalog.lineage import InputRef, OutputRef, RunRecord
 from xproj.catalog.locks import commit_lock, signals_deferred
+from xproj.schemas.arrow import conform
 from xproj.schemas.errors import (
     E_UNKNOWN_TABLE,
     E_UNKNOWN_VERSION,
     CatalogError,
     XprojError,
 )
-from xproj.schemas.tables import APPENDED_TABLES, TABLES, conform, empty, schema_of
+from xproj.schemas.tables import APPENDED_TABLES, TABLES, empty, schema_of
 
 logger = logging.getLogger(__name__)
 
@@ -406,7 +407,7 @@ class Lake(TableFiles):
     def commit(
         self,
         run: RunRecord,
-        outputs: Mapping[str, pa.Table | list[dict[str, Any]] | StagedFiles],
+        outputs: Mapping[str, pa.Table | Sequence[Any] | StagedFiles],
     ) -> dict[str, int]:
         """Append each output as a new version of its table, then the run's row to ``runs``.
 
@@ -422,9 +423,9 @@ class Lake(TableFiles):
 
         Args:
             run: the lineage record of the run.
-            outputs: table name → rows (Arrow table or row dicts) or ``StagedFiles`` (Parquet
-                files written earlier, committed without loading them); ``runs`` is not
-                allowed.
+            outputs: table name → rows (an Arrow table, the table's records with ``run_id``
+                stamped from ``run``, or row dicts) or ``StagedFiles`` (Parquet files written
+                earlier, committed without loading them); ``runs`` is not allowed.
 
         Returns:
             Table name → the version that holds the run's rows, for each non-empty output and
@@ -441,7 +442,7 @@ class Lake(TableFiles):
                 code=E_UNKNOWN_TABLE,
             )
         conformed = {
-            name: data if isinstance(data, StagedFiles) else conform(name, data)
+            name: data if isinstance(data, StagedFiles) else conform(name, data, run_id=run.run_id)
             for name, data in outputs.items()
         }
         for name, table in conformed.items():

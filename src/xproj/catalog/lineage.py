@@ -23,9 +23,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xproj.schemas.errors import E_BAD_CONFIG, E_FILE_NOT_FOUND, ConfigError, InputFormatError
+
+if TYPE_CHECKING:
+    from xproj.schemas.tables import RunRow
 
 _CHUNK = 1 << 20
 _REPO = Path(__file__).resolve().parents[3]  # src/xproj/catalog/lineage.py → the checkout
@@ -52,9 +55,6 @@ class InputRef:
         """An input file or folder, fingerprinted with :func:`file_fingerprint`."""
         return cls(name, str(path), None, file_fingerprint(path))
 
-    def to_row(self) -> dict[str, Any]:
-        return {"name": self.name, "ref": self.ref, "version": self.version, "sha256": self.sha256}
-
     def identity(self) -> dict[str, Any]:
         """What identifies the input's content in a run key: its fingerprint or table version
         when it has one (so the same file named two ways is one input), else its reference."""
@@ -76,9 +76,6 @@ class OutputRef:
     table: str
     version: int | None
     rows: int
-
-    def to_row(self) -> dict[str, Any]:
-        return {"table": self.table, "version": self.version, "rows": self.rows}
 
 
 def file_fingerprint(path: str | os.PathLike[str]) -> str:
@@ -275,24 +272,26 @@ class RunRecord:
         self.finished_at = _now()
         return self
 
-    def to_row(self, outputs: Sequence[OutputRef]) -> dict[str, Any]:
+    def to_row(self, outputs: Sequence[OutputRef]) -> RunRow:
         """The ``runs`` row of this record with the given outputs."""
-        return {
-            "run_id": self.run_id,
-            "run_key": self.run_key,
-            "flow": self.flow,
-            "status": self.status,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at or _now(),
-            "parameters": to_json(self.parameters, "parameters"),
-            "code_version": self.code_version,
-            "inputs": [i.to_row() for i in self.inputs],
-            "outputs": [o.to_row() for o in outputs],
-            "aligner": self.aligner,
-            "models": list(self.models),
-            "metrics": to_json(self.metrics, "metrics"),
-            "timings": to_json(self.timings, "timings"),
-        }
+        from xproj.schemas.tables import RunRow
+
+        return RunRow(
+            run_id=self.run_id,
+            run_key=self.run_key,
+            flow=self.flow,
+            status=self.status,
+            started_at=self.started_at,
+            finished_at=self.finished_at or _now(),
+            parameters=to_json(self.parameters, "parameters"),
+            code_version=self.code_version,
+            inputs=list(self.inputs),
+            outputs=list(outputs),
+            aligner=self.aligner,
+            models=list(self.models),
+            metrics=to_json(self.metrics, "metrics"),
+            timings=to_json(self.timings, "timings"),
+        )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> RunRecord:

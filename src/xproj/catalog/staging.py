@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from xproj.schemas.arrow import conform
 from xproj.schemas.errors import E_UNKNOWN_TABLE, CatalogError
-from xproj.schemas.tables import TABLES, conform, empty
+from xproj.schemas.tables import TABLES, empty
 
 if TYPE_CHECKING:
     from xproj.catalog.lake import Lake, StagedFiles

@@ -374,24 +374,29 @@ def _scope_filter(scope: CacheScope | None) -> pds.Expression | None:
 
 def _rows(entries: list[CacheEntry], now: datetime) -> pa.Table:
     """One scope's entries as rows of the table."""
-    scope = entries[0].scope
-    n = len(entries)
-    translations = [e.translation for e in entries]
-    return pa.table(
-        {
-            "key": [e.key for e in entries],
-            **{col: [value] * n for col, value in zip(_SCOPE_COLUMNS, scope.fields(), strict=True)},
-            "source": [e.source for e in entries],
-            "translation": [t.text for t in translations],
-            "tokens": pa.array([t.tokens for t in translations], pa.int32()),
-            "source_tokens": pa.array([t.source_tokens for t in translations], pa.int32()),
-            "segments": pa.array([t.segments for t in translations], pa.int32()),
-            "flag": pa.array([t.flag for t in translations], pa.string()),
-            "truncated": [t.truncated for t in translations],
-            "detail": [t.detail for t in translations],
-            "created_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
-            "run_id": pa.array([e.run_id for e in entries], pa.string()),
-        }
+    from xproj.schemas.arrow import conform
+    from xproj.schemas.tables import CacheRow
+
+    scope = dict(zip(_SCOPE_COLUMNS, entries[0].scope.fields(), strict=True))
+    return conform(
+        "translation_cache",
+        [
+            CacheRow(
+                key=e.key,
+                **scope,
+                source=e.source,
+                translation=e.translation.text,
+                tokens=e.translation.tokens,
+                source_tokens=e.translation.source_tokens,
+                segments=e.translation.segments,
+                flag=e.translation.flag,
+                truncated=e.translation.truncated,
+                detail=e.translation.detail,
+                created_at=now,
+                run_id=e.run_id,
+            )
+            for e in entries
+        ],
     )
 
 

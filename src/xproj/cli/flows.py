@@ -465,9 +465,11 @@ COMMANDS = (
             "names_format": flag("names.format", help="tsv | wikidata."),
             "titles": flag("titles.path", help="title<TAB>QID table for wikitext links."),
             "languages": flag(
-                "languages", help="Comma-separated languages (default: XLM-R's 92).", convert=csv
+                "switch.languages",
+                help="Comma-separated languages (default: XLM-R's 92).",
+                convert=csv,
             ),
-            "seed": flag("seed", help="Seed of the language sampling.", kind=int),
+            "seed": flag("switch.seed", help="Seed of the language sampling.", kind=int),
         },
     ),
     FlowCommand(

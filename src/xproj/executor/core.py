@@ -69,7 +69,8 @@ class ShardOutput:
     """What a step made of a shard.
 
     Attributes:
-        rows: output table → rows (lists of dicts or Arrow tables).
+        rows: output table → its records (``xproj.schemas.tables.RECORDS``; the executor
+            stamps ``run_id`` and converts them to Arrow once) or Arrow tables.
         rejects: records of the shard the step could not use, one per record, with the reason.
         stats: the flow's own counters (nested dicts of numbers, summed over shards); counts
             against gold go under ``"gold"`` as ``{label: {"gold", "pred", "correct"}}``.
@@ -126,7 +127,8 @@ class Plan(Protocol):
         ...
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        """Run-level rows made once every shard is in (e.g. ``evaluations``)."""
+        """Run-level rows made once every shard is in (e.g. ``evaluations``, the rejects of
+        extra inputs): table → records or Arrow tables, as in :class:`ShardOutput`."""
         ...
 
     def close(self) -> None:
@@ -299,7 +301,7 @@ def _staged_summary(plan, run, staging, reporter, backend, progress, log) -> Run
     summary.attempt = attempt
     final = plan.finish(summary)
     if final:
-        staging.put(FINAL_SHARD, final, replace=True)
+        staging.put(FINAL_SHARD, _to_tables(final, run.run_id), replace=True)
         summary.rows = _rows(plan, staging)
         summary.rejected = _rejected(staging)
     staging.seal(summary.to_metrics())
@@ -308,8 +310,6 @@ def _staged_summary(plan, run, staging, reporter, backend, progress, log) -> Run
 
 def _shards(plan: Plan, staging, run_id: str, counter: dict[str, int]) -> Iterator[Shard]:
     """Cut the records into shards; stage each shard's read rejects; skip staged units."""
-    from xproj.catalog.rows import reject_rows
-
     items = iter(plan.records())
     start = 0
     for index in itertools.count():
@@ -322,7 +322,7 @@ def _shards(plan: Plan, staging, run_id: str, counter: dict[str, int]) -> Iterat
         if not staging.done(read_id):
             staging.put(
                 read_id,
-                {REJECTED: reject_rows(rejects, run_id=run_id)},
+                _to_tables({REJECTED: rejects}, run_id),
                 meta={"read": len(records), "rejected_at_read": len(rejects)},
             )
         counter["records"] += len(chunk)
@@ -370,16 +370,20 @@ def _shard_loop(plan, run, staging, reporter, backend, progress, log) -> dict[st
     return attempt
 
 
-def _shard_tables(plan: Plan, output: ShardOutput, run_id: str) -> dict[str, Any]:
-    from xproj.catalog.rows import reject_rows
-    from xproj.schemas.tables import conform
+def _to_tables(rows: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Each table's records (or Arrow data) as Arrow, with the run's id stamped: the one
+    conversion of a step's output."""
+    from xproj.schemas.arrow import conform
 
+    return {name: conform(name, data, run_id=run_id) for name, data in rows.items()}
+
+
+def _shard_tables(plan: Plan, output: ShardOutput, run_id: str) -> dict[str, Any]:
     unknown = set(output.rows) - set(plan.tables)
     if unknown:
         raise ValueError(f"step of {plan.flow} returned undeclared tables {sorted(unknown)}")
-    tables = {name: conform(name, output.rows.get(name, [])) for name in plan.tables}
-    tables[REJECTED] = conform(REJECTED, reject_rows(output.rejects, run_id=run_id))
-    return tables
+    rows = {name: output.rows.get(name, []) for name in plan.tables}
+    return _to_tables({**rows, REJECTED: output.rejects}, run_id)
 
 
 def _meta(plan: Plan, shard: Shard, output: ShardOutput, tables: dict[str, Any]) -> dict[str, Any]:

@@ -25,19 +25,15 @@ def projection_outputs(
     results,
     projector,
     *,
-    run_id: str,
     source: str,
     tokenizer: str,
     translation_model: str | None = None,
-) -> tuple[dict[str, list[dict[str, Any]]], list[Reject]]:
-    """Rows of ``projected``, ``outcomes`` and ``alignments`` for a projector's results, and a
+) -> tuple[dict[str, list[Any]], list[Reject]]:
+    """Records of ``projected``, ``outcomes`` and ``alignments`` for a projector's results, and a
     reject (with ``source``, the input's path) for every result that has a problem instead."""
-    from xproj.catalog.rows import projection_rows
-
     rejects = [reject_of(r.problem, source, r.task.source) for r in results if r.problem]
     rows = projection_rows(
         [r.projection for r in results if r.projection is not None],
-        run_id=run_id,
         method=projector.name,
         aligner=projector.aligner_name,
         aligner_model=projector.aligner_model,
@@ -47,42 +43,98 @@ def projection_outputs(
     return rows, rejects
 
 
-def span_counts(
-    gold: Sequence[Sequence[Any]], projected: Sequence[dict[str, Any]], pair_ids: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Per-label counts of the projected spans against gold, for the run's gold scores.
+def projection_rows(
+    results,
+    *,
+    method: str,
+    aligner: str | None,
+    aligner_model: str | None,
+    tokenizer: str,
+    translation_model: str | None = None,
+) -> dict[str, list[Any]]:
+    """Records of ``projected``, ``outcomes`` and ``alignments`` for projected pairs
+    (:class:`~xproj.projectors.pipeline.PairProjection`): spans as the projection holds them,
+    in tokens and in characters; nothing is derived again here."""
+    from xproj.schemas.tables import AlignmentRow, OutcomeRow, ProjectedRow
+    from xproj.schemas.tags import tags_from_spans
 
-    ``gold[k]`` are the gold target spans of pair ``pair_ids[k]``; ``projected`` are the shard's
-    ``projected`` rows (pairs without a row count as predicting nothing).
-    """
+    projected, outcomes, alignments = [], [], []
+    for r in results:
+        src, tgt = r.pair.src, r.pair.tgt
+        key = {"pair_id": r.pair.id, "src_lang": src.lang, "tgt_lang": tgt.lang}
+        projected.append(
+            ProjectedRow(
+                **key,
+                src_text=src.text,
+                src_tokens=src.tokens,
+                src_tags=tags_from_spans(len(src), src.spans),
+                tgt_text=tgt.text,
+                tgt_tokens=tgt.tokens,
+                tgt_tags=tags_from_spans(len(tgt), r.spans),
+                tgt_spans=r.spans,
+                tgt_char_spans=r.char_spans,
+                method=method,
+                aligner=aligner,
+                aligner_model=aligner_model,
+                translation_model=translation_model,
+                tokenizer=tokenizer,
+                n_source_spans=len(r.outcomes),
+                n_projected=sum(o.projected for o in r.outcomes),
+            )
+        )
+        for o in r.outcomes:
+            t, c = o.target, o.char_target
+            outcomes.append(
+                OutcomeRow(
+                    **key,
+                    span_index=o.source_index,
+                    label=o.source.label,
+                    src_start=o.source.start,
+                    src_end=o.source.end,
+                    src_text=src.span_text(o.source),
+                    tgt_start=t.start if t else None,
+                    tgt_end=t.end if t else None,
+                    tgt_char_start=c.start if c else None,
+                    tgt_char_end=c.end if c else None,
+                    tgt_text=tgt.text[c.start : c.end] if c else None,
+                    reason=o.reason.value if o.reason else None,
+                    merged_into=o.merged_into,
+                    method=method,
+                    score=o.score,
+                    detail=o.detail or None,
+                )
+            )
+        if r.alignment is not None:
+            alignments.append(AlignmentRow(**key, aligner=aligner, links=sorted(r.alignment.links)))
+    return {"projected": projected, "outcomes": outcomes, "alignments": alignments}
+
+
+def span_counts(gold: Sequence[Sequence[Any]], predicted: Sequence[Sequence[Any]]):
+    """Per-label counts of predicted spans against gold (``predicted[k]`` against ``gold[k]``),
+    for the run's gold scores."""
     from xproj.projectors.metrics import span_scores
-    from xproj.schemas.records import TokenSpan
 
-    by_id = {r["pair_id"]: r["tgt_spans"] for r in projected}
-    pred = [
-        [TokenSpan(s["start"], s["end"], s["label"]) for s in by_id.get(pid, [])]
-        for pid in pair_ids
-    ]
-    return span_scores(pred, [list(g) for g in gold]).counts()
+    return span_scores([list(p) for p in predicted], [list(g) for g in gold]).counts()
 
 
-def translation_row(s, tr, *, run_id, src_lang, tgt_lang, translator, decoding, marked=None):
-    """One ``translations`` row."""
-    return {
-        "run_id": run_id,
-        "sentence_id": s.id,
-        "src_lang": src_lang,
-        "tgt_lang": tgt_lang,
-        "source_text": s.text,
-        "translation": tr.text,
-        "model_id": translator.model_id,
-        "quantization": translator.quantization,
-        "decoding": decoding,
-        "flag": tr.flag,
-        "segments": tr.segments,
-        "truncated": tr.truncated,
-        "marked": marked,
-    }
+def translation_row(s, tr, *, src_lang, tgt_lang, translator, decoding, marked=None):
+    """One ``translations`` record of sentence ``s`` and its translation ``tr``."""
+    from xproj.schemas.tables import TranslationRow
+
+    return TranslationRow(
+        sentence_id=s.id,
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+        source_text=s.text,
+        translation=tr.text,
+        model_id=translator.model_id,
+        quantization=translator.quantization,
+        decoding=decoding,
+        flag=tr.flag,
+        segments=tr.segments,
+        truncated=tr.truncated,
+        marked=marked,
+    )
 
 
 def model_identity(translator) -> dict[str, Any]:

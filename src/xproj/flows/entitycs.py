@@ -11,19 +11,21 @@ give identical tables however they are sharded.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from prefect import flow
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from xproj.executor.core import Identity, Shard, ShardOutput
 from xproj.executor.identity import INPUT
 from xproj.executor.summary import RunSummary, Source, Tally
 from xproj.flows.config import _Model, _RunSettings
 from xproj.flows.runtime import run_plan
+from xproj.generators.entitycs.switch import SwitchSettings
 
 FLOW_NAME = "entitycs"
 
@@ -75,34 +77,58 @@ class TitlesSpec(_Model):
     redirects: Annotated[str | None, INPUT] = None
 
 
+#: The switcher's settings a config may give at its top level (as configs before ``switch:``
+#: did); they move into ``switch``, where a value given there wins.
+_TOP_LEVEL_SWITCH = (
+    "languages",
+    "max_languages",
+    "seed",
+    "min_links",
+    "max_links",
+    "min_chars",
+    "max_words",
+    "max_single_link_share",
+    "use_aliases",
+    "segment",
+    "spacy_pipeline",
+)
+
+
 class EntityCSConfig(_RunSettings):
-    """Configuration of the ``entitycs`` flow; defaults are the published EntityCS parameters.
+    """Configuration of the ``entitycs`` flow: the inputs, and the switcher's settings
+    (:class:`~xproj.generators.entitycs.switch.SwitchSettings`, the published EntityCS
+    parameters by default) under ``switch`` or, for short, at the top level.
 
     Example (YAML)::
 
         name: fewrel-entitycs
         source: {path: ../shared/data/entities/fewrel/val_wiki.json, format: fewrel}
         names: {path: ../shared/data/entities/wikidata-labels, format: tsv}
-        seed: 13
+        seed: 13                      # = switch: {seed: 13}
     """
 
     name: str = ""
     source: EntitySourceSpec
     names: NamesSpec
     titles: TitlesSpec | None = None
-    languages: list[str] | None = None
-    max_languages: int = Field(default=5, ge=1)
-    seed: int = 0
-    min_links: int = Field(default=1, ge=0)
-    max_links: int = Field(default=10, ge=1)
-    min_chars: int = Field(default=20, ge=0)
-    max_words: int = Field(default=128, ge=1)
-    max_single_link_share: float = Field(default=0.5, gt=0.0, le=1.0)
-    use_aliases: bool = False
-    segment: bool | None = None
-    spacy_pipeline: str = "sentencizer"
+    switch: SwitchSettings = Field(default_factory=SwitchSettings)
     shard_size: int = Field(default=5_000, ge=1)
     limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _switch_at_top_level(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not any(k in data for k in _TOP_LEVEL_SWITCH):
+            return data
+        data = dict(data)
+        switch = data.get("switch") or {}
+        if not isinstance(switch, dict):
+            switch = dataclasses.asdict(switch)
+        top = {k: data.pop(k) for k in _TOP_LEVEL_SWITCH if k in data}
+        if top.get("languages") is None:
+            top.pop("languages", None)
+        data["switch"] = {**top, **switch}
+        return data
 
     def dataset_name(self) -> str:
         return self.name or f"{Path(self.source.path).stem}-entitycs"
@@ -117,25 +143,13 @@ class EntityCSConfig(_RunSettings):
             return "linked"
         return "auto"
 
-    def settings(self):
-        from xproj.generators.entitycs.switch import XLMR_TARGET_LANGUAGES, SwitchSettings
-
-        fmt = self.source_format()
-        return SwitchSettings(
-            languages=tuple(self.languages) if self.languages else XLMR_TARGET_LANGUAGES,
-            max_languages=self.max_languages,
-            seed=self.seed,
-            min_links=self.min_links,
-            max_links=self.max_links,
-            min_chars=self.min_chars,
-            max_words=self.max_words,
-            max_single_link_share=self.max_single_link_share,
-            use_aliases=self.use_aliases,
-            segment=self.segment
-            if self.segment is not None
-            else fmt not in ("fewrel", "linked", "hf"),
-            spacy_pipeline=self.spacy_pipeline,
-        )
+    def settings(self) -> SwitchSettings:
+        """The switcher's settings; ``segment`` unset means: split records into sentences unless
+        the source is sentence-level (FewRel, linked sentences)."""
+        if self.switch.segment is not None:
+            return self.switch
+        sentences = self.source_format() in ("fewrel", "linked", "hf")
+        return dataclasses.replace(self.switch, segment=not sentences)
 
 
 def iter_records(config: EntityCSConfig):
@@ -165,7 +179,7 @@ def load_names(config: EntityCSConfig, languages, *, titles_from_dump: bool = Fa
         return read_label_tsv(config.names.path, languages), None
     sink = TitleIndex() if titles_from_dump else None
     names = load_names_from_dump(
-        config.names.path, languages, aliases=config.use_aliases, titles=sink
+        config.names.path, languages, aliases=config.switch.use_aliases, titles=sink
     )
     return names, sink
 
@@ -220,23 +234,21 @@ class EntityCS:
         out = ShardOutput(rows={name: [] for name in self.tables})
         for record in shard.records:
             got = switcher.process(record)
-            out.rows["entitycs_en"] += [{"run_id": self.run_id, **r} for r in got.en_rows]
-            out.rows["entitycs_cs"] += [{"run_id": self.run_id, **r} for r in got.cs_rows]
-            out.rows["entitycs_entities"] += [{"run_id": self.run_id, **r} for r in got.entity_rows]
-            out.rows["entitycs_dropped"] += [{"run_id": self.run_id, **r} for r in got.dropped]
+            out.rows["entitycs_en"] += got.en_rows
+            out.rows["entitycs_cs"] += got.cs_rows
+            out.rows["entitycs_entities"] += got.entity_rows
+            out.rows["entitycs_dropped"] += got.dropped
         out.stats = switcher.stats.as_dict()
         return out
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        from xproj.catalog.rows import reject_rows
-
         rejects = list(getattr(self.names, "rejects", []))
         summary.stats["names"] = {
             "entities": len(self.names),
             "rejected_lines": len(rejects),
             "missing_languages": list(getattr(self.names, "missing_languages", []) or []),
         }
-        return {"rejected": reject_rows(rejects, run_id=summary.run_id)} if rejects else {}
+        return {"rejected": rejects} if rejects else {}
 
     def close(self) -> None:
         """Nothing to release."""

@@ -305,10 +305,7 @@ class Paxqa(TranslatingPlan):
             out.examples += got.examples
             out.dropped += got.dropped
             out.stats.update(got.stats)
-        rows = {
-            "paxqa": [{"run_id": self.run_id, **r} for r in out.examples],
-            "paxqa_dropped": [{"run_id": self.run_id, **r} for r in out.dropped],
-        }
+        rows = {"paxqa": out.examples, "paxqa_dropped": out.dropped}
         return ShardOutput(rows=rows, stats=dict(out.stats))
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:

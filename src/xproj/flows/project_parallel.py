@@ -94,23 +94,21 @@ class ProjectParallel:
         rows, rejects = projection_outputs(
             results,
             self.projector,
-            run_id=self.run_id,
             source=self.config.target.path,
             tokenizer=self._tokenizer_name(),
         )
         stats = {}
-        if self.config.evaluate:
+        if self.config.evaluate:  # pairs without a projection predict nothing
+            spans = {r.task.pair_id: r.projection.spans for r in results if r.projection}
             stats["gold"] = span_counts(
-                [p.tgt.spans for p in pairs], rows["projected"], [p.id for p in pairs]
+                [p.tgt.spans for p in pairs], [spans.get(t.pair_id, ()) for t in tasks]
             )
         return ShardOutput(rows=rows, rejects=rejects, stats=stats)
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        from xproj.catalog.rows import reject_rows
-
         out: dict[str, Any] = {}
         if self._extra_rejects:
-            out["rejected"] = reject_rows(self._extra_rejects, run_id=summary.run_id)
+            out["rejected"] = self._extra_rejects
         if summary.gold:
             from xproj.catalog.evaluations import span_evaluation_table
             from xproj.executor.summary import gold_scores

@@ -182,10 +182,8 @@ class TranslateTest(TranslatingPlan):
 
     def _shard(self, originals: list[AnnotatedSentence], out: ShardOutput) -> None:
         """Translate into the pivot language, predict, project back onto the originals."""
-        from xproj.flows._steps import projection_outputs, reject_of, translation_row
-        from xproj.projectors.metrics import span_scores
+        from xproj.flows._steps import projection_outputs, reject_of, span_counts, translation_row
         from xproj.projectors.projector import ProjectionTask, not_translated
-        from xproj.schemas.records import TokenSpan
         from xproj.text.words import tokenizer_for
 
         config, lang, pivot, translator = self.config, self.lang, self.pivot, self.translator
@@ -195,7 +193,6 @@ class TranslateTest(TranslatingPlan):
         )
         translator.flush()
         common = {
-            "run_id": self.run_id,
             "src_lang": lang,
             "tgt_lang": pivot,
             "decoding": json.dumps(options.to_dict(), sort_keys=True),
@@ -228,30 +225,23 @@ class TranslateTest(TranslatingPlan):
         rows, rejects = projection_outputs(
             results,
             self.projector,
-            run_id=self.run_id,
             source=config.input.path,
             tokenizer=_tokens_name(config),
             translation_model=translator.model_id,
         )
         out.rejects += rejects
         out.rows.update(rows)
-        if config.evaluate:
-            by_pair = {r["pair_id"]: r["tgt_spans"] for r in rows.get("projected", [])}
+        if config.evaluate:  # scored: the records that were projected back
             scored = [
-                (o.spans, by_pair[f"{p.id}|{o.id}"])
-                for p, o in pairs
-                if f"{p.id}|{o.id}" in by_pair
+                (o.spans, r.projection.spans)
+                for (_, o), r in zip(pairs, results, strict=True)
+                if r.projection
             ]
             if scored:
-                pred = [[TokenSpan(x["start"], x["end"], x["label"]) for x in p] for _, p in scored]
-                out.stats["gold"] = span_scores(pred, [list(g) for g, _ in scored]).counts()
+                out.stats["gold"] = span_counts([g for g, _ in scored], [p for _, p in scored])
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        from xproj.catalog.rows import reject_rows
-
-        if not self._read_rejects:
-            return {}
-        return {"rejected": reject_rows(self._read_rejects, run_id=summary.run_id)}
+        return {"rejected": self._read_rejects} if self._read_rejects else {}
 
 
 @flow(name=FLOW_NAME, log_prints=True)

@@ -191,7 +191,6 @@ class TranslateTrain(TranslatingPlan):
         options = config.decoding()
         tokenizer = tokenizer_for(lang)
         common = {
-            "run_id": self.run_id,
             "src_lang": self.src_lang,
             "tgt_lang": lang,
             "decoding": json.dumps(options.to_dict(), sort_keys=True),
@@ -215,9 +214,8 @@ class TranslateTrain(TranslatingPlan):
                 )
             )
             translator.flush()
-            t_rows, tasks = [], []
+            tasks = []
             for s, tr in zip(sentences, translations, strict=True):
-                t_rows.append(translation_row(s, tr, **common))
                 if tr.ok:
                     tasks.append(ProjectionTask(s, tr.text, f"{s.id}@{lang}"))
                 else:
@@ -225,12 +223,13 @@ class TranslateTrain(TranslatingPlan):
                     out.rejects.append(reject_of(problem, config.source.path, s))
             results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
             marked = {r.task.source.id: r.marked for r in results}
-            for row in t_rows:
-                row["marked"] = marked.get(row["sentence_id"])
+            t_rows = [
+                translation_row(s, tr, **common, marked=marked.get(s.id))
+                for s, tr in zip(sentences, translations, strict=True)
+            ]
         rows, rejects = projection_outputs(
             results,
             self.projector,
-            run_id=self.run_id,
             source=config.source.path,
             tokenizer=tokenizer.name,
             translation_model=translator.model_id,
@@ -239,11 +238,7 @@ class TranslateTrain(TranslatingPlan):
         out.rows = {"translations": t_rows, **rows}
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        from xproj.catalog.rows import reject_rows
-
-        if not self._extra_rejects:
-            return {}
-        return {"rejected": reject_rows(self._extra_rejects, run_id=summary.run_id)}
+        return {"rejected": self._extra_rejects} if self._extra_rejects else {}
 
 
 def method(config) -> str:

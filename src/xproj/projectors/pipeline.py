@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xproj.projectors.aligners.base import Aligner
 from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.project import project_spans, target_spans
-from xproj.schemas.records import Alignment, ParallelPair, ProjectionOutcome, TokenSpan
+from xproj.schemas.records import (
+    Alignment,
+    AnnotatedSentence,
+    CharSpan,
+    ParallelPair,
+    ProjectionOutcome,
+    TokenSpan,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class PairProjection:
     """One pair with its alignment (``None`` for routes that use no word aligner), one outcome per
-    source span, and the final target spans."""
+    source span, and the final target spans in tokens and in characters (one character span per
+    token span, in the same order)."""
 
     pair: ParallelPair
     alignment: Alignment | None
     outcomes: tuple[ProjectionOutcome, ...]
     spans: tuple[TokenSpan, ...]
+    char_spans: tuple[CharSpan, ...]
+
+
+def from_tokens(
+    pair: ParallelPair, alignment: Alignment | None, outcomes: Sequence[ProjectionOutcome]
+) -> PairProjection:
+    """The projection of outcomes placed on target tokens: character spans derived, once, from
+    the target's token offsets."""
+    tgt: AnnotatedSentence = pair.tgt
+    placed = tuple(
+        o if o.target is None else replace(o, char_target=tgt.char_spans_of(o.target))
+        for o in outcomes
+    )
+    spans = tuple(target_spans(placed))
+    return PairProjection(
+        pair, alignment, placed, spans, tuple(tgt.char_spans_of(s) for s in spans)
+    )
 
 
 def project_pairs(
@@ -44,5 +69,5 @@ def project_pairs(
         outcomes = project_spans(
             pair.src.tokens, pair.tgt.tokens, alignment, pair.src.spans, policy=policy
         )
-        out.append(PairProjection(pair, alignment, tuple(outcomes), tuple(target_spans(outcomes))))
+        out.append(from_tokens(pair, alignment, outcomes))
     return out

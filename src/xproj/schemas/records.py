@@ -232,6 +232,9 @@ class ProjectionOutcome:
 
     ``target`` is set when the span was projected (``reason is None``) and, for ``MERGED``, points at
     the merged target span it became part of (``merged_into`` is that winner's source index).
+    ``char_target`` is the same target in characters of the target text: derived from the tokens
+    for word alignment, and the route's own character span for the model routes (whose token
+    span is the whole words it touches).
     """
 
     source_index: int
@@ -241,6 +244,7 @@ class ProjectionOutcome:
     merged_into: int | None = None
     detail: str = ""
     score: float | None = None
+    char_target: CharSpan | None = None
 
     @property
     def projected(self) -> bool:

@@ -1,21 +1,35 @@
-"""The Arrow schema of every table xproj writes, and ``conform`` to cast and check data against it.
+"""Every table xproj writes, declared once: a record type per table, its Arrow schema derived.
 
-This is the one place that declares tables: adding a table (``translations`` …) means adding an
-entry to :data:`TABLES`; the lake, staging and query layers pick it up from here. Columns are
-non-nullable unless declared otherwise, and :func:`conform` enforces that.
+A table is a frozen dataclass registered with :func:`table`; its fields, in order, are the
+table's columns, and their annotations give the Arrow types (``str`` → string, ``int`` → int32,
+``float`` → float64, ``X | None`` → nullable, ``Annotated[..., <arrow type>]`` for anything
+else). Tables that hold run outputs (``run_output=True``) get a leading ``run_id`` column that
+their records leave out: the executor stamps it when it converts a shard's records to Arrow
+(:func:`xproj.schemas.arrow.to_table`), once.
 
-This module imports pyarrow, so ``schemas/__init__`` does not import it; use
-``from xproj.schemas.tables import TABLES, conform``.
+Adding a table means adding a record class here; the lake, staging and query layers pick it up
+from :data:`TABLES`. Conversion and checking live in :mod:`xproj.schemas.arrow`.
+
+Example:
+    >>> TABLES["rejected"].names
+    ['run_id', 'stage', 'source', 'locator', 'code', 'reason', 'raw']
+    >>> RECORDS["rejected"].__name__
+    'Reject'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
 
 import pyarrow as pa
 
-from xproj.schemas.errors import E_SCHEMA_MISMATCH, E_UNKNOWN_TABLE, CatalogError
+from xproj.schemas.errors import E_UNKNOWN_TABLE, CatalogError, Reject
 
 SPAN = pa.struct(
     [pa.field("start", pa.int32()), pa.field("end", pa.int32()), pa.field("label", pa.string())]
@@ -50,293 +64,75 @@ OUTPUT_REF = pa.struct(
 
 UTC_TIME = pa.timestamp("us", tz="UTC")
 
+I64 = Annotated[int, pa.int64()]
+Time = Annotated[datetime, UTC_TIME]
+Strs = Sequence[str]
+#: Items with ``start``, ``end`` and ``label`` (``TokenSpan``, ``CharSpan``, or dicts).
+Spans = Annotated[Sequence[Any], pa.list_(SPAN)]
+#: ``(src, tgt)`` token index pairs.
+Links = Annotated[Sequence[Any], pa.list_(LINK)]
+#: Items with ``text`` and ``answer_start`` (:class:`Answers`, or a dict).
+AnswerList = Annotated[Any, ANSWERS]
 
-def _req(name: str, type_: pa.DataType) -> pa.Field:
-    return pa.field(name, type_, nullable=False)
+TABLES: dict[str, pa.Schema] = {}
+"""Table name → its Arrow schema (derived from :data:`RECORDS`)."""
 
+RECORDS: dict[str, type] = {}
+"""Table name → the record type of its rows."""
 
-def _opt(name: str, type_: pa.DataType) -> pa.Field:
-    return pa.field(name, type_, nullable=True)
+RUN_OUTPUTS: set[str] = set()
+"""Tables whose records leave ``run_id`` out (it is stamped when they are converted)."""
 
-
-_S = pa.string()
-_I32 = pa.int32()
-_I64 = pa.int64()
-_F64 = pa.float64()
-_STRS = pa.list_(pa.string())
-_SPANS = pa.list_(SPAN)
-
-_PAIR_KEY = [_req("run_id", _S), _req("pair_id", _S), _req("src_lang", _S), _req("tgt_lang", _S)]
-
-TABLES: dict[str, pa.Schema] = {
-    # One row per sentence pair and projection method.
-    "projected": pa.schema(
-        [
-            *_PAIR_KEY,
-            _req("src_text", _S),
-            _req("src_tokens", _STRS),
-            _req("src_tags", _STRS),
-            _req("tgt_text", _S),
-            _req("tgt_tokens", _STRS),
-            _req("tgt_tags", _STRS),
-            _req("tgt_spans", _SPANS),
-            _req("tgt_char_spans", _SPANS),
-            _req("method", _S),
-            # Null for methods that use no word aligner (marker-based projection).
-            _opt("aligner", _S),
-            _opt("aligner_model", _S),
-            # The translation model, for rows whose target side xproj translated.
-            _opt("translation_model", _S),
-            _req("tokenizer", _S),
-            _req("n_source_spans", _I32),
-            _req("n_projected", _I32),
-        ]
-    ),
-    # One row per source span: where it landed, or the DropReason value why it did not.
-    "outcomes": pa.schema(
-        [
-            *_PAIR_KEY,
-            _req("span_index", _I32),
-            _req("label", _S),
-            _req("src_start", _I32),
-            _req("src_end", _I32),
-            _req("src_text", _S),
-            _opt("tgt_start", _I32),
-            _opt("tgt_end", _I32),
-            _opt("tgt_char_start", _I32),
-            _opt("tgt_char_end", _I32),
-            _opt("tgt_text", _S),
-            _opt("reason", _S),
-            _opt("merged_into", _I32),
-            _req("method", _S),
-            # The model score that chose the target (codec: re-ranked log-probability; markers:
-            # the fuzzy similarity), and how the outcome came about.
-            _opt("score", _F64),
-            _opt("detail", _S),
-        ]
-    ),
-    "alignments": pa.schema([*_PAIR_KEY, _req("aligner", _S), _req("links", pa.list_(LINK))]),
-    # One row per source sentence and target language a run translated.
-    "translations": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("sentence_id", _S),
-            _req("src_lang", _S),
-            _req("tgt_lang", _S),
-            _req("source_text", _S),
-            _req("translation", _S),
-            _req("model_id", _S),
-            _req("quantization", _S),
-            _req("decoding", _S),
-            # Null for an ordinary translation, else why not (empty, too_long).
-            _opt("flag", _S),
-            _req("segments", _I32),
-            _req("truncated", pa.bool_()),
-            # Model projection routes: the marked translation (markers) or the translation with
-            # the chosen markers inserted (codec); null for align.
-            _opt("marked", _S),
-        ]
-    ),
-    # Mirrors xproj.schemas.errors.Reject, plus the run that rejected the record.
-    "rejected": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("stage", _S),
-            _req("source", _S),
-            _req("locator", _S),
-            _req("code", _S),
-            _req("reason", _S),
-            _req("raw", _S),
-        ]
-    ),
-    "runs": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("run_key", _S),
-            _req("flow", _S),
-            _req("status", _S),
-            _req("started_at", UTC_TIME),
-            _req("finished_at", UTC_TIME),
-            _req("parameters", _S),
-            _req("code_version", _S),
-            _req("inputs", pa.list_(INPUT_REF)),
-            _req("outputs", pa.list_(OUTPUT_REF)),
-            _opt("aligner", _S),
-            _req("models", _STRS),
-            _req("metrics", _S),
-            _req("timings", _S),
-        ]
-    ),
-    "evaluations": pa.schema(
-        [
-            _req("eval_id", _S),
-            _opt("run_id", _S),
-            _req("created_at", UTC_TIME),
-            _req("kind", _S),
-            _req("dataset", _S),
-            _req("system", _S),
-            _req("label", _S),
-            _req("precision", _F64),
-            _req("recall", _F64),
-            _req("f1", _F64),
-            _opt("aer", _F64),
-            _req("n_gold", _I64),
-            _req("n_pred", _I64),
-            _req("n_correct", _I64),
-            _req("params", _S),
-        ]
-    ),
-    # EntityCS (generators/entitycs): one row per kept English sentence, `<en>…</en>` around the
-    # entities that were switched.
-    "entitycs_en": pa.schema([_req("run_id", _S), _req("id", _S), _req("en_sentence", _S)]),
-    # One row per kept sentence and sampled language; `<xx>…</xx>` around switched entities.
-    "entitycs_cs": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("id", _S),
-            _req("en_sentence", _S),
-            _req("cs_sentence", _S),
-            _req("language", _S),
-        ]
-    ),
-    # One row per switched entity occurrence, for analysis.
-    "entitycs_entities": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("id", _S),
-            _req("language", _S),
-            _req("qid", _S),
-            _req("en_surface", _S),
-            _req("switched_surface", _S),
-        ]
-    ),
-    # One row per sentence (or record) the builder did not keep, with the reason.
-    "entitycs_dropped": pa.schema([_req("run_id", _S), _req("id", _S), _req("reason", _S)]),
-    # PAXQA (generators/paxqa): one bilingual row per kept example and language. `answers_*` are
-    # SQuAD-style answer lists; every answer satisfies context[start:start+len(text)] == text.
-    "paxqa": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("id", _S),
-            _req("source_id", _S),
-            _req("title", _S),
-            _req("language", _S),
-            _req("context_en", _S),
-            _req("context_x", _S),
-            _req("question_en", _S),
-            _req("question_x", _S),
-            _req("answers_en", ANSWERS),
-            _req("answers_x", ANSWERS),
-            # `generated` (question generation) or `given` (the input's own questions)
-            _req("question_source", _S),
-            # answer candidate kind (`entity`, `noun_chunk`, `number`, `date`, `capitalised`) or
-            # `given`
-            _req("answer_kind", _S),
-            # mean log-probability per token of question_en under the QG model (null: given)
-            _opt("qg_score", _F64),
-            # mean log-probability per token of question_x under the translation model
-            _req("translation_score", _F64),
-            # token F1 of question_en against question_x translated back (null: not computed)
-            _opt("round_trip", _F64),
-            _req("constraints", _STRS),
-            _req("constraints_satisfied", _STRS),
-            _req("constraints_unsatisfied", _STRS),
-            # `plain`, `n_best` or `prefix` (xproj.generators.paxqa.constraints)
-            _req("constraint_method", _S),
-        ]
-    ),
-    # One row per example (or answer candidate) not kept, with the stage and reason.
-    "paxqa_dropped": pa.schema(
-        [
-            _req("run_id", _S),
-            _req("id", _S),
-            _req("source_id", _S),
-            _req("language", _S),
-            _req("stage", _S),
-            _req("reason", _S),
-            _req("detail", _S),
-            _opt("answer_en", _S),
-            _opt("question_en", _S),
-            _opt("question_x", _S),
-        ]
-    ),
-    # One row per source text and scope (xproj.translators.cache): not a run output but appended flush
-    # by flush (Lake.append). `key` is xproj.translators.cache.cache_key over the next six columns; the
-    # same key may appear twice (concurrent writers), and readers take the earliest row. The
-    # columns from `translation` to `detail` are xproj.translators.base.Translation's fields.
-    "translation_cache": pa.schema(
-        [
-            _req("key", _S),
-            _req("model_id", _S),
-            _req("quantization", _S),
-            _req("src_lang", _S),
-            _req("tgt_lang", _S),
-            _req("options", _S),
-            _req("source", _S),
-            _req("translation", _S),
-            _req("tokens", _I32),
-            _req("source_tokens", _I32),
-            _req("segments", _I32),
-            _opt("flag", _S),
-            _req("truncated", pa.bool_()),
-            _req("detail", _S),
-            _req("created_at", UTC_TIME),
-            # The run that translated the text; null when written outside a run.
-            _opt("run_id", _S),
-        ]
-    ),
+_SCALARS: dict[Any, pa.DataType] = {
+    str: pa.string(),
+    int: pa.int32(),
+    float: pa.float64(),
+    bool: pa.bool_(),
 }
 
-#: Tables written outside runs, a part at a time (``Lake.append``): their rows are never hidden
-#: from readers. Every other table with a ``run_id`` column holds run outputs, and readers see
-#: only the rows of runs that have a ``runs`` row.
-APPENDED_TABLES = frozenset({"translation_cache"})
 
-_INTS = (pa.types.is_integer,)
-_STRINGS = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-_LISTS = (
-    pa.types.is_list,
-    pa.types.is_large_list,
-    pa.types.is_list_view,
-    pa.types.is_large_list_view,
-    pa.types.is_fixed_size_list,
-)
+def _arrow_type(hint: Any, where: str) -> tuple[pa.DataType, bool]:
+    """The Arrow type of an annotation and whether it is nullable."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"{where}: only `X | None` unions are supported")
+        return _arrow_type(args[0], where)[0], True
+    if origin is Annotated:
+        explicit = [a for a in hint.__metadata__ if isinstance(a, pa.DataType)]
+        if explicit:
+            return explicit[0], False
+        return _arrow_type(typing.get_args(hint)[0], where)
+    if origin in (Sequence, list, tuple):
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        return pa.list_(_arrow_type(args[0], where)[0]), False
+    if hint in _SCALARS:
+        return _SCALARS[hint], False
+    raise TypeError(f"{where}: no Arrow type for {hint!r}; annotate it as Annotated[..., type]")
 
 
-def _is(type_: pa.DataType, preds: tuple) -> bool:
-    return any(p(type_) for p in preds)
+def schema_of_record(cls: type, *, run_output: bool) -> pa.Schema:
+    """The Arrow schema of a record type (a leading ``run_id`` for run outputs)."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = [pa.field("run_id", pa.string(), nullable=False)] if run_output else []
+    for f in dataclasses.fields(cls):
+        type_, nullable = _arrow_type(hints[f.name], f"{cls.__name__}.{f.name}")
+        fields.append(pa.field(f.name, type_, nullable=nullable))
+    return pa.schema(fields)
 
 
-def _compatible(src: pa.DataType, dst: pa.DataType) -> bool:
-    """Whether ``src`` may be cast to ``dst`` without changing what the values mean.
+def table(name: str, *, run_output: bool = True) -> Callable[[type], type]:
+    """Register a dataclass as the record type of table ``name``."""
 
-    Width and encoding changes are fine (int64 → int32 when values fit, large_string → string,
-    dictionary → its values); kind changes are not (a string column never becomes an int column,
-    even if its text parses as numbers).
-    """
-    if pa.types.is_null(src) or src == dst:
-        return True
-    if pa.types.is_dictionary(src):
-        return _compatible(src.value_type, dst)
-    if _is(dst, _INTS):
-        return _is(src, _INTS)
-    if pa.types.is_floating(dst):
-        return pa.types.is_floating(src) or _is(src, _INTS)
-    if _is(dst, _STRINGS):
-        return _is(src, _STRINGS)
-    if pa.types.is_timestamp(dst):
-        return pa.types.is_timestamp(src)
-    if _is(dst, _LISTS):
-        return _is(src, _LISTS) and _compatible(src.value_type, dst.value_type)
-    if pa.types.is_struct(dst):
-        if not pa.types.is_struct(src):
-            return False
-        src_fields = {src.field(i).name: src.field(i).type for i in range(src.num_fields)}
-        dst_fields = {dst.field(i).name: dst.field(i).type for i in range(dst.num_fields)}
-        return src_fields.keys() == dst_fields.keys() and all(
-            _compatible(src_fields[k], dst_fields[k]) for k in dst_fields
-        )
-    return False
+    def register(cls: type) -> type:
+        RECORDS[name] = cls
+        TABLES[name] = schema_of_record(cls, run_output=run_output)
+        if run_output:
+            RUN_OUTPUTS.add(name)
+        return cls
+
+    return register
 
 
 def schema_of(name: str) -> pa.Schema:
@@ -355,159 +151,286 @@ def schema_of(name: str) -> pa.Schema:
         ) from None
 
 
-def _mismatch(table: str, column: str, problem: str, fix: str) -> CatalogError:
-    return CatalogError(
-        f"table {table!r}, column {column!r}: {problem}",
-        fix=fix,
-        code=E_SCHEMA_MISMATCH,
-    )
-
-
-def _column_from_rows(table: str, field: pa.Field, values: list[Any]) -> pa.Array:
-    if _is(field.type, _LISTS):
-        # pyarrow would split a string into a list of its characters.
-        for i, value in enumerate(values):
-            if isinstance(value, str | bytes):
-                raise _mismatch(
-                    table,
-                    field.name,
-                    f"row {i} has a string where a list is expected: {value[:40]!r}.",
-                    f"give {field.name!r} a list (e.g. tokens split by the tokenizer).",
-                )
-    try:
-        return pa.array(values, type=field.type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as exc:
-        first_bad = _first_bad_value(field.type, values)
-        where = f" (row {first_bad[0]}: {first_bad[1]!r})" if first_bad else ""
-        raise _mismatch(
-            table,
-            field.name,
-            f"values do not fit type {field.type}{where}: {exc}",
-            f"give {field.name!r} values of type {field.type}.",
-        ) from exc
-
-
-def _first_bad_value(type_: pa.DataType, values: list[Any]) -> tuple[int, Any] | None:
-    for i, value in enumerate(values):
-        try:
-            pa.array([value], type=type_)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
-            return i, value
-    return None
-
-
-def _table_from_rows(name: str, schema: pa.Schema, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    expected = set(schema.names)
-    for i, row in enumerate(rows):
-        keys = set(row)
-        if missing := [c for c in schema.names if c not in keys]:
-            raise _mismatch(
-                name,
-                missing[0],
-                f"missing in row {i} (missing columns: {', '.join(missing)}).",
-                "give every row every column of the table (None where the column is nullable).",
-            )
-        if extra := sorted(keys - expected):
-            raise _mismatch(
-                name,
-                extra[0],
-                f"not a column of the table (row {i}; extra columns: {', '.join(extra)}).",
-                f"remove it, or declare it in schemas/tables.py; "
-                f"columns: {', '.join(schema.names)}.",
-            )
-    arrays = [_column_from_rows(name, f, [row[f.name] for row in rows]) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _cast_table(name: str, schema: pa.Schema, data: pa.Table) -> pa.Table:
-    present = data.column_names
-    if len(set(present)) != len(present):
-        dup = next(c for c in present if present.count(c) > 1)
-        raise _mismatch(name, dup, "appears more than once.", "give each column once.")
-    if missing := [c for c in schema.names if c not in present]:
-        raise _mismatch(
-            name,
-            missing[0],
-            f"missing (missing columns: {', '.join(missing)}).",
-            "add the column (null-filled if it is nullable).",
-        )
-    if extra := [c for c in present if c not in schema.names]:
-        raise _mismatch(
-            name,
-            extra[0],
-            f"not a column of the table (extra columns: {', '.join(extra)}).",
-            f"drop it, or declare it in schemas/tables.py; columns: {', '.join(schema.names)}.",
-        )
-    arrays = []
-    for field in schema:
-        column = data.column(field.name)
-        if not _compatible(column.type, field.type):
-            raise _mismatch(
-                name,
-                field.name,
-                f"has type {column.type}, expected {field.type}.",
-                f"convert the column to {field.type} before writing.",
-            )
-        try:
-            arrays.append(column.cast(field.type, safe=True))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
-            raise _mismatch(
-                name,
-                field.name,
-                f"cannot be cast from {column.type} to {field.type}: {exc}",
-                f"convert the column to {field.type} (values must fit) before writing.",
-            ) from exc
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def conform(name: str, data: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Cast ``data`` to table ``name``'s declared schema and check it.
-
-    Columns are put in declared order; integer widths, string encodings and list/struct layouts are
-    cast (overflow is an error); a change of kind (text to number …), a missing or extra column, or
-    a null in a non-nullable column is refused.
-
-    Args:
-        name: a key of :data:`TABLES`.
-        data: an Arrow table or record batch, or a sequence of row dicts (each with every column).
-
-    Returns:
-        A table with exactly ``TABLES[name]`` as its schema.
-
-    Raises:
-        CatalogError: XP405 naming the table and the first offending column; XP401 for a
-            table that is not declared.
-
-    Example:
-        >>> rows = [{"run_id": "r", "stage": "read", "source": "a.conll", "locator": "line 3",
-        ...          "code": "XP103", "reason": "3 tokens but 2 tags", "raw": "EU rejects"}]
-        >>> conform("rejected", rows).num_rows
-        1
-    """
-    schema = schema_of(name)
-    if isinstance(data, pa.RecordBatch):
-        data = pa.Table.from_batches([data])
-    if isinstance(data, pa.Table):
-        table = _cast_table(name, schema, data)
-    elif isinstance(data, Sequence) and not isinstance(data, str | bytes):
-        table = _table_from_rows(name, schema, data)
-    else:
-        raise CatalogError(
-            f"cannot write a {type(data).__name__} to table {name!r}.",
-            fix="pass a pyarrow Table, a RecordBatch or a list of row dicts.",
-            code=E_SCHEMA_MISMATCH,
-        )
-    for field in schema:
-        if not field.nullable and (nulls := table.column(field.name).null_count):
-            raise _mismatch(
-                name,
-                field.name,
-                f"{nulls} null value(s) in a non-nullable column.",
-                "fill the column in every row.",
-            )
-    return table
-
-
 def empty(name: str) -> pa.Table:
     """An empty table with ``name``'s declared schema."""
     return schema_of(name).empty_table()
+
+
+# -- projection --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PairKey:
+    pair_id: str
+    src_lang: str
+    tgt_lang: str
+
+
+@table("projected")
+@dataclass(frozen=True, slots=True)
+class ProjectedRow(_PairKey):
+    """One sentence pair and projection method: both sides, and the target's projected spans as
+    tags, token spans and character spans."""
+
+    src_text: str
+    src_tokens: Strs
+    src_tags: Strs
+    tgt_text: str
+    tgt_tokens: Strs
+    tgt_tags: Strs
+    tgt_spans: Spans
+    tgt_char_spans: Spans
+    method: str
+    #: null for methods that use no word aligner (the model routes)
+    aligner: str | None
+    aligner_model: str | None
+    #: the translation model, for rows whose target side xproj translated
+    translation_model: str | None
+    tokenizer: str
+    n_source_spans: int
+    n_projected: int
+
+
+@table("outcomes")
+@dataclass(frozen=True, slots=True)
+class OutcomeRow(_PairKey):
+    """One source span: where it landed (token and character offsets), or the ``DropReason``
+    value why it did not."""
+
+    span_index: int
+    label: str
+    src_start: int
+    src_end: int
+    src_text: str
+    tgt_start: int | None
+    tgt_end: int | None
+    tgt_char_start: int | None
+    tgt_char_end: int | None
+    tgt_text: str | None
+    reason: str | None
+    merged_into: int | None
+    method: str
+    #: the model score that chose the target (codec: re-ranked log-probability; markers: the
+    #: fuzzy similarity)
+    score: float | None
+    #: how the outcome came about
+    detail: str | None
+
+
+@table("alignments")
+@dataclass(frozen=True, slots=True)
+class AlignmentRow(_PairKey):
+    """The word alignment of one pair."""
+
+    aligner: str
+    links: Links
+
+
+@table("translations")
+@dataclass(frozen=True, slots=True)
+class TranslationRow:
+    """One source sentence and target language a run translated."""
+
+    sentence_id: str
+    src_lang: str
+    tgt_lang: str
+    source_text: str
+    translation: str
+    model_id: str
+    quantization: str
+    decoding: str
+    #: null for an ordinary translation, else why not (empty, too_long)
+    flag: str | None
+    segments: int
+    truncated: bool
+    #: model routes: the marked translation (markers) or the translation with the chosen markers
+    #: inserted (codec); null for align
+    marked: str | None = None
+
+
+# ``rejected``: the records a run could not use, one row per record (xproj.schemas.errors.Reject).
+table("rejected")(Reject)
+
+
+# -- runs, evaluations, the translation cache ------------------------------------------------------
+
+
+@table("runs", run_output=False)
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One committed run (``xproj.catalog.lineage.RunRecord`` makes it)."""
+
+    run_id: str
+    run_key: str
+    flow: str
+    status: str
+    started_at: Time
+    finished_at: Time
+    parameters: str
+    code_version: str
+    inputs: Annotated[Sequence[Any], pa.list_(INPUT_REF)]
+    outputs: Annotated[Sequence[Any], pa.list_(OUTPUT_REF)]
+    aligner: str | None
+    models: Strs
+    metrics: str
+    timings: str
+
+
+@table("evaluations", run_output=False)
+@dataclass(frozen=True, slots=True)
+class EvaluationRow:
+    """One score of a system against gold, per label (``ALL`` for the micro average); of a run,
+    or standalone (``run_id`` null)."""
+
+    eval_id: str
+    run_id: str | None
+    created_at: Time
+    kind: str
+    dataset: str
+    system: str
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    aer: float | None
+    n_gold: I64
+    n_pred: I64
+    n_correct: I64
+    params: str
+
+
+@table("translation_cache", run_output=False)
+@dataclass(frozen=True, slots=True)
+class CacheRow:
+    """One source text and scope (``xproj.translators.cache``): not a run output but appended
+    flush by flush (``Lake.append``). ``key`` is ``cache_key`` over the next six columns; the same
+    key may appear twice (concurrent writers), and readers take the earliest row. The columns
+    from ``translation`` to ``detail`` are ``xproj.translators.base.Translation``'s fields."""
+
+    key: str
+    model_id: str
+    quantization: str
+    src_lang: str
+    tgt_lang: str
+    options: str
+    source: str
+    translation: str
+    tokens: int
+    source_tokens: int
+    segments: int
+    flag: str | None
+    truncated: bool
+    detail: str
+    created_at: Time
+    #: the run that translated the text; null when written outside a run
+    run_id: str | None
+
+
+#: Tables written outside runs, a part at a time (``Lake.append``): their rows are never hidden
+#: from readers. Every other table with a ``run_id`` column holds run outputs, and readers see
+#: only the rows of runs that have a ``runs`` row.
+APPENDED_TABLES = frozenset({"translation_cache"})
+
+
+# -- EntityCS (xproj.generators.entitycs) ---------------------------------------------------------
+
+
+@table("entitycs_en")
+@dataclass(frozen=True, slots=True)
+class EntityCSEnRow:
+    """One kept English sentence, ``<en>…</en>`` around the entities that were switched."""
+
+    id: str
+    en_sentence: str
+
+
+@table("entitycs_cs")
+@dataclass(frozen=True, slots=True)
+class EntityCSRow:
+    """One kept sentence and sampled language; ``<xx>…</xx>`` around switched entities."""
+
+    id: str
+    en_sentence: str
+    cs_sentence: str
+    language: str
+
+
+@table("entitycs_entities")
+@dataclass(frozen=True, slots=True)
+class EntityCSEntityRow:
+    """One switched entity occurrence, for analysis."""
+
+    id: str
+    language: str
+    qid: str
+    en_surface: str
+    switched_surface: str
+
+
+@table("entitycs_dropped")
+@dataclass(frozen=True, slots=True)
+class EntityCSDroppedRow:
+    """One sentence (or record) the builder did not keep, with the reason."""
+
+    id: str
+    reason: str
+
+
+# -- PAXQA (xproj.generators.paxqa) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """SQuAD-style answers: every ``context[start:start + len(text)] == text``."""
+
+    text: tuple[str, ...]
+    answer_start: tuple[int, ...]
+
+
+@table("paxqa")
+@dataclass(frozen=True, slots=True)
+class PaxqaRow:
+    """One kept bilingual example and language."""
+
+    id: str
+    source_id: str
+    title: str
+    language: str
+    context_en: str
+    context_x: str
+    question_en: str
+    question_x: str
+    answers_en: AnswerList
+    answers_x: AnswerList
+    #: ``generated`` (question generation) or ``given`` (the input's own questions)
+    question_source: str
+    #: answer candidate kind (``entity``, ``noun_chunk``, ``number``, ``date``, ``capitalised``)
+    #: or ``given``
+    answer_kind: str
+    #: mean log-probability per token of question_en under the QG model (null: given)
+    qg_score: float | None
+    #: mean log-probability per token of question_x under the translation model
+    translation_score: float
+    #: token F1 of question_en against question_x translated back (null: not computed)
+    round_trip: float | None
+    constraints: Strs
+    constraints_satisfied: Strs
+    constraints_unsatisfied: Strs
+    #: ``plain``, ``n_best`` or ``prefix`` (xproj.generators.paxqa.constraints)
+    constraint_method: str
+
+
+@table("paxqa_dropped")
+@dataclass(frozen=True, slots=True)
+class PaxqaDroppedRow:
+    """One example (or answer candidate) not kept, with the stage and reason."""
+
+    id: str
+    source_id: str
+    language: str
+    stage: str
+    reason: str
+    detail: str
+    answer_en: str | None = None
+    question_en: str | None = None
+    question_x: str | None = None

@@ -51,8 +51,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from xproj.generators.entitycs.records import EntityNames, Link, LinkedText, NameTable
-from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError
 from xproj.schemas.languages import is_known_lang
+from xproj.schemas.tables import EntityCSDroppedRow, EntityCSEnRow, EntityCSEntityRow, EntityCSRow
 
 #: The 100 languages of XLM-R's pre-training data (CC-100; Conneau et al., ACL 2020, Table 6) as
 #: 93 distinct codes: the paper's romanized Bengali/Hindi/Tamil/Telugu/Urdu, Burmese in Zawgyi and
@@ -102,6 +103,8 @@ def _bad(message: str, fix: str) -> ConfigError:
 
 @dataclass(frozen=True)
 class SwitchSettings:
+    __pydantic_config__ = FORBID_EXTRA
+
     """Parameters of the switcher; the defaults are the published EntityCS ones.
 
     Attributes:
@@ -119,6 +122,8 @@ class SwitchSettings:
         close_tag: tag after an entity.
         source_language: language of the input text (its tag in the English rows).
         segment: split records into sentences (off for sentence-level sources such as FewRel).
+            None (the default): the ``entitycs`` flow decides by the source's format; the
+            switcher itself then splits.
         segment_language: language of the spaCy pipeline that splits records.
         spacy_pipeline: ``"sentencizer"`` for ``spacy.blank(segment_language)`` + sentencizer, or
             the name or path of an installed spaCy pipeline (a sentencizer is added when it has no
@@ -140,7 +145,7 @@ class SwitchSettings:
     open_tag: str = "<{lang}>"
     close_tag: str = "</{lang}>"
     source_language: str = "en"
-    segment: bool = True
+    segment: bool | None = None
     segment_language: str = "en"
     spacy_pipeline: str = "sentencizer"
     markup_flags: tuple[str, ...] = ("list", "table_row")
@@ -255,19 +260,19 @@ class SwitchStats:
 
 @dataclass
 class SwitchOutput:
-    """Rows produced by one input record.
+    """The rows one input record produced, as records of the EntityCS tables.
 
     Attributes:
-        en_rows: ``{id, en_sentence}`` per kept sentence.
-        cs_rows: ``{id, en_sentence, cs_sentence, language}`` per kept sentence and language.
-        entity_rows: ``{id, language, qid, en_surface, switched_surface}`` per switched entity.
-        dropped: ``{id, reason}`` per dropped sentence (or record, for document reasons).
+        en_rows: ``entitycs_en``, one per kept sentence.
+        cs_rows: ``entitycs_cs``, one per kept sentence and language.
+        entity_rows: ``entitycs_entities``, one per switched entity.
+        dropped: ``entitycs_dropped``, one per dropped sentence (or record, for document reasons).
     """
 
-    en_rows: list[dict[str, str]] = field(default_factory=list)
-    cs_rows: list[dict[str, str]] = field(default_factory=list)
-    entity_rows: list[dict[str, str]] = field(default_factory=list)
-    dropped: list[dict[str, str]] = field(default_factory=list)
+    en_rows: list[EntityCSEnRow] = field(default_factory=list)
+    cs_rows: list[EntityCSRow] = field(default_factory=list)
+    entity_rows: list[EntityCSEntityRow] = field(default_factory=list)
+    dropped: list[EntityCSDroppedRow] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- segmentation
@@ -549,7 +554,7 @@ class Switcher:
             SegmenterUnavailable: segmentation is on and spaCy cannot load its pipeline.
         """
         s = self.settings
-        if not s.segment:
+        if s.segment is False:
             return split_linked(doc, ()) if doc.text.strip() else []
         starts = spacy_sentence_starts(doc.text, s.segment_language, s.spacy_pipeline)
         return split_linked(doc, starts)
@@ -564,13 +569,13 @@ class Switcher:
             sentences = self.sentences(doc)
         except SegmenterUnavailable:
             st.documents_dropped["segmenter_unavailable"] += 1
-            out.dropped.append({"id": doc.id, "reason": "segmenter_unavailable"})
+            out.dropped.append(EntityCSDroppedRow(doc.id, "segmenter_unavailable"))
             return out
         if not sentences:
             st.documents_dropped["empty_text"] += 1
-            out.dropped.append({"id": doc.id, "reason": "empty_text"})
+            out.dropped.append(EntityCSDroppedRow(doc.id, "empty_text"))
             return out
-        if not s.segment:  # a sentence-level record keeps its own id
+        if s.segment is False:  # a sentence-level record keeps its own id
             only = sentences[0]
             sentences = [LinkedText(doc.id, only.text, only.links, source=doc.source)]
         flagged = any(doc.markup.get(key) for key in s.markup_flags)
@@ -581,7 +586,7 @@ class Switcher:
                 st.sentences_kept += 1
             else:
                 st.sentences_dropped[reason] += 1
-                out.dropped.append({"id": sent.id, "reason": reason})
+                out.dropped.append(EntityCSDroppedRow(sent.id, reason))
         return out
 
     def _switch(self, sent: LinkedText, out: SwitchOutput, flagged: bool) -> str | None:
@@ -603,29 +608,18 @@ class Switcher:
         en_open, en_close = s.tags(s.source_language)
         en_spans = [(e.link.start, e.link.end, text[e.link.start : e.link.end]) for e in mapped]
         en_sentence = render(text, en_spans, en_open, en_close)
-        out.en_rows.append({"id": sent.id, "en_sentence": en_sentence})
+        out.en_rows.append(EntityCSEnRow(sent.id, en_sentence))
         for lang in sample_languages(candidates, sent.id, s):
             spans = []
             for e in mapped:
                 name = choose_name(e, lang, sent.id, s)
                 spans.append((e.link.start, e.link.end, name))
                 out.entity_rows.append(
-                    {
-                        "id": sent.id,
-                        "language": lang,
-                        "qid": e.qid,
-                        "en_surface": text[e.link.start : e.link.end],
-                        "switched_surface": name,
-                    }
+                    EntityCSEntityRow(sent.id, lang, e.qid, text[e.link.start : e.link.end], name)
                 )
             cs_open, cs_close = s.tags(lang)
             out.cs_rows.append(
-                {
-                    "id": sent.id,
-                    "en_sentence": en_sentence,
-                    "cs_sentence": render(text, spans, cs_open, cs_close),
-                    "language": lang,
-                }
+                EntityCSRow(sent.id, en_sentence, render(text, spans, cs_open, cs_close), lang)
             )
             st.cs_sentences += 1
             st.entities_switched += len(mapped)

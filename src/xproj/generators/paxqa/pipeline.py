@@ -43,6 +43,7 @@ from xproj.generators.paxqa.answers import (
 from xproj.generators.paxqa.inputs import ContextPair
 from xproj.generators.paxqa.questions import QG_FLAGS
 from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError
+from xproj.schemas.tables import Answers, PaxqaDroppedRow, PaxqaRow
 
 #: Every reason a ``paxqa_dropped`` row can carry, by stage. Stable values; :func:`drop` refuses
 #: others.
@@ -157,8 +158,8 @@ class Settings:
 class Batch:
     """Rows of one batch: kept examples and dropped ones, plus counters for the run metrics."""
 
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    dropped: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[PaxqaRow] = field(default_factory=list)
+    dropped: list[PaxqaDroppedRow] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
 
 
@@ -229,17 +230,17 @@ def drop(
     if reason not in DROP_REASONS.get(stage, ()):
         raise ValueError(f"undeclared paxqa drop reason {stage}.{reason}")
     out.dropped.append(
-        {
-            "id": item_id,
-            "source_id": pair.source_id,
-            "language": lang,
-            "stage": stage,
-            "reason": reason,
-            "detail": detail,
-            "answer_en": answer,
-            "question_en": question_en,
-            "question_x": question_x,
-        }
+        PaxqaDroppedRow(
+            id=item_id,
+            source_id=pair.source_id,
+            language=lang,
+            stage=stage,
+            reason=reason,
+            detail=detail,
+            answer_en=answer,
+            question_en=question_en,
+            question_x=question_x,
+        )
     )
     out.stats[f"dropped.{stage}.{reason}"] += 1
 
@@ -505,27 +506,27 @@ def _translate(pending, lang, models, settings, out) -> None:
             )
             continue
         out.examples.append(
-            {
-                "id": p.id,
-                "source_id": p.pair.source_id,
-                "title": p.pair.title,
-                "language": lang,
-                "context_en": p.pair.context_en,
-                "context_x": p.context_x,
-                "question_en": p.question_en,
-                "question_x": question_x,
-                "answers_en": _answers_field(p.answers_en),
-                "answers_x": _answers_field(p.answers_x),
-                "question_source": p.question_source,
-                "answer_kind": p.kind,
-                "qg_score": p.qg_score,
-                "translation_score": float(ts),
-                "round_trip": rt,
-                "constraints": [c.x_text for c in cs.constraints],
-                "constraints_satisfied": list(r.satisfied),
-                "constraints_unsatisfied": list(r.unsatisfied),
-                "constraint_method": r.method,
-            }
+            PaxqaRow(
+                id=p.id,
+                source_id=p.pair.source_id,
+                title=p.pair.title,
+                language=lang,
+                context_en=p.pair.context_en,
+                context_x=p.context_x,
+                question_en=p.question_en,
+                question_x=question_x,
+                answers_en=_answer_list(p.answers_en),
+                answers_x=_answer_list(p.answers_x),
+                question_source=p.question_source,
+                answer_kind=p.kind,
+                qg_score=p.qg_score,
+                translation_score=float(ts),
+                round_trip=rt,
+                constraints=[c.x_text for c in cs.constraints],
+                constraints_satisfied=list(r.satisfied),
+                constraints_unsatisfied=list(r.unsatisfied),
+                constraint_method=r.method,
+            )
         )
         out.stats["examples"] += 1
 
@@ -629,8 +630,8 @@ def translate_questions(models: Models, questions, constraints, lang: str, setti
     return [results[key] for key in keys]
 
 
-def _answers_field(answers: list[tuple[str, int]]) -> dict[str, list]:
-    return {"text": [t for t, _ in answers], "answer_start": [s for _, s in answers]}
+def _answer_list(answers: list[tuple[str, int]]) -> Answers:
+    return Answers(tuple(t for t, _ in answers), tuple(s for _, s in answers))
 
 
 _PUNCT = set(string.punctuation) | {"¿", "¡", "«", "»", "“", "”", "„", "‘", "’"}

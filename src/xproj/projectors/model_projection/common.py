@@ -159,10 +159,39 @@ def to_pair_projection(
         note = r.detail if exact else f"{r.detail}; widened to whole words"
         placed.append((span.start, span.end, note))
     outcomes = resolve_overlaps(src.spans, placed, len(tgt))
-    outcomes = [replace(o, score=r.score) for o, r in zip(outcomes, result.spans, strict=True)]
+    chars = _char_targets(outcomes, [r.target for r in result.spans])
+    outcomes = [
+        replace(o, score=r.score, char_target=chars.get(o.source_index))
+        for o, r in zip(outcomes, result.spans, strict=True)
+    ]
+    spans = target_spans(outcomes)
+    by_token = {o.target: o.char_target for o in outcomes if o.projected}
     return PairProjection(
-        ParallelPair(pair_id, src, tgt), None, tuple(outcomes), tuple(target_spans(outcomes))
+        ParallelPair(pair_id, src, tgt),
+        None,
+        tuple(outcomes),
+        tuple(spans),
+        tuple(by_token[s] for s in spans),
     )
+
+
+def _char_targets(outcomes, chars: Sequence[CharSpan | None]) -> dict[int, CharSpan]:
+    """Each placed outcome's target in characters: the route's own span (canonical: the token
+    span only rounds it to whole words); a projection that absorbed others covers all of theirs,
+    and a merged one points at that union."""
+    groups: dict[int, list[int]] = {}
+    for o in outcomes:
+        if o.target is not None:
+            root = o.source_index if o.merged_into is None else o.merged_into
+            groups.setdefault(root, []).append(o.source_index)
+    out = {}
+    for root, members in groups.items():
+        got = [chars[k] for k in members if chars[k] is not None]
+        union = CharSpan(
+            min(c.start for c in got), max(c.end for c in got), outcomes[root].source.label
+        )
+        out.update(dict.fromkeys(members, union))
+    return out
 
 
 def _text(target) -> str:
