@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from itertools import count, islice
 from pathlib import Path
 
@@ -52,14 +52,7 @@ class FakeTranslator(Translator):
     def sent(self) -> list[str]:
         return [text for texts, _, _ in self.calls for text in texts]
 
-    def translate(
-        self,
-        texts: Iterable[str],
-        src_lang: str,
-        tgt_lang: str,
-        *,
-        options: DecodingOptions | None = None,
-    ) -> Iterator[Translation]:
+    def translate(self, texts, src_lang, tgt_lang, *, options=None):
         texts = list(texts)
         self.calls.append((texts, src_lang, tgt_lang))
         for i, text in enumerate(texts):

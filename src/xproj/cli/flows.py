@@ -324,7 +324,7 @@ _MODEL = {
     "model": flag("model", help="Store id (xproj models list) or a CTranslate2 model folder."),
     "device": flag("device", help="auto | cpu | cuda."),
     "compute_type": flag("compute_type", help="auto | int8 | int8_float16 | float16 | …"),
-    "beam_size": flag("beam_size", help="1 = greedy (default).", kind=int),
+    "beam_size": flag("decoding.beam_size", help="1 = greedy (default).", kind=int),
 }
 _PROJECTOR = {
     "projector": flag(

@@ -11,6 +11,7 @@ from xproj.executor.identity import INPUT, LOCAL
 from xproj.projectors.model_projection import CodecSettings, MarkerSettings
 from xproj.projectors.policy import ProjectionPolicy
 from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.translators.base import DecodingOptions
 
 #: File name endings → input format, for ``format: auto``.
 FORMAT_BY_SUFFIX = {
@@ -39,6 +40,35 @@ class _Model(BaseModel):
         from xproj.executor.identity import recorded
 
         return recorded(self)
+
+
+def known_language(v: str) -> str:
+    """A config's language code, checked (XP201 with close matches) and kept as written."""
+    from xproj.schemas.languages import normalize_lang
+
+    normalize_lang(v)
+    return v
+
+
+def nest(data: Any, block: str, keys: dict[str, str]) -> Any:
+    """Move a config's top-level settings ``keys`` (name there → name in the block) into its
+    settings ``block``, where a value given in the block wins: the flat keys configs used before
+    the block still work.
+
+    Example:
+        >>> nest({"beam_size": 4, "decoding": {"read_ahead": 2}}, "decoding",
+        ...      {"beam_size": "beam_size"})
+        {'decoding': {'beam_size': 4, 'read_ahead': 2}}
+    """
+    if not isinstance(data, dict) or not any(k in data for k in keys):
+        return data
+    data = dict(data)
+    given = data.get(block) or {}
+    if not isinstance(given, dict):  # an instance of the settings type
+        given = {f: getattr(given, f) for f in given.__dataclass_fields__}
+    top = {keys[k]: data.pop(k) for k in list(keys) if k in data}
+    data[block] = {**{k: v for k, v in top.items() if v is not None}, **given}
+    return data
 
 
 def format_of(path: str) -> str:
@@ -93,13 +123,7 @@ class InputSpec(_Model):
     text_column: str = "text"
     spans_column: str = "spans"
 
-    @field_validator("lang")
-    @classmethod
-    def _known_language(cls, v: str) -> str:
-        from xproj.schemas.languages import normalize_lang
-
-        normalize_lang(v)  # raises LanguageCodeError (XP201) with close matches
-        return v
+    _known_language = field_validator("lang")(known_language)
 
     @model_validator(mode="after")
     def _resolve_format(self) -> InputSpec:
@@ -131,20 +155,14 @@ class BitextSpec(_Model):
     limit: int | None = Field(default=None, ge=1)
 
 
-def decoding_options(settings: Any):
-    """CTranslate2 decoding options from a config block's decoding fields (``beam_size``,
-    ``max_decoding_length``, ``min_decoding_length``, ``no_repeat_ngram_size``,
-    ``batch_tokens``), batched by tokens."""
-    from xproj.translators.base import DecodingOptions
-
-    return DecodingOptions(
-        beam_size=settings.beam_size,
-        max_decoding_length=settings.max_decoding_length,
-        min_decoding_length=settings.min_decoding_length,
-        no_repeat_ngram_size=settings.no_repeat_ngram_size,
-        max_batch_size=settings.batch_tokens,
-        batch_type="tokens",
-    )
+#: The decoding settings a translating config may give at its top level (→ ``decoding``).
+DECODING_KEYS = {
+    "beam_size": "beam_size",
+    "max_decoding_length": "max_decoding_length",
+    "min_decoding_length": "min_decoding_length",
+    "no_repeat_ngram_size": "no_repeat_ngram_size",
+    "batch_tokens": "max_batch_size",
+}
 
 
 class _TranslationSettings(_Model):
@@ -162,15 +180,16 @@ class _TranslationSettings(_Model):
     device_index: Annotated[list[int], LOCAL] = Field(default_factory=lambda: [0])
     inter_threads: Annotated[int, LOCAL] = Field(default=1, ge=1)
     intra_threads: Annotated[int, LOCAL] = Field(default=0, ge=0)
-    beam_size: int = Field(default=1, ge=1)
-    max_decoding_length: int = Field(default=256, ge=1)
-    min_decoding_length: int = Field(default=0, ge=0)
-    no_repeat_ngram_size: int = Field(default=0, ge=0)
-    batch_tokens: int = Field(default=4096, ge=1)
+    #: how to decode (``xproj.translators.base.DecodingOptions``); ``beam_size``,
+    #: ``max_decoding_length``, ``min_decoding_length``, ``no_repeat_ngram_size`` and
+    #: ``batch_tokens`` (= ``max_batch_size``) may also be given at the top level
+    decoding: DecodingOptions = Field(default_factory=DecodingOptions)
     models_root: Annotated[str | None, LOCAL] = None
 
-    def decoding(self):
-        return decoding_options(self)
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_decoding(cls, data: Any) -> Any:
+        return nest(data, "decoding", DECODING_KEYS)
 
     def translator(self, model: str | None = None, family: str | None = None):
         """A CTranslate2 translator for ``model`` (default: ``self.model``) with these settings;
@@ -485,13 +504,7 @@ class TranslateTestConfig(_RunSettings, _Projecting, _TranslationSettings):
     on_error: Literal["raise", "reject"] = "reject"
     evaluate: bool = True
 
-    @field_validator("pivot_lang")
-    @classmethod
-    def _known_pivot(cls, v: str) -> str:
-        from xproj.schemas.languages import normalize_lang
-
-        normalize_lang(v)
-        return v
+    _known_pivot = field_validator("pivot_lang")(known_language)
 
     @model_validator(mode="before")
     @classmethod

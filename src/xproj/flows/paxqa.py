@@ -22,11 +22,21 @@ from pydantic import Field, field_validator, model_validator
 from xproj.executor.core import Shard, ShardOutput
 from xproj.executor.identity import INPUT, LOCAL
 from xproj.executor.summary import RunSummary, Source, Tally, counts_delta
-from xproj.flows.config import _Aligning, _Model, _RunSettings, _TranslationSettings
+from xproj.flows.config import (
+    DECODING_KEYS,
+    _Aligning,
+    _Model,
+    _RunSettings,
+    _TranslationSettings,
+    known_language,
+    nest,
+)
 from xproj.flows.runtime import run_plan
 from xproj.flows.translate_train import TranslatingPlan
 from xproj.generators.paxqa.candidates import CandidateSettings
 from xproj.generators.paxqa.pipeline import FilterSettings
+from xproj.generators.paxqa.questions import QG_DECODING
+from xproj.translators.base import DecodingOptions
 from xproj.translators.constrained import ConstrainedSettings
 
 FLOW_NAME = "paxqa"
@@ -72,16 +82,13 @@ class QGConfig(_Model):
     model: Annotated[str | None, LOCAL] = None
     template: str = "generate question: {highlighted}"
     highlight: str = "<hl>"
-    beam_size: int = Field(default=4, ge=1)
-    max_decoding_length: int = Field(default=64, ge=1)
-    min_decoding_length: int = Field(default=0, ge=0)
-    no_repeat_ngram_size: int = Field(default=3, ge=0)
-    batch_tokens: int = Field(default=4096, ge=1)
+    #: how questions are decoded (``beam_size`` … and ``batch_tokens`` also at the top level)
+    decoding: DecodingOptions = Field(default_factory=lambda: QG_DECODING)
 
-    def decoding(self):
-        from xproj.flows.config import decoding_options
-
-        return decoding_options(self)
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_decoding(cls, data: Any) -> Any:
+        return nest(data, "decoding", DECODING_KEYS)
 
     def format(self):
         from xproj.generators.paxqa.questions import QGFormat
@@ -121,13 +128,7 @@ class PaxqaConfig(_RunSettings, _Aligning, _TranslationSettings):
     shard_size: int = Field(default=512, ge=1)
     limit: int | None = Field(default=None, ge=1)
 
-    @field_validator("lang")
-    @classmethod
-    def _known_language(cls, v: str) -> str:
-        from xproj.schemas.languages import normalize_lang
-
-        normalize_lang(v)
-        return v
+    _known_language = field_validator("lang")(known_language)
 
     @model_validator(mode="after")
     def _consistent(self) -> PaxqaConfig:
@@ -220,15 +221,13 @@ class Paxqa(TranslatingPlan):
             constraints=config.constraints,
             filters=config.filters,
             questions=config.questions,
-            translation_options=config.decoding(),
+            translation_options=config.decoding,
         )
         self.qg = None
         qg_inner = self.models().get("qg_model")
         if qg_inner is not None:
             qg_cached = CachedTranslator(qg_inner, self.cache, run_id=run.run_id)
-            self.qg = QuestionGenerator(
-                qg_cached, qg_inner, config.qg.format(), config.qg.decoding()
-            )
+            self.qg = QuestionGenerator(qg_cached, qg_inner, config.qg.format(), config.qg.decoding)
         self.aligner = get_aligner(config.aligner, **config.aligner_options)
         self.nlp = load_pipeline(config.spacy)
         self.constrained_stats = CacheStats()
@@ -277,7 +276,7 @@ class Paxqa(TranslatingPlan):
         contexts_x = [p.context_x for p in pairs]
         if todo:
             translated = models.translator.translate_all(
-                [pairs[k].context_en for k in todo], "en", lang, options=self.config.decoding()
+                [pairs[k].context_en for k in todo], "en", lang, options=self.config.decoding
             )
             out.stats["contexts_translated"] += len(todo)
             for k, t in zip(todo, translated, strict=True):

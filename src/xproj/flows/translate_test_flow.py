@@ -16,9 +16,8 @@ from the cache.
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from prefect import flow
@@ -166,13 +165,8 @@ class TranslateTest(TranslatingPlan):
             model.language_codes(self.pivot, self.lang)
         log.info("projecting with %s (%s)", self.projector.name, method(self.config))
 
-    def records(self) -> Iterator[Any]:
-        from xproj.io.inputs import iter_side
-
-        items = iter_side(
-            self.config.input, on_error=self.config.on_error, labels=self.config.labels
-        )
-        return itertools.islice(items, self.config.limit)
+    def input_spec(self):
+        return self.config.input
 
     def process(self, shard: Shard) -> ShardOutput:
         out = ShardOutput()
@@ -187,7 +181,7 @@ class TranslateTest(TranslatingPlan):
         from xproj.text.words import tokenizer_for
 
         config, lang, pivot, translator = self.config, self.lang, self.pivot, self.translator
-        options = config.decoding()
+        options = config.decoding
         translations = list(
             translator.translate((o.text for o in originals), lang, pivot, options=options)
         )

@@ -108,13 +108,24 @@ class TranslatingPlan:
         setup = self.config.projector_setup(
             translator=self.translator,
             model=self.models().get("projection_model", self._inner),
-            options=self.config.decoding(),
+            options=self.config.decoding,
             **resources,
         )
         self.projector = make_projector(self.config.projector, setup)
 
     def work(self) -> dict[str, Any]:
         return self.projector.work() if self.projector is not None else {}
+
+    def input_spec(self):
+        """The labeled input the run reads (``source`` or ``input``)."""
+        raise NotImplementedError
+
+    def records(self) -> Iterator[Any]:
+        from xproj.io.inputs import iter_side
+
+        config = self.config
+        items = iter_side(self.input_spec(), on_error=config.on_error, labels=config.labels)
+        return itertools.islice(items, config.limit)
 
     def shard_stats(self, run_shard) -> dict[str, Any]:
         """Run ``run_shard()`` and return the model work it did (translations, route calls)."""
@@ -169,13 +180,8 @@ class TranslateTrain(TranslatingPlan):
             for lang in self.keys:
                 model.language_codes(self.src_lang, lang)
 
-    def records(self) -> Iterator[Any]:
-        from xproj.io.inputs import iter_side
-
-        items = iter_side(
-            self.config.source, on_error=self.config.on_error, labels=self.config.labels
-        )
-        return itertools.islice(items, self.config.limit)
+    def input_spec(self):
+        return self.config.source
 
     def process(self, shard: Shard) -> ShardOutput:
         out = ShardOutput()
@@ -188,7 +194,7 @@ class TranslateTrain(TranslatingPlan):
         from xproj.text.words import tokenizer_for
 
         config, lang, translator = self.config, shard.key, self.translator
-        options = config.decoding()
+        options = config.decoding
         tokenizer = tokenizer_for(lang)
         common = {
             "src_lang": self.src_lang,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xproj.schemas.errors import E_GOLD_COUNT, InputFormatError
+from xproj.schemas.errors import E_GOLD_COUNT, check_same_length
 from xproj.schemas.records import Alignment, CharSpan, TokenSpan
 
 
@@ -60,12 +60,14 @@ def alignment_scores(predicted: Sequence[Alignment], gold: Sequence[Alignment]) 
         >>> round(s.precision, 3), round(s.recall, 3), round(s.aer, 3)
         (0.667, 1.0, 0.2)
     """
-    if len(predicted) != len(gold):
-        raise InputFormatError(
-            f"{len(predicted)} predicted alignments but {len(gold)} gold alignments.",
-            fix="give exactly one predicted alignment per gold sentence pair, in the same order.",
-            code=E_GOLD_COUNT,
-        )
+    check_same_length(
+        predicted,
+        gold,
+        "predicted alignments",
+        "gold alignments",
+        fix="give exactly one predicted alignment per gold sentence pair, in the same order.",
+        code=E_GOLD_COUNT,
+    )
     n_pred = n_sure = n_possible = hit_sure = hit_possible = 0
     for pred, ref in zip(predicted, gold, strict=True):
         a = pred.links
@@ -215,12 +217,14 @@ def span_scores(
         >>> round(s.precision, 3), s.recall, round(s.f1, 3)
         (0.333, 0.5, 0.4)
     """
-    if len(predicted) != len(gold):
-        raise InputFormatError(
-            f"{len(predicted)} predicted span lists but {len(gold)} gold span lists.",
-            fix="give exactly one list of predicted spans per gold sentence, in the same order.",
-            code=E_GOLD_COUNT,
-        )
+    check_same_length(
+        predicted,
+        gold,
+        "predicted span lists",
+        "gold span lists",
+        fix="give exactly one list of predicted spans per gold sentence, in the same order.",
+        code=E_GOLD_COUNT,
+    )
     n_gold: dict[str, int] = {}
     n_pred: dict[str, int] = {}
     n_correct: dict[str, int] = {}

@@ -133,25 +133,23 @@ def _first_bad_value(type_: pa.DataType, values: list[Any]) -> tuple[int, Any] |
     return None
 
 
-def _check_dicts(name: str, schema: pa.Schema, rows: Sequence[Mapping[str, Any]]) -> None:
-    expected = set(schema.names)
-    for i, row in enumerate(rows):
-        keys = set(row)
-        if missing := [c for c in schema.names if c not in keys]:
-            raise _mismatch(
-                name,
-                missing[0],
-                f"missing in row {i} (missing columns: {', '.join(missing)}).",
-                "give every row every column of the table (None where the column is nullable).",
-            )
-        if extra := sorted(keys - expected):
-            raise _mismatch(
-                name,
-                extra[0],
-                f"not a column of the table (row {i}; extra columns: {', '.join(extra)}).",
-                f"remove it, or declare it in schemas/tables.py; "
-                f"columns: {', '.join(schema.names)}.",
-            )
+def _check_columns(name: str, schema: pa.Schema, present: Sequence[str], row: int | None) -> None:
+    """Refuse a missing or an undeclared column (``row``: the row dict they were read from)."""
+    at = "" if row is None else f"row {row}; "
+    if missing := [c for c in schema.names if c not in present]:
+        raise _mismatch(
+            name,
+            missing[0],
+            f"missing ({at}missing columns: {', '.join(missing)}).",
+            "give every column of the table (None, or nulls, where the column is nullable).",
+        )
+    if extra := [c for c in present if c not in schema.names]:
+        raise _mismatch(
+            name,
+            extra[0],
+            f"not a column of the table ({at}extra columns: {', '.join(extra)}).",
+            f"remove it, or declare it in schemas/tables.py; columns: {', '.join(schema.names)}.",
+        )
 
 
 def _table_from_rows(
@@ -178,7 +176,8 @@ def _table_from_rows(
     else:
         if run_id is not None and name in RUN_OUTPUTS:
             rows = [{"run_id": run_id, **r} for r in rows]
-        _check_dicts(name, schema, rows)
+        for i, row in enumerate(rows):
+            _check_columns(name, schema, list(row), i)
         columns = {f.name: [row[f.name] for row in rows] for f in schema}
     if name in RUN_OUTPUTS and "run_id" not in columns:
         columns = {"run_id": [run_id] * len(rows), **columns}
@@ -191,20 +190,7 @@ def _cast_table(name: str, schema: pa.Schema, data: pa.Table) -> pa.Table:
     if len(set(present)) != len(present):
         dup = next(c for c in present if present.count(c) > 1)
         raise _mismatch(name, dup, "appears more than once.", "give each column once.")
-    if missing := [c for c in schema.names if c not in present]:
-        raise _mismatch(
-            name,
-            missing[0],
-            f"missing (missing columns: {', '.join(missing)}).",
-            "add the column (null-filled if it is nullable).",
-        )
-    if extra := [c for c in present if c not in schema.names]:
-        raise _mismatch(
-            name,
-            extra[0],
-            f"not a column of the table (extra columns: {', '.join(extra)}).",
-            f"drop it, or declare it in schemas/tables.py; columns: {', '.join(schema.names)}.",
-        )
+    _check_columns(name, schema, present, None)
     arrays = []
     for field in schema:
         column = data.column(field.name)

@@ -9,7 +9,9 @@ place it happened (file and line, or record id) and what to do about it::
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sized
 from dataclasses import dataclass
+from typing import Any
 
 
 class XprojError(Exception):
@@ -147,6 +149,64 @@ def check_settings(what: str, checks: list[tuple[bool, str]], fix: str) -> None:
     for ok, problem in checks:
         if not ok:
             raise ConfigError(f"invalid {what} setting: {problem}.", fix=fix, code=E_BAD_CONFIG)
+
+
+def check_option(
+    name: str, value: Any, choices: Collection[Any], *, fix: str | None = None, kind: str = "choice"
+) -> None:
+    """Raise XP301 ``<name>=<value> is not a <kind>.`` unless ``value`` is one of ``choices``.
+
+    For a keyword argument with a fixed set of values (``on_error``, ``fmt`` …); ``fix`` defaults
+    to ``pass one of <choices>.``.
+
+    Example:
+        >>> check_option("fmt", "csv", ("auto", "jsonl"), fix="…")
+        Traceback (most recent call last):
+        ...
+        xproj.schemas.errors.ConfigError: [XP301] fmt='csv' is not a choice. Fix: …
+    """
+    if value not in choices:
+        raise ConfigError(
+            f"{name}={value!r} is not a {kind}.",
+            fix=fix if fix is not None else f"pass one of {', '.join(choices)}.",
+            code=E_BAD_CONFIG,
+        )
+
+
+def check_choice(
+    what: str, value: Any, choices: Collection[str], *, code: str = E_BAD_CONFIG
+) -> None:
+    """Raise ``unknown <what> <value>.`` (fix: ``use one of: <choices>.``) unless ``value`` is one
+    of ``choices``; the ``ConfigError`` carries ``code`` (XP301 unless told).
+
+    Example:
+        >>> check_choice("format", "xml", ("json", "csv"))
+        Traceback (most recent call last):
+        ...
+        xproj.schemas.errors.ConfigError: [XP301] unknown format 'xml'. Fix: use one of: json, csv.
+    """
+    if value not in choices:
+        raise ConfigError(
+            f"unknown {what} {value!r}.", fix=f"use one of: {', '.join(choices)}.", code=code
+        )
+
+
+def check_same_length(
+    first: Sized, second: Sized, first_what: str, second_what: str, *, fix: str, code: str
+) -> None:
+    """Raise ``<n> <first_what> but <m> <second_what>.`` (an ``InputFormatError`` with ``code``,
+    without a place) unless ``first`` and ``second`` have the same length.
+
+    Example:
+        >>> check_same_length(["Anna", "sings"], ["PER"], "tokens", "tags", fix="…", code="XP103")
+        Traceback (most recent call last):
+        ...
+        xproj.schemas.errors.InputFormatError: [XP103] 2 tokens but 1 tags. Fix: …
+    """
+    if len(first) != len(second):
+        raise InputFormatError(
+            f"{len(first)} {first_what} but {len(second)} {second_what}.", fix=fix, code=code
+        )
 
 
 #: Makes pydantic refuse unknown keys when a flow config embeds a settings dataclass.

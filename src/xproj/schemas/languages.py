@@ -22,8 +22,29 @@ Cantonese (``yue``) and Chinese (``zh``), and Central Kurdish (``ckb``) and Kurd
 from __future__ import annotations
 
 import difflib
+import tomllib
+from functools import cache
+from importlib import resources
 
 from xproj.schemas.errors import E_UNKNOWN_LANGUAGE, LanguageCodeError
+
+
+@cache
+def _language_sets() -> dict[str, list[str]]:
+    text = resources.files("xproj.schemas").joinpath("language_sets.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def language_set(name: str) -> tuple[str, ...]:
+    """The language codes of a model or corpus, as it names them (``nllb``, ``m2m100``,
+    ``mbart50``, ``madlad_main``, ``xlmr``), from ``language_sets.toml`` beside this module.
+
+    Example:
+        >>> len(language_set("nllb")), language_set("mbart50")[:2]
+        (202, ('ar_AR', 'cs_CZ'))
+    """
+    return tuple(_language_sets()[name])
+
 
 # ISO 639-1 code: (ISO 639-3 code, English name, default script). The 639-3 code of a
 # macrolanguage is the macrolanguage code (ar → ara, zh → zho). Besides the 184 codes in the ISO

@@ -14,8 +14,8 @@ from xproj.schemas.errors import E_EMPTY_SENTENCE, E_SPAN_OUT_OF_TEXT, InputForm
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class TokenSpan:
-    """Tokens ``start`` … ``end - 1`` carrying ``label``."""
+class _Span:
+    """A labeled half-open ``[start, end)`` range of ``unit`` (tokens or characters)."""
 
     start: int
     end: int
@@ -23,26 +23,24 @@ class TokenSpan:
 
     def __post_init__(self) -> None:
         if self.start < 0 or self.end <= self.start:
-            raise ValueError(f"invalid token span [{self.start}, {self.end}) for {self.label!r}")
+            unit = type(self).__name__.removesuffix("Span").lower()
+            raise ValueError(f"invalid {unit} span [{self.start}, {self.end}) for {self.label!r}")
 
     def __len__(self) -> int:
         return self.end - self.start
 
-    def overlaps(self, other: TokenSpan) -> bool:
+    def overlaps(self, other: _Span) -> bool:
         return self.start < other.end and other.start < self.end
 
 
 @dataclass(frozen=True, slots=True, order=True)
-class CharSpan:
+class TokenSpan(_Span):
+    """Tokens ``start`` … ``end - 1`` carrying ``label``."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class CharSpan(_Span):
     """Characters ``start`` … ``end - 1`` of a text carrying ``label``."""
-
-    start: int
-    end: int
-    label: str
-
-    def __post_init__(self) -> None:
-        if self.start < 0 or self.end <= self.start:
-            raise ValueError(f"invalid char span [{self.start}, {self.end}) for {self.label!r}")
 
 
 def token_offsets(text: str, tokens: Sequence[str]) -> tuple[tuple[int, int], ...]:

@@ -18,7 +18,7 @@ the label may itself contain ``-`` (``B-ORG-CORP`` is type ``ORG-CORP``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from xproj.schemas.errors import E_INVALID_TAG_SEQUENCE, E_SPAN_OUT_OF_TEXT, InputFormatError
 from xproj.schemas.records import TokenSpan
@@ -40,20 +40,12 @@ class TagSequenceError(InputFormatError, ValueError):
     code = E_INVALID_TAG_SEQUENCE
 
     def __init__(
-        self,
-        message: str,
-        *,
-        index: int | None = None,
-        tag: str | None = None,
-        fix: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-        record: str | None = None,
-        code: str | None = None,
+        self, message: str, *, index: int | None = None, tag: str | None = None, **where: Any
     ) -> None:
+        """``where``: ``fix``, ``file``, ``line``, ``record``, ``code`` as for every coded error."""
         self.index = index
         self.tag = tag
-        super().__init__(message, fix=fix, file=file, line=line, record=record, code=code)
+        super().__init__(message, **where)
 
     def located(
         self, *, file: str | None = None, line: int | None = None, record: str | None = None

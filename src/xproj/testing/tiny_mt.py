@@ -223,6 +223,39 @@ class ModelShape:
     heads: int = _HEADS
     ffn: int = _FFN
 
+    def bart_kwargs(self) -> dict[str, int]:
+        """This size as BART-style config arguments (Marian, M2M-100/NLLB, mBART), both sides alike.
+
+        Example:
+            >>> ModelShape(d_model=64, layers=2, heads=4, ffn=128).bart_kwargs()["decoder_ffn_dim"]
+            128
+        """
+        return {
+            "d_model": self.d_model,
+            "encoder_layers": self.layers,
+            "decoder_layers": self.layers,
+            "encoder_attention_heads": self.heads,
+            "decoder_attention_heads": self.heads,
+            "encoder_ffn_dim": self.ffn,
+            "decoder_ffn_dim": self.ffn,
+        }
+
+    def t5_kwargs(self) -> dict[str, int]:
+        """This size as ``T5Config`` arguments (``d_kv`` = ``d_model`` / ``heads``).
+
+        Example:
+            >>> ModelShape(d_model=64, layers=2, heads=4, ffn=128).t5_kwargs()["d_kv"]
+            16
+        """
+        return {
+            "d_model": self.d_model,
+            "d_kv": self.d_model // self.heads,
+            "d_ff": self.ffn,
+            "num_layers": self.layers,
+            "num_decoder_layers": self.layers,
+            "num_heads": self.heads,
+        }
+
 
 #: The tests' shape.
 TINY = ModelShape()
@@ -250,6 +283,23 @@ def _train_sentencepiece(texts: Sequence[str], vocab_size: int, model_type: str)
         num_threads=1,
     )
     return buffer.getvalue()
+
+
+def _write_sentencepiece(
+    out_dir: Path, name: str, texts: Sequence[str], vocab_size: int, model_type: str
+) -> bytes:
+    """Train a SentencePiece model on ``texts``, save it as ``out_dir / name`` and return it."""
+    model = _train_sentencepiece(texts, vocab_size, model_type)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / name).write_bytes(model)
+    return model
+
+
+def _write_vocab(out_dir: Path, vocab: dict[str, int]) -> str:
+    """Save ``vocab`` as ``out_dir / "vocab.json"`` (UTF-8, unescaped) and return that path."""
+    path = out_dir / "vocab.json"
+    path.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    return str(path)
 
 
 def _spm_pieces(model: bytes) -> list[str]:
@@ -292,6 +342,45 @@ def _train_tokenizers_model(
     return json.loads(tokenizer.to_str())["model"]
 
 
+def _train_unigram_vocab(
+    texts: Sequence[str], vocab_size: int, special_tokens: list[str]
+) -> list[tuple[str, float]]:
+    """A Unigram vocabulary ``[(piece, score), …]`` trained on ``texts``, specials first."""
+    trained = _train_tokenizers_model(texts, "unigram", vocab_size, special_tokens)
+    return [(piece, score) for piece, score in trained["vocab"]]
+
+
+def _random_model(model_class: Any, config: Any, seed: int) -> Any:
+    """``model_class(config)`` in eval mode, its random weights drawn after ``torch.manual_seed``."""
+    import torch
+
+    torch.manual_seed(seed)
+    return model_class(config).eval()
+
+
+def _fairseq_config(
+    config_class: Any,
+    vocab_size: int,
+    max_positions: int,
+    tokenizer: Any,
+    shape: ModelShape = TINY,
+    **extra: Any,
+) -> Any:
+    """A config of a fairseq-derived model (M2M-100/NLLB, mBART): scaled embeddings, the
+    tokenizer's special ids, decoding from ``</s>``; ``extra`` adds family-specific fields."""
+    return config_class(
+        vocab_size=vocab_size,
+        **shape.bart_kwargs(),
+        max_position_embeddings=max_positions,
+        scale_embedding=True,
+        bos_token_id=tokenizer.bos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        **extra,
+    )
+
+
 def _save(model: Any, tokenizer: Any, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
@@ -324,23 +413,20 @@ def build_marian(
     Returns:
         ``out_dir``.
     """
-    import torch
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source_spm = _train_sentencepiece(MT_SAMPLE_TEXT[source_lang], vocab_size, "unigram")
-    target_spm = _train_sentencepiece(MT_SAMPLE_TEXT[target_lang], vocab_size, "unigram")
-    (out_dir / "source.spm").write_bytes(source_spm)
-    (out_dir / "target.spm").write_bytes(target_spm)
+    source_spm, target_spm = (
+        _write_sentencepiece(out_dir, f"{side}.spm", MT_SAMPLE_TEXT[lang], vocab_size, "unigram")
+        for side, lang in (("source", source_lang), ("target", target_lang))
+    )
     pieces = dict.fromkeys(["</s>", "<unk>", *_spm_pieces(source_spm), *_spm_pieces(target_spm)])
     vocab = {piece: i for i, piece in enumerate([*pieces, "<pad>"])}
-    (out_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
 
     tokenizer = MarianTokenizer(
         source_spm=str(out_dir / "source.spm"),
         target_spm=str(out_dir / "target.spm"),
-        vocab=str(out_dir / "vocab.json"),
+        vocab=_write_vocab(out_dir, vocab),
         source_lang=source_lang,
         target_lang=target_lang,
         model_max_length=max_positions,
@@ -349,13 +435,7 @@ def build_marian(
     config = MarianConfig(
         vocab_size=len(vocab),
         decoder_vocab_size=len(vocab),
-        d_model=_D_MODEL,
-        encoder_layers=_LAYERS,
-        decoder_layers=_LAYERS,
-        encoder_attention_heads=_HEADS,
-        decoder_attention_heads=_HEADS,
-        encoder_ffn_dim=_FFN,
-        decoder_ffn_dim=_FFN,
+        **TINY.bart_kwargs(),
         max_position_embeddings=max_positions,
         pad_token_id=pad_id,
         decoder_start_token_id=pad_id,
@@ -363,8 +443,7 @@ def build_marian(
         forced_eos_token_id=vocab["</s>"],
         share_encoder_decoder_embeddings=True,
     )
-    torch.manual_seed(seed)
-    return _save(MarianMTModel(config).eval(), tokenizer, out_dir)
+    return _save(_random_model(MarianMTModel, config, seed), tokenizer, out_dir)
 
 
 def build_nllb(
@@ -397,8 +476,7 @@ def build_nllb(
     Returns:
         ``out_dir``.
     """
-    import torch
-    from transformers import M2M100ForConditionalGeneration, NllbTokenizer
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
 
     out_dir = Path(out_dir)
     trained = _train_tokenizers_model(
@@ -423,9 +501,8 @@ def build_nllb(
         for word in _filler_words(set(vocab), extra):
             vocab[word] = len(vocab)
         tokenizer = make(vocab)
-    config = _m2m100_config(len(tokenizer), max_positions, tokenizer, shape)
-    torch.manual_seed(seed)
-    return _save(M2M100ForConditionalGeneration(config).eval(), tokenizer, out_dir)
+    config = _fairseq_config(M2M100Config, len(tokenizer), max_positions, tokenizer, shape)
+    return _save(_random_model(M2M100ForConditionalGeneration, config, seed), tokenizer, out_dir)
 
 
 def build_m2m100(
@@ -451,20 +528,17 @@ def build_m2m100(
     Returns:
         ``out_dir``.
     """
-    import torch
-    from transformers import M2M100ForConditionalGeneration, M2M100Tokenizer
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
     from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    spm_model = _train_sentencepiece(all_sample_text(), vocab_size, "bpe")
-    (out_dir / "sentencepiece.bpe.model").write_bytes(spm_model)
+    spm_file = "sentencepiece.bpe.model"
+    spm_model = _write_sentencepiece(out_dir, spm_file, all_sample_text(), vocab_size, "bpe")
     tokens = ["<s>", "<pad>", "</s>", "<unk>", *_spm_pieces(spm_model)]
     vocab = {token: i for i, token in enumerate(dict.fromkeys(tokens))}
-    (out_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     tokenizer = M2M100Tokenizer(
-        vocab_file=str(out_dir / "vocab.json"),
-        spm_file=str(out_dir / "sentencepiece.bpe.model"),
+        vocab_file=_write_vocab(out_dir, vocab),
+        spm_file=str(out_dir / spm_file),
         src_lang="en",
         model_max_length=max_positions,
         # The Hub checkpoints list the language tokens in their tokenizer config; without them
@@ -473,9 +547,8 @@ def build_m2m100(
         additional_special_tokens=[f"__{code}__" for code in FAIRSEQ_LANGUAGE_CODES["m2m100"]],
     )
     model_vocab = len(vocab) + len(tokenizer.lang_token_to_id) + tokenizer.num_madeup_words
-    config = _m2m100_config(model_vocab, max_positions, tokenizer)
-    torch.manual_seed(seed)
-    return _save(M2M100ForConditionalGeneration(config).eval(), tokenizer, out_dir)
+    config = _fairseq_config(M2M100Config, model_vocab, max_positions, tokenizer)
+    return _save(_random_model(M2M100ForConditionalGeneration, config, seed), tokenizer, out_dir)
 
 
 def _filler_words(taken: set[str], count: int) -> list[str]:
@@ -493,29 +566,6 @@ def _filler_words(taken: set[str], count: int) -> list[str]:
             words.append(word)
         number += 1
     return words
-
-
-def _m2m100_config(
-    vocab_size: int, max_positions: int, tokenizer: Any, shape: ModelShape = TINY
-) -> Any:
-    from transformers import M2M100Config
-
-    return M2M100Config(
-        vocab_size=vocab_size,
-        d_model=shape.d_model,
-        encoder_layers=shape.layers,
-        decoder_layers=shape.layers,
-        encoder_attention_heads=shape.heads,
-        decoder_attention_heads=shape.heads,
-        encoder_ffn_dim=shape.ffn,
-        decoder_ffn_dim=shape.ffn,
-        max_position_embeddings=max_positions,
-        scale_embedding=True,
-        bos_token_id=tokenizer.bos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id,
-    )
 
 
 def build_madlad(
@@ -576,23 +626,15 @@ def _build_t5(
 
     out_dir = Path(out_dir)
     tags = list(specials)
-    trained = _train_tokenizers_model(
-        texts, "unigram", vocab_size, ["<pad>", "</s>", "<unk>", *tags]
-    )
     tokenizer = T5Tokenizer(
-        vocab=[(piece, score) for piece, score in trained["vocab"]],
+        vocab=_train_unigram_vocab(texts, vocab_size, ["<pad>", "</s>", "<unk>", *tags]),
         extra_ids=0,
         additional_special_tokens=tags,
         model_max_length=max_positions,
     )
     config = T5Config(
         vocab_size=len(tokenizer),
-        d_model=_D_MODEL,
-        d_kv=_D_MODEL // _HEADS,
-        d_ff=_FFN,
-        num_layers=_LAYERS,
-        num_decoder_layers=_LAYERS,
-        num_heads=_HEADS,
+        **TINY.t5_kwargs(),
         n_positions=max_positions,
         relative_attention_num_buckets=8,
         relative_attention_max_distance=32,
@@ -603,8 +645,7 @@ def _build_t5(
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
-    torch.manual_seed(seed)
-    model = T5ForConditionalGeneration(config).eval()
+    model = _random_model(T5ForConditionalGeneration, config, seed)
     # transformers 5 always ties lm_head to the input embeddings at construction; MADLAD's
     # checkpoints have a separate one, which from_pretrained keeps when the weights differ.
     model.lm_head.weight = torch.nn.Parameter(torch.randn(config.vocab_size, config.d_model))
@@ -637,44 +678,29 @@ def build_mbart50(
     Returns:
         ``out_dir``.
     """
-    import torch
     from transformers import MBart50Tokenizer, MBartConfig, MBartForConditionalGeneration
 
     out_dir = Path(out_dir)
-    trained = _train_tokenizers_model(
-        all_sample_text(), "unigram", vocab_size, ["<unk>", "<s>", "</s>"]
-    )
     tokenizer = MBart50Tokenizer(
-        vocab=[(piece, score) for piece, score in trained["vocab"]],
+        vocab=_train_unigram_vocab(all_sample_text(), vocab_size, ["<unk>", "<s>", "</s>"]),
         src_lang=LANG_TOKENS["mbart50"]["en"],
         model_max_length=max_positions,
         # MBart50Tokenizer's own defaults leave bos_token unset in transformers 5 (the Hub
         # checkpoints set it in their configs); CTranslate2 needs it for its config.json.
         bos_token="<s>",
     )
-    config = MBartConfig(
-        vocab_size=len(tokenizer),
-        d_model=_D_MODEL,
-        encoder_layers=_LAYERS,
-        decoder_layers=_LAYERS,
-        encoder_attention_heads=_HEADS,
-        decoder_attention_heads=_HEADS,
-        encoder_ffn_dim=_FFN,
-        decoder_ffn_dim=_FFN,
-        max_position_embeddings=max_positions,
-        scale_embedding=True,
+    config = _fairseq_config(
+        MBartConfig,
+        len(tokenizer),
+        max_positions,
+        tokenizer,
         tokenizer_class="MBart50Tokenizer",
         # Not MBartConfig fields, but the Hub's mbart-large-50 configs carry them and
         # CTranslate2's BART loader reads them (pre-norm layers, layer norm on embeddings).
         normalize_before=True,
         normalize_embedding=True,
-        bos_token_id=tokenizer.bos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id,
     )
-    torch.manual_seed(seed)
-    return _save(MBartForConditionalGeneration(config).eval(), tokenizer, out_dir)
+    return _save(_random_model(MBartForConditionalGeneration, config, seed), tokenizer, out_dir)
 
 
 #: Builder per family: ``builder(out_dir) -> out_dir``.

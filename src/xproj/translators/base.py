@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Literal
 
-from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError, check_settings
 
 #: Why a :class:`Translation` is not a plain one-segment translation.
 #: ``split``: the input was longer than the model's limit and was translated sentence group by
@@ -66,6 +66,8 @@ class DecodingOptions:
         (['v1:beam_size=4', 'max_decoding_length=256'], True)
     """
 
+    __pydantic_config__ = FORBID_EXTRA
+
     beam_size: int = 1
     max_decoding_length: int = 256
     min_decoding_length: int = 0
@@ -98,13 +100,7 @@ class DecodingOptions:
             (self.batch_type in ("tokens", "examples"), "batch_type must be tokens or examples"),
             (self.read_ahead >= 1, "read_ahead must be >= 1"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(
-                    f"invalid decoding options: {message}.",
-                    fix="correct the value in the translation options.",
-                    code=E_BAD_CONFIG,
-                )
+        check_settings("decoding", checks, fix="correct the value in the decoding options.")
 
     @property
     def sampling(self) -> bool:

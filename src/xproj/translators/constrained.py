@@ -58,6 +58,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -70,6 +71,7 @@ from xproj.schemas.errors import (
     FORBID_EXTRA,
     ConfigError,
     InputFormatError,
+    check_same_length,
 )
 from xproj.text.scripts import UNSPACED_LANGS, base_lang, is_unspaced_char
 from xproj.translators.base import DecodingOptions
@@ -140,16 +142,7 @@ class ConstrainedSettings:
                 )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "enabled": self.enabled,
-            "max_constraints": self.max_constraints,
-            "n_best": self.n_best,
-            "beam_size": self.beam_size,
-            "max_positions": self.max_positions,
-            "max_rounds": self.max_rounds,
-            "length_normalisation": self.length_normalisation,
-            "force": self.force,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,12 +342,14 @@ def translate_constrained(
     settings = settings or ConstrainedSettings()
     options = options or DecodingOptions()
     questions = list(questions)
-    if len(questions) != len(constraints):
-        raise InputFormatError(
-            f"{len(questions)} questions but {len(constraints)} constraint lists.",
-            fix="give one (possibly empty) constraint list per question.",
-            code=E_BITEXT_LINE_COUNT,
-        )
+    check_same_length(
+        questions,
+        constraints,
+        "questions",
+        "constraint lists",
+        fix="give one (possibly empty) constraint list per question.",
+        code=E_BITEXT_LINE_COUNT,
+    )
     for index, question in enumerate(questions):
         if not isinstance(question, str) or not question.strip():
             raise InputFormatError(

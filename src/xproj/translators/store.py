@@ -563,17 +563,25 @@ def convert(
             shutil.rmtree(merged, ignore_errors=True)
 
 
+def _require_tokenizer_files(folder: Path, consequence: str, fix: str) -> list[str]:
+    """The tokenizer files in ``folder``, or XP505 when it has none (``consequence``: why it matters)."""
+    files = _tokenizer_files(folder)
+    if not files:
+        raise BackendError(
+            f"{folder} has no tokenizer files{consequence}.",
+            fix=fix,
+            file=str(folder),
+            code=E_CONVERSION_FAILED,
+        )
+    return files
+
+
 def _with_tokenizer(folder: Path, tok_folder: Path, root: Path) -> Path:
     """A scratch folder with the model files of ``folder`` (linked) and the tokenizer files of
     ``tok_folder`` (copied): for checkpoints published without their tokenizer."""
-    files = _tokenizer_files(tok_folder)
-    if not files:
-        raise BackendError(
-            f"{tok_folder} has no tokenizer files.",
-            fix="give --tokenizer a model folder or Hub id that includes the tokenizer.",
-            file=str(tok_folder),
-            code=E_CONVERSION_FAILED,
-        )
+    files = _require_tokenizer_files(
+        tok_folder, "", "give --tokenizer a model folder or Hub id that includes the tokenizer."
+    )
     root.mkdir(parents=True, exist_ok=True)
     merged = Path(tempfile.mkdtemp(prefix=".tok-", dir=root))
     for item in folder.iterdir():
@@ -606,14 +614,11 @@ def _convert_located(
             say(f"{name} is already in the store at {dest} (use --force to convert again).")
             return dest
         check_model_dir(dest)
-    tokenizer_files = _tokenizer_files(folder)
-    if not tokenizer_files:
-        raise BackendError(
-            f"{folder} has no tokenizer files, so the converted model could not tokenize.",
-            fix="convert from a folder (or Hub id) that includes the tokenizer.",
-            file=str(folder),
-            code=E_CONVERSION_FAILED,
-        )
+    tokenizer_files = _require_tokenizer_files(
+        folder,
+        ", so the converted model could not tokenize",
+        "convert from a folder (or Hub id) that includes the tokenizer.",
+    )
     info = _source_info(folder, fam.name)
     source_langs, target_langs = declared_pair(folder, {"source": text})
     say(f"Converting {text} ({fam.title}) to CTranslate2 {quantization} → {dest}")

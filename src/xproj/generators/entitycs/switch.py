@@ -52,22 +52,14 @@ from typing import Any, Protocol
 
 from xproj.generators.entitycs.records import EntityNames, Link, LinkedText, NameTable
 from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError
-from xproj.schemas.languages import is_known_lang
+from xproj.schemas.languages import is_known_lang, language_set
 from xproj.schemas.tables import EntityCSDroppedRow, EntityCSEnRow, EntityCSEntityRow, EntityCSRow
 
-#: The 100 languages of XLM-R's pre-training data (CC-100; Conneau et al., ACL 2020, Table 6) as
-#: 93 distinct codes: the paper's romanized Bengali/Hindi/Tamil/Telugu/Urdu, Burmese in Zawgyi and
-#: Traditional Chinese are the same languages as bn/hi/ta/te/ur/my/zh here. ISO 639-1 codes; ``no``
-#: is Norwegian as in the paper (Wikidata labels it mostly as ``nb``: map it in the label reader).
-XLMR_LANGUAGES: tuple[str, ...] = (
-    "af", "am", "ar", "as", "az", "be", "bg", "bn", "br", "bs", "ca", "cs", "cy", "da", "de",
-    "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "fy", "ga", "gd", "gl", "gu", "ha",
-    "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja", "jv", "ka", "kk", "km", "kn", "ko",
-    "ku", "ky", "la", "lo", "lt", "lv", "mg", "mk", "ml", "mn", "mr", "ms", "my", "ne", "nl",
-    "no", "om", "or", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si", "sk", "sl", "so",
-    "sq", "sr", "su", "sv", "sw", "ta", "te", "th", "tl", "tr", "ug", "uk", "ur", "uz", "vi",
-    "xh", "yi", "zh",
-)  # fmt: skip
+# The 100 languages of XLM-R's pre-training data (CC-100; Conneau et al., ACL 2020, Table 6) as
+# 93 distinct codes: the paper's romanized Bengali/Hindi/Tamil/Telugu/Urdu, Burmese in Zawgyi and
+# Traditional Chinese are the same languages as bn/hi/ta/te/ur/my/zh here. ISO 639-1 codes; ``no``
+# is Norwegian as in the paper (Wikidata labels it mostly as ``nb``: map it in the label reader).
+XLMR_LANGUAGES: tuple[str, ...] = language_set("xlmr")
 #: XLM-R's languages without English: the default switch targets (92).
 XLMR_TARGET_LANGUAGES: tuple[str, ...] = tuple(c for c in XLMR_LANGUAGES if c != "en")
 

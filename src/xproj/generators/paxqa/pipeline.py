@@ -245,6 +245,22 @@ def drop(
     out.stats[f"dropped.{stage}.{reason}"] += 1
 
 
+def _drop_pending(out, p, lang, stage, reason, detail, *, question_x=None) -> None:
+    """:func:`drop` for a candidate that has its question: answer and questions kept."""
+    drop(
+        out,
+        p.id,
+        p.pair,
+        lang,
+        stage,
+        reason,
+        detail,
+        answer=p.answers_en[0][0],
+        question_en=p.question_en,
+        question_x=question_x,
+    )
+
+
 def _answers(pairs, contexts_x, aligned, lang, models, settings, out) -> list[_Pending]:
     from xproj.generators.paxqa.candidates import find_candidates
 
@@ -409,17 +425,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
                 reason, detail = "duplicate_question", "the same question was asked in this context"
             seen.add(key)
         if reason is not None:
-            drop(
-                out,
-                p.id,
-                p.pair,
-                lang,
-                "question",
-                reason,
-                detail,
-                answer=p.answers_en[0][0],
-                question_en=p.question_en,
-            )
+            _drop_pending(out, p, lang, "question", reason, detail)
             continue
         kept.append(p)
     return kept
@@ -492,18 +498,7 @@ def _translate(pending, lang, models, settings, out) -> None:
             reason = "unsatisfied_constraints"
             detail = f"missing {', '.join(map(repr, r.unsatisfied))}"
         if reason is not None:
-            drop(
-                out,
-                p.id,
-                p.pair,
-                lang,
-                "filter",
-                reason,
-                detail,
-                answer=p.answers_en[0][0],
-                question_en=p.question_en,
-                question_x=question_x or None,
-            )
+            _drop_pending(out, p, lang, "filter", reason, detail, question_x=question_x or None)
             continue
         out.examples.append(
             PaxqaRow(

@@ -88,6 +88,7 @@ from xproj.schemas.errors import (
     BackendError,
     ConfigError,
     InputFormatError,
+    check_choice,
 )
 
 #: Name and version of the record layout (the module docstring describes it).
@@ -671,12 +672,7 @@ def write_records(
     Returns:
         The written path. On any error the temporary file is removed and ``out_path`` is untouched.
     """
-    if fmt not in FORMATS:
-        raise ConfigError(
-            f"unknown export format {fmt!r}.",
-            fix=f"use one of: {', '.join(FORMATS)}.",
-            code=E_BAD_CONFIG,
-        )
+    check_choice("export format", fmt, FORMATS)
     out = Path(out_path).expanduser()
     if out.is_dir():
         raise ConfigError(
@@ -769,12 +765,7 @@ def export_run(
     """
     from xproj.catalog import Lake
 
-    if fmt not in FORMATS:
-        raise ConfigError(
-            f"unknown export format {fmt!r}.",
-            fix=f"use one of: {', '.join(FORMATS)}.",
-            code=E_BAD_CONFIG,
-        )
+    check_choice("export format", fmt, FORMATS)
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     tokenizer = load_tokenizer(tokenizer_path)
     limit = effective_max_length(tokenizer, max_length)

@@ -1,22 +1,24 @@
-"""Line access, option checks, sentence ids and error placement shared by the readers."""
+"""Line access, option checks, sentence ids, errors and their placement shared by the readers."""
 
 from __future__ import annotations
 
 import codecs
+import json
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from xproj.schemas.errors import (
-    E_BAD_CONFIG,
     E_EMPTY_SENTENCE,
     E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_TOKEN_TAG_MISMATCH,
-    ConfigError,
     InputFormatError,
+    Reject,
     XprojError,
+    check_option,
+    check_same_length,
 )
 from xproj.schemas.records import AnnotatedSentence
 from xproj.schemas.tags import SCHEMES, TagSequenceError, spans_from_tags
@@ -69,12 +71,19 @@ def count_lines(path: str | os.PathLike[str]) -> int:
 
 def check_on_error(on_error: str) -> None:
     """Refuse anything but ``"raise"`` and ``"reject"``."""
-    if on_error not in ("raise", "reject"):
-        raise ConfigError(
-            f"on_error={on_error!r} is not a choice.",
-            fix='pass on_error="raise" (stop at the first bad record) or "reject" (yield a Reject).',
-            code=E_BAD_CONFIG,
-        )
+    check_option(
+        "on_error",
+        on_error,
+        ("raise", "reject"),
+        fix='pass on_error="raise" (stop at the first bad record) or "reject" (yield a Reject).',
+    )
+
+
+def raise_or_reject(err: XprojError, on_error: str, raw: str) -> Reject:
+    """``err`` raised (``on_error="raise"``), else its ``read``-stage ``Reject`` holding ``raw``."""
+    if on_error == "raise":
+        raise err from None
+    return Reject.from_error("read", err, raw=raw)
 
 
 def sentence_id(path: str | os.PathLike[str], number: int, id_prefix: str | None) -> str:
@@ -94,12 +103,25 @@ def locate(
 
 def check_scheme(scheme: str) -> None:
     """Refuse an unknown tag scheme before any record is read."""
-    if scheme not in SCHEMES:
-        raise ConfigError(
-            f"scheme={scheme!r} is not a tag scheme.",
-            fix=f"pass one of {', '.join(SCHEMES)}.",
-            code=E_BAD_CONFIG,
-        )
+    check_option("scheme", scheme, SCHEMES, kind="tag scheme")
+
+
+def json_line_error(err: json.JSONDecodeError) -> InputFormatError:
+    """The XP101 error (without a place) of a JSON Lines line that is not JSON."""
+    return InputFormatError(
+        f"the line is not valid JSON ({err.msg} at column {err.colno}).",
+        fix="write one JSON object per line (JSON Lines).",
+        code=E_MALFORMED_LINE,
+    )
+
+
+def wrong_type(name: str, value: Any, expected: str, fix: str, where: str = "") -> InputFormatError:
+    """The XP101 error (without a place) ``<where>'<name>' is <type>, not <expected>.``"""
+    return InputFormatError(
+        f"{where}'{name}' is {type(value).__name__}, not {expected}.",
+        fix=fix,
+        code=E_MALFORMED_LINE,
+    )
 
 
 def tagged_sentence(
@@ -117,12 +139,14 @@ def tagged_sentence(
             fix="remove the empty record or fill in its tokens.",
             code=E_EMPTY_SENTENCE,
         )
-    if len(tokens) != len(tags):
-        raise InputFormatError(
-            f"{len(tokens)} tokens but {len(tags)} tags.",
-            fix="give every token exactly one tag.",
-            code=E_TOKEN_TAG_MISMATCH,
-        )
+    check_same_length(
+        tokens,
+        tags,
+        "tokens",
+        "tags",
+        fix="give every token exactly one tag.",
+        code=E_TOKEN_TAG_MISMATCH,
+    )
     for index, token in enumerate(tokens):
         if not isinstance(token, str) or not token.strip():
             raise TagSequenceError(

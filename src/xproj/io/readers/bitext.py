@@ -10,16 +10,21 @@ import os
 from collections.abc import Iterator
 from typing import Literal
 
-from xproj.io.readers._common import OnError, check_on_error, count_lines, iter_lines
+from xproj.io.readers._common import (
+    OnError,
+    check_on_error,
+    count_lines,
+    iter_lines,
+    raise_or_reject,
+)
 from xproj.schemas.errors import (
-    E_BAD_CONFIG,
     E_BITEXT_LINE_COUNT,
     E_EMPTY_SENTENCE,
     E_MALFORMED_LINE,
     E_UNKNOWN_FORMAT,
-    ConfigError,
     InputFormatError,
     Reject,
+    check_option,
 )
 
 BitextFormat = Literal["auto", "pipes", "tsv"]
@@ -111,12 +116,13 @@ def iter_bitext(
         [(1, 'Run!', 'Cours !')]
     """
     check_on_error(on_error)
-    if fmt not in ("auto", "pipes", "tsv"):
-        raise ConfigError(
-            f"fmt={fmt!r} is not a bitext format.",
-            fix='pass "auto", "pipes" or "tsv".',
-            code=E_BAD_CONFIG,
-        )
+    check_option(
+        "fmt",
+        fmt,
+        ("auto", "pipes", "tsv"),
+        fix='pass "auto", "pipes" or "tsv".',
+        kind="bitext format",
+    )
     if tgt_path is not None:
         yield from _iter_two_files(path, tgt_path, on_error)
         return
@@ -139,9 +145,7 @@ def iter_bitext(
         else:
             item = _pair_or_error(str(path), number, src, tgt, "")
         if isinstance(item, InputFormatError):
-            if on_error == "raise":
-                raise item
-            yield Reject.from_error("read", item, raw=line)
+            yield raise_or_reject(item, on_error, line)
         else:
             yield item
 
@@ -163,9 +167,7 @@ def _iter_two_files(
     for (number, src), (_, tgt) in zip(iter_lines(src_path), iter_lines(tgt_path), strict=True):
         item = _pair_or_error(str(src_path), number, src.strip(), tgt.strip(), where)
         if isinstance(item, InputFormatError):
-            if on_error == "raise":
-                raise item
-            yield Reject.from_error("read", item, raw=f"{src}\t{tgt}")
+            yield raise_or_reject(item, on_error, f"{src}\t{tgt}")
         else:
             yield item
 

@@ -16,6 +16,7 @@ from xproj.io.readers._common import (
     check_on_error,
     check_scheme,
     locate,
+    raise_or_reject,
     tagged_sentence,
 )
 from xproj.schemas.errors import (
@@ -167,9 +168,7 @@ def iter_hf_tokens(
             sentence = tagged_sentence(sid, lang, tokens, tags, scheme)
         except InputFormatError as err:
             placed = locate(err, file=source, record=sid)
-            if on_error == "raise":
-                raise placed from None
-            yield Reject.from_error("read", placed, raw=f"{tokens!r} {raw_tags!r}")
+            yield raise_or_reject(placed, on_error, f"{tokens!r} {raw_tags!r}")
         else:
             yield sentence
 

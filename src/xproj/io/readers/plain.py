@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-from xproj.io.readers._common import OnError, check_on_error, iter_lines, sentence_id
+from xproj.io.readers._common import (
+    OnError,
+    check_on_error,
+    iter_lines,
+    raise_or_reject,
+    sentence_id,
+)
 from xproj.schemas.errors import E_EMPTY_SENTENCE, InputFormatError, Reject
 from xproj.schemas.records import AnnotatedSentence
 
@@ -43,9 +49,7 @@ def iter_text_lines(
                 line=number,
                 code=E_EMPTY_SENTENCE,
             )
-            if on_error == "raise":
-                raise err
-            yield Reject.from_error("read", err, raw=line)
+            yield raise_or_reject(err, on_error, line)
             continue
         yield AnnotatedSentence(
             sentence_id(path, number, id_prefix),

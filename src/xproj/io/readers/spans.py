@@ -25,8 +25,11 @@ from xproj.io.readers._common import (
     check_on_error,
     file_not_found,
     iter_lines,
+    json_line_error,
     locate,
+    raise_or_reject,
     sentence_id,
+    wrong_type,
 )
 from xproj.schemas.errors import (
     E_EMPTY_SENTENCE,
@@ -90,11 +93,8 @@ def _is_int(value: Any) -> bool:
 
 def _char_spans(text: str, raw_spans: Any, fields: SpanFields) -> list[CharSpan]:
     if not isinstance(raw_spans, list | tuple):
-        raise _error(
-            f"'{fields.spans}' is {type(raw_spans).__name__}, not a list.",
-            "give the spans as a list (empty for a sentence without spans).",
-            E_MALFORMED_LINE,
-        )
+        fix = "give the spans as a list (empty for a sentence without spans)."
+        raise wrong_type(fields.spans, raw_spans, "a list", fix)
     spans = []
     for k, raw in enumerate(raw_spans):
         start, end, label = _get_span(raw, fields, k)
@@ -215,11 +215,7 @@ def record_to_sentence(
             )
     text = record[fields.text]
     if not isinstance(text, str):
-        raise _error(
-            f"'{fields.text}' is {type(text).__name__}, not a string.",
-            "give the text as a string.",
-            E_MALFORMED_LINE,
-        )
+        raise wrong_type(fields.text, text, "a string", "give the text as a string.")
     if not text.strip():
         raise _error(
             "the text is empty.",
@@ -321,11 +317,7 @@ def _iter_jsonl(
             record = json.loads(line)
             sentence = record_to_sentence(record, default_id, lang, fields)
         except json.JSONDecodeError as err:
-            problem = _error(
-                f"the line is not valid JSON ({err.msg} at column {err.colno}).",
-                "write one JSON object per line (JSON Lines).",
-                E_MALFORMED_LINE,
-            )
+            problem = json_line_error(err)
         except InputFormatError as err:
             problem = err
         else:
@@ -335,9 +327,7 @@ def _iter_jsonl(
         placed = locate(
             problem, file=str(path), line=number, record=default_id if rid is None else str(rid)
         )
-        if on_error == "raise":
-            raise placed from None
-        yield Reject.from_error("read", placed, raw=line)
+        yield raise_or_reject(placed, on_error, line)
 
 
 def _check_first_line(path: str | os.PathLike[str], number: int, line: str) -> None:
@@ -397,8 +387,6 @@ def _iter_parquet(
                 rid = record.get(fields.id)
                 label = default_id if rid is None else f"{rid} (row {count})"
                 placed = locate(err, file=str(path), record=label)
-                if on_error == "raise":
-                    raise placed from None
-                yield Reject.from_error("read", placed, raw=json.dumps(record, default=str))
+                yield raise_or_reject(placed, on_error, json.dumps(record, default=str))
             else:
                 yield sentence

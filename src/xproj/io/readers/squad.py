@@ -41,17 +41,25 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal
 
-from xproj.io.readers._common import OnError, check_on_error, file_not_found, iter_lines, locate
+from xproj.io.readers._common import (
+    OnError,
+    check_on_error,
+    file_not_found,
+    iter_lines,
+    json_line_error,
+    locate,
+    raise_or_reject,
+    wrong_type,
+)
 from xproj.schemas.errors import (
     E_ANSWER_OUT_OF_CONTEXT,
-    E_BAD_CONFIG,
     E_EMPTY_QUESTION,
     E_EMPTY_SENTENCE,
     E_MALFORMED_LINE,
     E_MISSING_FIELD,
-    ConfigError,
     InputFormatError,
     Reject,
+    check_option,
 )
 
 SquadFormat = Literal["auto", "nested", "jsonl"]
@@ -98,6 +106,31 @@ def _error(message: str, fix: str, code: str) -> InputFormatError:
     return InputFormatError(message, fix=fix, code=code)
 
 
+def _required_str(
+    raw: Mapping[str, Any],
+    name: str,
+    *,
+    missing: tuple[str, str],
+    not_str_fix: str,
+    empty: tuple[str, str, str],
+    where: str = "",
+) -> str:
+    """``raw[name]``, a string with some non-space text.
+
+    Raises (without a place): XP108 ``missing`` (message, fix) when the field is absent or None,
+    XP101 ``<where>'<name>' is <type>, not a string.`` with ``not_str_fix``, ``empty`` (message,
+    fix, code) when the string is blank.
+    """
+    if name not in raw or raw[name] is None:
+        raise _error(*missing, E_MISSING_FIELD)
+    value = raw[name]
+    if not isinstance(value, str):
+        raise wrong_type(name, value, "a string", not_str_fix, where)
+    if not value.strip():
+        raise _error(*empty)
+    return value
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
@@ -142,16 +175,23 @@ _ANSWER_FIX = (
 )
 
 
+def _check_answer_keys(obj: Mapping[str, Any], qid: str, what: str, fix: str) -> None:
+    """Raise XP108 (without a place) unless ``obj`` has both ``text`` and ``answer_start``."""
+    missing = [key for key in ("text", "answer_start") if key not in obj]
+    if missing:
+        raise _error(
+            f"question {qid!r}: {what} has no {', '.join(map(repr, missing))}.",
+            fix,
+            E_MISSING_FIELD,
+        )
+
+
 def _answer_pairs(raw: Any, qid: str) -> list[tuple[Any, Any]]:
     """``(text, start)`` pairs from a list of answer objects or HF's ``{"text": [], ...}``."""
     if isinstance(raw, Mapping):
-        missing = [k for k in ("text", "answer_start") if k not in raw]
-        if missing:
-            raise _error(
-                f"question {qid!r}: 'answers' has no {', '.join(map(repr, missing))}.",
-                'write answers as {"text": [...], "answer_start": [...]}.',
-                E_MISSING_FIELD,
-            )
+        _check_answer_keys(
+            raw, qid, "'answers'", 'write answers as {"text": [...], "answer_start": [...]}.'
+        )
         texts, starts = raw["text"], raw["answer_start"]
         if not (_is_seq(texts) and _is_seq(starts)) or len(texts) != len(starts):
             raise _error(
@@ -162,11 +202,8 @@ def _answer_pairs(raw: Any, qid: str) -> list[tuple[Any, Any]]:
             )
         return list(zip(texts, starts, strict=True))
     if not _is_seq(raw):
-        raise _error(
-            f"question {qid!r}: 'answers' is {type(raw).__name__}, not a list.",
-            'write answers as [{"text": ..., "answer_start": ...}, ...].',
-            E_MALFORMED_LINE,
-        )
+        fix = 'write answers as [{"text": ..., "answer_start": ...}, ...].'
+        raise wrong_type("answers", raw, "a list", fix, where=f"question {qid!r}: ")
     pairs = []
     for k, answer in enumerate(raw):
         if not isinstance(answer, Mapping):
@@ -175,13 +212,9 @@ def _answer_pairs(raw: Any, qid: str) -> list[tuple[Any, Any]]:
                 'write each answer as {"text": ..., "answer_start": ...}.',
                 E_MALFORMED_LINE,
             )
-        missing = [key for key in ("text", "answer_start") if key not in answer]
-        if missing:
-            raise _error(
-                f"question {qid!r}: answer {k} has no {', '.join(map(repr, missing))}.",
-                'give each answer "text" and "answer_start".',
-                E_MISSING_FIELD,
-            )
+        _check_answer_keys(
+            answer, qid, f"answer {k}", 'give each answer "text" and "answer_start".'
+        )
         pairs.append((answer["text"], answer["answer_start"]))
     return pairs
 
@@ -215,25 +248,18 @@ def parse_question(raw: Any, context: str) -> SquadQuestion:
             f"the question id {qid!r} is not a string.", "use string ids.", E_MALFORMED_LINE
         )
     qid = str(qid)
-    if "question" not in raw or raw["question"] is None:
-        raise _error(
-            f"question {qid!r} has no 'question' field.",
-            "add the question text.",
-            E_MISSING_FIELD,
-        )
-    question = raw["question"]
-    if not isinstance(question, str):
-        raise _error(
-            f"question {qid!r}: 'question' is {type(question).__name__}, not a string.",
-            "give the question text as a string.",
-            E_MALFORMED_LINE,
-        )
-    if not question.strip():
-        raise _error(
+    question = _required_str(
+        raw,
+        "question",
+        missing=(f"question {qid!r} has no 'question' field.", "add the question text."),
+        not_str_fix="give the question text as a string.",
+        empty=(
             f"question {qid!r} is empty.",
             "remove questions without text or fill them in.",
             E_EMPTY_QUESTION,
-        )
+        ),
+        where=f"question {qid!r}: ",
+    )
     if raw.get("is_impossible") is True:
         raise _error(
             f"question {qid!r} is unanswerable (SQuAD 2.0 is_impossible); an extractive answer "
@@ -288,24 +314,16 @@ def parse_question(raw: Any, context: str) -> SquadQuestion:
 
 def _context(raw: Mapping[str, Any]) -> str:
     """The ``context`` of a paragraph or row; raises XP108/XP101/XP102 without a place."""
-    if "context" not in raw or raw["context"] is None:
-        raise _error(
+    return _required_str(
+        raw,
+        "context",
+        missing=(
             f"no 'context' field (fields: {', '.join(map(str, raw))}).",
             "add the context text.",
-            E_MISSING_FIELD,
-        )
-    context = raw["context"]
-    if not isinstance(context, str):
-        raise _error(
-            f"'context' is {type(context).__name__}, not a string.",
-            "give the context as a string.",
-            E_MALFORMED_LINE,
-        )
-    if not context.strip():
-        raise _error(
-            "the context is empty.", "remove paragraphs without a context.", E_EMPTY_SENTENCE
-        )
-    return context
+        ),
+        not_str_fix="give the context as a string.",
+        empty=("the context is empty.", "remove paragraphs without a context.", E_EMPTY_SENTENCE),
+    )
 
 
 def _title(raw: Mapping[str, Any]) -> str:
@@ -313,10 +331,8 @@ def _title(raw: Mapping[str, Any]) -> str:
     if title is None:
         return ""
     if not isinstance(title, str):
-        raise _error(
-            f"'title' is {type(title).__name__}, not a string.",
-            "give the title as a string (or leave it out).",
-            E_MALFORMED_LINE,
+        raise wrong_type(
+            "title", title, "a string", "give the title as a string (or leave it out)."
         )
     return title
 
@@ -364,12 +380,9 @@ def iter_squad(
         dev-v1.1:0:0 5
     """
     check_on_error(on_error)
-    if fmt not in ("auto", "nested", "jsonl"):
-        raise ConfigError(
-            f"fmt={fmt!r} is not a choice.",
-            fix='pass fmt="auto", "nested" or "jsonl".',
-            code=E_BAD_CONFIG,
-        )
+    check_option(
+        "fmt", fmt, ("auto", "nested", "jsonl"), fix='pass fmt="auto", "nested" or "jsonl".'
+    )
     prefix = id_prefix if id_prefix is not None else Path(path).stem
     if fmt == "auto":
         fmt = _detect(path)
@@ -435,10 +448,7 @@ def _iter_nested(
     where_file = str(path)
 
     def problem(err: InputFormatError, record: str, raw: Any) -> Reject:
-        placed = locate(err, file=where_file, record=record)
-        if on_error == "raise":
-            raise placed from None
-        return Reject.from_error("read", placed, raw=_raw(raw))
+        return raise_or_reject(locate(err, file=where_file, record=record), on_error, _raw(raw))
 
     for a, article in enumerate(doc["data"]):
         if not isinstance(article, Mapping) or not isinstance(article.get("paragraphs"), list):
@@ -503,6 +513,13 @@ def _iter_flat(
             return None
         return SquadParagraph(f"{prefix}:{first_line}", key[0], key[1], tuple(questions))
 
+    def problem(err: InputFormatError, number: int, row: Any, line: str) -> Reject:
+        rid = row.get("id") if isinstance(row, Mapping) else None
+        record = None if rid is None else str(rid)
+        return raise_or_reject(
+            locate(err, file=where_file, line=number, record=record), on_error, line
+        )
+
     for number, line in iter_lines(path):
         if not line.strip():
             continue
@@ -511,11 +528,7 @@ def _iter_flat(
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
-                raise _error(
-                    f"the line is not valid JSON ({err.msg} at column {err.colno}).",
-                    "write one JSON object per line (JSON Lines).",
-                    E_MALFORMED_LINE,
-                ) from None
+                raise json_line_error(err) from None
             if not isinstance(row, Mapping):
                 raise _error(
                     f"the line holds a {type(row).__name__}, not an object.",
@@ -524,13 +537,7 @@ def _iter_flat(
                 )
             row_key = (_title(row), _context(row))
         except InputFormatError as err:
-            rid = row.get("id") if isinstance(row, Mapping) else None
-            placed = locate(
-                err, file=where_file, line=number, record=None if rid is None else str(rid)
-            )
-            if on_error == "raise":
-                raise placed from None
-            yield Reject.from_error("read", placed, raw=line)
+            yield problem(err, number, row, line)
             continue
         if row_key != key:
             done = flush()
@@ -540,13 +547,7 @@ def _iter_flat(
         try:
             questions.append(parse_question(row, row_key[1]))
         except InputFormatError as err:
-            rid = row.get("id")
-            placed = locate(
-                err, file=where_file, line=number, record=None if rid is None else str(rid)
-            )
-            if on_error == "raise":
-                raise placed from None
-            yield Reject.from_error("read", placed, raw=line)
+            yield problem(err, number, row, line)
     done = flush()
     if done is not None:
         yield done

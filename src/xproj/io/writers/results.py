@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.schemas.errors import E_BAD_CONFIG, ConfigError, check_choice
 
 Format = Literal["table", "csv", "json", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = ("table", "csv", "json", "jsonl", "parquet")
@@ -167,12 +167,7 @@ def render(
         {"x": 1}
         {"x": 2}
     """
-    if fmt not in FORMATS:
-        raise ConfigError(
-            f"unknown output format {fmt!r}.",
-            fix=f"use one of: {', '.join(FORMATS)}.",
-            code=E_BAD_CONFIG,
-        )
+    check_choice("output format", fmt, FORMATS)
     if fmt == "parquet":
         if output is not None:
             pq.write_table(table, Path(output))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Literal
 
 from xproj.io.readers.squad import SquadParagraph
-from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+from xproj.schemas.errors import check_option
 
 
 def squad_document(paragraphs: Iterable[SquadParagraph], *, version: str = "1.1") -> dict:
@@ -98,12 +98,7 @@ def write_squad(
     Returns:
         The written path.
     """
-    if layout not in ("nested", "jsonl"):
-        raise ConfigError(
-            f"layout={layout!r} is not a choice.",
-            fix='pass layout="nested" or "jsonl".',
-            code=E_BAD_CONFIG,
-        )
+    check_option("layout", layout, ("nested", "jsonl"), fix='pass layout="nested" or "jsonl".')
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(out)

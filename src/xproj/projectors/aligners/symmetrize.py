@@ -26,7 +26,7 @@ import heapq
 from collections.abc import Callable, Collection, Iterable
 from typing import Literal
 
-from xproj.schemas.errors import E_UNKNOWN_STRATEGY, ConfigError
+from xproj.schemas.errors import E_UNKNOWN_STRATEGY, check_choice
 
 Link = tuple[int, int]
 Links = Collection[Link]
@@ -156,12 +156,7 @@ METHODS: dict[str, Callable[[Links, Links], set[Link]]] = {
 
 def check_method(method: str) -> None:
     """Raise a coded ``ConfigError`` unless ``method`` is one of :data:`METHODS`."""
-    if method not in METHODS:
-        raise ConfigError(
-            f"unknown symmetrization method {method!r}.",
-            fix=f"use one of: {', '.join(METHODS)}.",
-            code=E_UNKNOWN_STRATEGY,
-        )
+    check_choice("symmetrization method", method, METHODS, code=E_UNKNOWN_STRATEGY)
 
 
 def symmetrize(fwd: Links, rev: Links, method: str = "grow-diag-final-and") -> set[Link]:

@@ -15,23 +15,10 @@ from xproj.projectors.codec import (
     enumerate_insertions,
     search_sequential_many,
 )
-from xproj.projectors.model_projection.common import (
-    RouteResult,
-    RouteStats,
-    SpanResult,
-    _markable,
-    _text,
-    marked_source,
-    marker_pieces,
-    to_pair_projection,
-)
+from xproj.projectors.model_projection import common as route
 from xproj.projectors.punct import is_punct
 from xproj.schemas.errors import FORBID_EXTRA, check_settings
-from xproj.schemas.records import (
-    AnnotatedSentence,
-    CharSpan,
-    DropReason,
-)
+from xproj.schemas.records import AnnotatedSentence, CharSpan, DropReason
 
 # -- CODEC ---------------------------------------------------------------------------------------
 
@@ -112,8 +99,8 @@ class CodecRoute:
     def __init__(self, scorer_model, settings: CodecSettings | None = None):
         self.model = scorer_model
         self.settings = settings or CodecSettings()
-        self.stats = RouteStats()
-        self.markers = marker_pieces(scorer_model, self.settings.markers)
+        self.stats = route.RouteStats()
+        self.markers = route.marker_pieces(scorer_model, self.settings.markers)
 
     @classmethod
     def from_setup(cls, setup) -> CodecRoute:
@@ -127,26 +114,17 @@ class CodecRoute:
     def project(self, tasks, src_lang, tgt_lang, *, tokenizer, start=0):
         """One result per task (see :class:`~xproj.projectors.projector.Projector`): the markers
         go into each task's target text (a translation, or translate-test's original)."""
-        from xproj.projectors.projector import ProjectionResult, no_token
-
-        results, markable = _markable(tasks, self.settings.markers)
+        results, markable = route._markable(tasks, self.settings.markers)
         if any(tasks[k].target is None for k in markable):
             raise ValueError(f"{self.name} projects onto a given target; a task has none")
         routes = self.run(
             [tasks[k].source for k in markable],
-            [_text(tasks[k].target) for k in markable],
+            [route._text(tasks[k].target) for k in markable],
             src_lang,
             tgt_lang,
         )
         for k, r in zip(markable, routes, strict=True):
-            task = tasks[k]
-            given = task.target if isinstance(task.target, AnnotatedSentence) else None
-            p = to_pair_projection(
-                r, task.pair_id, task.target_id, tgt_lang, tokenizer, target=given
-            )
-            results[k] = ProjectionResult(
-                task, p, None if p else no_token(tgt_lang), None, r.marked
-            )
+            results[k] = route.project_result(tasks[k], r, tgt_lang, tokenizer)
         return results
 
     def models(self) -> list:
@@ -161,7 +139,7 @@ class CodecRoute:
         templates: Sequence[str],
         src_lang: str,
         tgt_lang: str,
-    ) -> list[RouteResult]:
+    ) -> list[route.RouteResult]:
         """Place every source span on its sentence's template.
 
         Raises:
@@ -184,7 +162,7 @@ class CodecRoute:
             score_tgt.append(pieces[i])
             index.append((i, None))
             for k in range(len(s.spans)):
-                score_src.append(marked_source(s, [k], m, check_text=False))
+                score_src.append(route.marked_source(s, [k], m, check_text=False))
                 score_tgt.append(pieces[i])
                 index.append((i, k))
         logps = self._score_tokens(score_src, score_tgt, src_lang, tgt_lang, "delta")
@@ -230,7 +208,8 @@ class CodecRoute:
                 spans.append(tuple(cands))
                 self.stats.candidates += len(cands)
             contexts = tuple(
-                marked_source(s, range(k + 1), m, check_text=False) for k in range(len(s.spans))
+                route.marked_source(s, range(k + 1), m, check_text=False)
+                for k in range(len(s.spans))
             )
             problems.append(SequentialProblem(tuple(pieces[i]), tuple(spans), contexts))
         # 3. exact search over the candidates, all sentences sharing scoring calls
@@ -247,14 +226,14 @@ class CodecRoute:
         by_sentence = dict(zip(work, found, strict=True))
         for i, s in enumerate(sources):
             if i not in by_sentence:
-                out.append(RouteResult(s, templates[i], (), templates[i]))
+                out.append(route.RouteResult(s, templates[i], (), templates[i]))
                 continue
             results = []
             for k, span in enumerate(s.spans):
                 choice = ranked.get((i, k))
                 if choice is None:
                     results.append(
-                        SpanResult(
+                        route.SpanResult(
                             None,
                             DropReason.NO_CANDIDATE,
                             None,
@@ -263,9 +242,9 @@ class CodecRoute:
                     )
                     continue
                 (a, b), total, detail = choice
-                results.append(SpanResult(CharSpan(a, b, span.label), None, total, detail))
+                results.append(route.SpanResult(CharSpan(a, b, span.label), None, total, detail))
             marked = _decode_marked(templates[i], offsets[i], by_sentence[i].n_best, m)
-            out.append(RouteResult(s, templates[i], tuple(results), marked))
+            out.append(route.RouteResult(s, templates[i], tuple(results), marked))
         return out
 
     def _score_tokens(self, sources, targets, src_lang, tgt_lang, what) -> list[list[float]]:

@@ -194,6 +194,16 @@ def _char_targets(outcomes, chars: Sequence[CharSpan | None]) -> dict[int, CharS
     return out
 
 
+def project_result(task, r: RouteResult, tgt_lang: str, tokenizer, translation=None):
+    """The :class:`~xproj.projectors.projector.ProjectionResult` of a task a route ran: its
+    outcomes on the task's own target tokens when it has them, else on ``tokenizer``'s."""
+    from xproj.projectors.projector import ProjectionResult, no_token
+
+    given = task.target if isinstance(task.target, AnnotatedSentence) else None
+    p = to_pair_projection(r, task.pair_id, task.target_id, tgt_lang, tokenizer, target=given)
+    return ProjectionResult(task, p, None if p else no_token(tgt_lang), translation, r.marked)
+
+
 def _text(target) -> str:
     return target.text if isinstance(target, AnnotatedSentence) else target
 

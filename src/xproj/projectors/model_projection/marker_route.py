@@ -15,23 +15,10 @@ from xproj.projectors.markers import (
     assign_labels,
     parse_markers,
 )
-from xproj.projectors.model_projection.common import (
-    RouteResult,
-    RouteStats,
-    SpanResult,
-    _markable,
-    _text,
-    marked_source,
-    marker_pieces,
-    to_pair_projection,
-)
+from xproj.projectors.model_projection import common as route
 from xproj.projectors.punct import is_punct
 from xproj.schemas.errors import FORBID_EXTRA, check_settings
-from xproj.schemas.records import (
-    AnnotatedSentence,
-    CharSpan,
-    DropReason,
-)
+from xproj.schemas.records import AnnotatedSentence, CharSpan, DropReason
 
 #: Extra bracket variants a marker parser may accept, by the name a config uses.
 VARIANT_SETS: Mapping[str, Mapping[str, str]] = {
@@ -105,11 +92,11 @@ class MarkerRoute:
         self.translator = translator
         self.settings = settings or MarkerSettings()
         self.options = options
-        self.stats = RouteStats()
+        self.stats = route.RouteStats()
         self._variants = self.settings.variant_map()
         model = getattr(translator, "inner", translator)
         if hasattr(model, "target_pieces"):
-            marker_pieces(model, self.settings.markers)  # XP301 for a vocabulary without them
+            route.marker_pieces(model, self.settings.markers)  # XP301 for a vocabulary without them
 
     def run(
         self,
@@ -118,7 +105,7 @@ class MarkerRoute:
         tgt_lang: str,
         *,
         originals: Sequence[str] | None = None,
-    ) -> list[RouteResult]:
+    ) -> list[route.RouteResult]:
         """Project every sentence's spans; ``originals`` (translate-test) are the texts the spans
         must land on, in place of the clean marked translation.
 
@@ -129,7 +116,9 @@ class MarkerRoute:
         if originals is not None and len(originals) != len(sources):
             raise ValueError(f"{len(originals)} originals for {len(sources)} sources")
         m = self.settings.markers
-        marked = [marked_source(s, range(len(s.spans)), m) if s.spans else s.text for s in sources]
+        marked = [
+            route.marked_source(s, range(len(s.spans)), m) if s.spans else s.text for s in sources
+        ]
         translations = self._translate(marked, src_lang, tgt_lang, "marked")
         parsed = [parse_markers(t.text, markers=m, variants=self._variants) for t in translations]
         needs = [
@@ -152,7 +141,7 @@ class MarkerRoute:
                 strict=self.settings.strict,
             )
             results = [
-                SpanResult(o.target, o.reason, o.score, _detail(o.method, o.detail))
+                route.SpanResult(o.target, o.reason, o.score, _detail(o.method, o.detail))
                 for o in outcomes
             ]
             text = parsed[i].clean
@@ -161,7 +150,9 @@ class MarkerRoute:
                     results, text, originals[i], self.settings.fuzzy_threshold
                 )
                 text = originals[i]
-            out.append(RouteResult(s, text, tuple(results), translations[i].text, translations[i]))
+            out.append(
+                route.RouteResult(s, text, tuple(results), translations[i].text, translations[i])
+            )
         return out
 
     @classmethod
@@ -181,11 +172,11 @@ class MarkerRoute:
         """One result per task (see :class:`~xproj.projectors.projector.Projector`). Tasks
         without a target get the clean marked translation as their target; tasks with one
         (translate-test: the original text) get the spans located in it."""
-        from xproj.projectors.projector import ProjectionResult, no_token, not_translated
+        from xproj.projectors.projector import ProjectionResult, not_translated
 
-        results, markable = _markable(tasks, self.settings.markers)
+        results, markable = route._markable(tasks, self.settings.markers)
         made = all(tasks[k].target is None for k in markable)
-        originals = None if made else [_text(tasks[k].target) for k in markable]
+        originals = None if made else [route._text(tasks[k].target) for k in markable]
         routes = self.run(
             [tasks[k].source for k in markable], src_lang, tgt_lang, originals=originals
         )
@@ -198,13 +189,7 @@ class MarkerRoute:
                     task, problem=problem, translation=translation, marked=r.marked
                 )
                 continue
-            given = task.target if isinstance(task.target, AnnotatedSentence) else None
-            p = to_pair_projection(
-                r, task.pair_id, task.target_id, tgt_lang, tokenizer, target=given
-            )
-            results[k] = ProjectionResult(
-                task, p, None if p else no_token(tgt_lang), translation, r.marked
-            )
+            results[k] = route.project_result(task, r, tgt_lang, tokenizer, translation)
         return results
 
     def models(self) -> list:
@@ -244,8 +229,8 @@ def _detail(method: str, detail: str) -> str:
 
 
 def locate_in_original(
-    results: Sequence[SpanResult], clean: str, original: str, threshold: float
-) -> list[SpanResult]:
+    results: Sequence[route.SpanResult], clean: str, original: str, threshold: float
+) -> list[route.SpanResult]:
     """Move spans found in the clean marked translation onto ``original`` (translate-test).
 
     Each span's text is looked for in ``original``: exactly, then ignoring case, then as the most
@@ -269,7 +254,7 @@ def locate_in_original(
             how = f"fuzzy {ratio:.2f}"
         if found is None:
             out.append(
-                SpanResult(
+                route.SpanResult(
                     None,
                     DropReason.NOT_IN_ORIGINAL,
                     r.score,
@@ -279,7 +264,7 @@ def locate_in_original(
             continue
         taken.append(found)
         out.append(
-            SpanResult(
+            route.SpanResult(
                 CharSpan(found[0], found[1], r.target.label),
                 None,
                 r.score,

@@ -199,16 +199,8 @@ def read_title_index(path: PathLike, redirects: PathLike | None = None) -> Title
         if why is None and not QID_RE.fullmatch(fields[1].strip()):
             why = f"{fields[1].strip()[:40]!r} is not a Wikidata item id (Q followed by digits)"
         if why is not None:
-            counts["bad title line"] += 1
-            index.rejects.append(
-                _reject(
-                    path,
-                    number,
-                    E_MALFORMED_LINE,
-                    f"{why}. Fix: write title<TAB>QID, one per line.",
-                    line if line is not None else raw,
-                )
-            )
+            fix = "write title<TAB>QID, one per line"
+            _bad_line(index, "bad title line", path, number, why, fix, line, raw)
             continue
         title, qid = fields[0], fields[1].strip()
         old = index._add_counted(title, qid)
@@ -226,6 +218,13 @@ def read_title_index(path: PathLike, redirects: PathLike | None = None) -> Title
     if redirects is not None:
         _read_redirects(index, redirects)
     return index
+
+
+def _bad_line(index, counter: str, path, number: int, why: str, fix: str, line, raw) -> None:
+    """Count and reject a malformed line (``why`` it is, and the ``fix``)."""
+    index.counts[counter] += 1
+    text = line if line is not None else raw
+    index.rejects.append(_reject(path, number, E_MALFORMED_LINE, f"{why}. Fix: {fix}.", text))
 
 
 def _pair_problem(line: str | None, fields: list[str]) -> str | None:
@@ -252,16 +251,8 @@ def _read_redirects(index: TitleIndex, path: PathLike) -> None:
             if source == target:
                 why = f"{source!r} redirects to itself"
         if why is not None:
-            counts["bad redirect line"] += 1
-            index.rejects.append(
-                _reject(
-                    path,
-                    number,
-                    E_MALFORMED_LINE,
-                    f"{why}. Fix: write from<TAB>to, one redirect per line.",
-                    line if line is not None else raw,
-                )
-            )
+            fix = "write from<TAB>to, one redirect per line"
+            _bad_line(index, "bad redirect line", path, number, why, fix, line, raw)
             continue
         if source in index._redirects:
             counts["redirect replaced"] += 1
