@@ -64,6 +64,7 @@ from xproj.generators.entitycs.wikitext import (
     residue_counts,
 )
 from xproj.schemas.errors import Reject
+from xproj.schemas.tables import EntityCSEnRow, EntityCSRow
 
 NAME = "entitycs_wikitext"
 #: characters written as entities in the round trip, so nothing in a text reads as markup
@@ -207,8 +208,8 @@ def _switch_pipeline(paras: list[LinkedText], labels: Path) -> dict[str, Any]:
     switcher = Switcher(names, index, settings)
     # load the spaCy pipeline before timing the pass
     spacy_sentence_starts("One. Two.", settings.segment_language, settings.spacy_pipeline)
-    en_rows: list[dict[str, str]] = []
-    cs_rows: list[dict[str, str]] = []
+    en_rows: list[EntityCSEnRow] = []
+    cs_rows: list[EntityCSRow] = []
     fate: dict[str, str] = {}
     with Timer() as t_switch:
         for para in paras:
@@ -216,15 +217,13 @@ def _switch_pipeline(paras: list[LinkedText], labels: Path) -> dict[str, Any]:
             en_rows += out.en_rows
             cs_rows += out.cs_rows
             fate.update((d.id, d.reason) for d in out.dropped)
-    fate.update((r["id"], "kept") for r in en_rows)
+    fate.update((r.id, "kept") for r in en_rows)
     st = switcher.stats
     source_of = {x.id: x.source for x in paras}
 
     en_open, en_close = settings.tags(settings.source_language)
-    kept_en = [
-        (r["id"], r["en_sentence"].replace(en_open, "").replace(en_close, "")) for r in en_rows
-    ]
-    kept_cs = [(f"{r['id']} ({r['language']})", r["cs_sentence"]) for r in cs_rows]
+    kept_en = [(r.id, r.en_sentence.replace(en_open, "").replace(en_close, "")) for r in en_rows]
+    kept_cs = [(f"{r.id} ({r.language})", r.cs_sentence) for r in cs_rows]
     kept_where = []
     for kind, rows in (("en", kept_en), ("cs", kept_cs)):
         for sid, text in rows:

@@ -23,6 +23,7 @@ and the spread is reported. Bars: Europarl F1 ≥ 0.82; ABSA average F1 ≥ 0.87
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": {
                 "reps": args.reps,
                 "configurations": {
-                    k: {"aligner": v["aligner"], "policy": v["policy"].model_dump()}
+                    k: {"aligner": v["aligner"], "policy": dataclasses.asdict(v["policy"])}
                     for k, v in configs.items()
                 },
                 "aligner": "eflomal.v1 (CPU)",

@@ -62,7 +62,13 @@ single-threaded libbz2 caps a ``.json.bz2`` read at about 16,000 lines/s of 2.7 
 ``lbzip2``.
 """
 
-from xproj.generators.entitycs.wikidata.common import MAX_REDIRECT_HOPS, QID_RE, STAGE, LoadedNames
+from xproj.generators.entitycs.wikidata.common import (
+    JSON_BACKEND,
+    MAX_REDIRECT_HOPS,
+    QID_RE,
+    STAGE,
+    LoadedNames,
+)
 from xproj.generators.entitycs.wikidata.dump import (
     iter_wikidata_dump,
     load_names_from_dump,
