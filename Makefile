@@ -3,8 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export XPROJ_VENV := $(VENV)
 
-.PHONY: setup demo test lint bench-projection bench-alignment-quality bench-alignment-speed \
-	bench-translate bench-memory bench-projection-cost
+.PHONY: setup demo test lint
 
 setup:
 	@bash scripts/setup.sh
@@ -18,36 +17,15 @@ test: setup  ## the whole test suite (slow tests included), as CI runs it
 lint: setup
 	$(BIN)/ruff check .
 
-bench-projection: setup
-	$(BIN)/python -m benchmarks.projection_quality
+# make bench-NAME runs benchmarks/NAME.py (dashes for underscores), or the module named below;
+# each writes benchmarks/results/<module>.json. NAME: projection, alignment-quality,
+# alignment-speed, translate, memory, projection-cost, entitycs-wikitext, wikidata-dump,
+# answer-projection, constrained-translation.
+BENCH_projection := projection_quality
+BENCH_translate := translate_throughput
+BENCH_memory := pipeline_memory
 
-bench-alignment-quality: setup
-	$(BIN)/python -m benchmarks.alignment_quality
-
-bench-alignment-speed: setup
-	$(BIN)/python -m benchmarks.alignment_speed
-
-bench-translate: setup
-	$(BIN)/python -m benchmarks.translate_throughput
-
-bench-memory: setup
-	$(BIN)/python -m benchmarks.pipeline_memory
-
-bench-projection-cost: setup
-	$(BIN)/python -m benchmarks.projection_cost
-
-.PHONY: bench-entitycs-wikitext
-bench-entitycs-wikitext: setup
-	$(BIN)/python -m benchmarks.entitycs_wikitext
-
-.PHONY: bench-wikidata-dump
-bench-wikidata-dump: setup
-	$(BIN)/python -m benchmarks.wikidata_dump
-
-.PHONY: bench-answer-projection
-bench-answer-projection: setup
-	$(BIN)/python -m benchmarks.answer_projection
-
-.PHONY: bench-constrained-translation
-bench-constrained-translation: setup
-	$(BIN)/python -m benchmarks.constrained_translation
+bench-%: setup
+	@test -f benchmarks/$(or $(BENCH_$*),$(subst -,_,$*)).py || \
+		{ echo "no benchmark $*: see the bench-NAME list in the Makefile"; exit 2; }
+	$(BIN)/python -m benchmarks.$(or $(BENCH_$*),$(subst -,_,$*))
