@@ -1,9 +1,9 @@
 """Records and Arrow data → tables of the declared schemas (:mod:`xproj.schemas.tables`).
 
-:func:`to_table` converts a shard's records (or row dicts) to Arrow, column by column, once;
-:func:`conform` casts and checks any data (Arrow tables, record batches, records or row dicts)
-against a table's schema. Both refuse what does not fit with XP405, naming the table and the
-first offending column.
+:func:`conform` converts a shard's records (or row dicts) to Arrow, column by column, once, and
+casts and checks Arrow data (tables, record batches) against a table's schema; a table it made
+already has the schema and is not cast again. What does not fit is refused with XP405, naming
+the table and the first offending column.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ table's columns, and their annotations give the Arrow types (``str`` → string,
 ``float`` → float64, ``X | None`` → nullable, ``Annotated[..., <arrow type>]`` for anything
 else). Tables that hold run outputs (``run_output=True``) get a leading ``run_id`` column that
 their records leave out: the executor stamps it when it converts a shard's records to Arrow
-(:func:`xproj.schemas.arrow.to_table`), once.
+(:func:`xproj.schemas.arrow.conform`), once.
 
 Adding a table means adding a record class here; the lake, staging and query layers pick it up
 from :data:`TABLES`. Conversion and checking live in :mod:`xproj.schemas.arrow`.
