@@ -210,3 +210,19 @@ def test_catalog_staging_clear_renames_first(lake_root):
     staging.put(0, {"rejected": sample_rows("rejected", "r", 1)})
     staging.clear()
     assert not staging.folder.exists() and not (Path(lake_root) / "_staging").exists()
+
+
+def test_catalog_staging_names_its_run_and_tables(lake_root):
+    """What the executor and the lake ask a staging area: whose run it holds and which tables a
+    shard staged; areas being deleted are not resumable."""
+    lake = Lake(lake_root)
+    run = RunRecord.start("demo", {"n": 1})
+    staging = Staging(lake, run.run_key)
+    assert staging.staged_run_id() is None and staging.tables(0) == []
+    staging.resume(run)
+    staging.put(0, {"rejected": sample_rows("rejected", run.run_id, 1), "outcomes": []})
+    assert staging.staged_run_id() == run.run_id
+    assert staging.tables(0) == ["outcomes", "rejected"]
+    assert lake.resumable_runs() == {run.run_id}
+    staging.folder.rename(staging.folder.parent / ".trash-x")
+    assert lake.resumable_runs() == frozenset()

@@ -333,3 +333,90 @@ def test_cli_every_help_ends_with_an_example(command):
     assert res.exit_code == 0
     out = res.output
     assert out.rfind("Example: xproj ") > out.rfind("--help"), out[-400:]  # last, after options
+
+
+def _lake_with_projected(lake_root, pair_ids: list[str]) -> str:
+    """A lake with one run whose ``projected`` rows have ``pair_ids`` (spans PER 0-2, LOC 3-4)."""
+    from tests.test_tables import sample_rows
+    from xproj.catalog import RunRecord
+
+    run = RunRecord.start("translate_test", {"n": len(pair_ids)})
+    rows = sample_rows("projected", run.run_id, len(pair_ids))
+    for row, pair_id in zip(rows, pair_ids, strict=True):
+        row["pair_id"] = pair_id
+    Lake(lake_root).commit(run, {"projected": rows})
+    return run.run_id
+
+
+GOLD_RUN = "Angela\tB-PER\nMerkel\tI-PER\nbesuchte\tO\nParis\tB-LOC\n\nHallo\tO\n"
+
+
+@pytest.mark.parametrize(
+    "pair_ids",
+    [["src:1|gold:1"], ["gold:1"]],
+    ids=["parallel-run", "translate-test-run"],
+)
+def test_cli_eval_projection_of_a_run(tmp_path, lake_root, pair_ids):
+    import pyarrow.compute as pc
+
+    (gold,) = write_texts(tmp_path, {"gold.conll": GOLD_RUN})
+    run_id = _lake_with_projected(lake_root, pair_ids)
+    res = _run(
+        "eval",
+        "projection",
+        "--gold",
+        str(gold),
+        "--gold-lang",
+        "de",
+        "--run",
+        run_id,
+        "--lake",
+        str(lake_root),
+    )
+    assert res.exit_code == 0, res.output
+    lines = {line.split()[0]: line.split() for line in res.output.splitlines()[1:]}
+    assert lines["_micro"][1:4] == ["1.0000", "1.0000", "1.0000"]
+    stored = Lake(lake_root).read("evaluations").to_pylist()
+    assert {r["label"] for r in stored} == {"_micro", "PER", "LOC"}
+    eval_runs = Lake(lake_root).read("runs", filter=pc.field("flow") == "eval_projection")
+    assert {r["run_id"] for r in stored} == set(eval_runs["run_id"].to_pylist())
+
+
+def test_cli_eval_projection_of_a_run_on_another_gold_file_says_so(tmp_path, lake_root):
+    (gold,) = write_texts(tmp_path, {"other.conll": GOLD_RUN})
+    run_id = _lake_with_projected(lake_root, ["src:1|gold:1"])
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xproj.cli",
+            "eval",
+            "projection",
+            "--gold",
+            str(gold),
+            "--gold-lang",
+            "de",
+            "--run",
+            run_id,
+            "--lake",
+            str(lake_root),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert out.returncode == 2 and "[XP301]" in out.stderr, out.stderr
+    assert "labels a sentence of" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_setting_that_is_not_yaml_is_a_coded_error():
+    from xproj.cli.flows import dotted_overrides
+    from xproj.flows.config import ProjectParallelConfig
+    from xproj.schemas.errors import ConfigError
+
+    assert dotted_overrides(["--policy.gap_fill", "2"], ProjectParallelConfig) == {
+        "policy.gap_fill": 2
+    }
+    with pytest.raises(ConfigError) as err:
+        dotted_overrides(["--policy.gap_fill", "[2"], ProjectParallelConfig)
+    assert err.value.code == "XP301" and "--policy.gap_fill" in err.value.message

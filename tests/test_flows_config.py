@@ -31,3 +31,43 @@ def test_flows_config_translate_train_refuses_given_alignments():
 def test_flows_config_translate_train_refuses_repeated_languages():
     with pytest.raises(ValidationError, match="repeat"):
         TranslateTrainConfig(source=SRC, target_langs=["de", "deu"], model="m")
+
+
+def test_flows_config_override_below_a_scalar_is_a_coded_error(tmp_path):
+    from xproj.flows.config import load_config
+    from xproj.schemas.errors import ConfigError
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("source: a.conll\ntarget: {path: b.conll, lang: es}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(ProjectParallelConfig, cfg, {"source.lang": "en"})
+    assert err.value.code == "XP301" and err.value.file == str(cfg)
+    assert "source is 'a.conll'" in err.value.message
+
+
+def test_flows_config_entitycs_switch_settings_at_the_top_level():
+    from xproj.flows.entitycs import EntityCSConfig
+
+    sides = {"source": {"path": "a.json"}, "names": {"path": "labels"}}
+    cfg = EntityCSConfig(**sides, seed=3, languages=None, switch={"seed": 5, "max_languages": 2})
+    assert (cfg.switch.seed, cfg.switch.max_languages) == (5, 2)  # the block wins
+    assert len(cfg.switch.languages) == 92  # languages: null keeps the default
+    assert EntityCSConfig(**sides, seed=3).switch.seed == 3
+
+
+def test_flows_config_entitycs_writes_the_title_files_rejects(tmp_path):
+    """Lines of the title and redirect files that were not used are rejected rows, as the
+    names' are: nothing read vanishes."""
+    from xproj.executor.summary import RunSummary
+    from xproj.flows.entitycs import EntityCS, EntityCSConfig
+    from xproj.generators.entitycs.wikidata import read_title_index
+
+    titles = tmp_path / "titles.tsv"
+    titles.write_text("Paris\tQ90\nno tab here\nBerlin\tQ64\n")
+    plan = EntityCS(EntityCSConfig(source={"path": "a.json"}, names={"path": "labels"}))
+    plan.names = type("Names", (dict,), {"rejects": []})()
+    plan.titles = read_title_index(titles)
+    out = plan.finish(RunSummary("entitycs", "t", "r", "k"))
+    assert [(r.source, r.locator, r.code) for r in out["rejected"]] == [
+        (str(titles), "line 2", "XP101")
+    ]

@@ -494,3 +494,16 @@ def test_translation_cache_lake_append_versions_mix_with_runs(lake_root):
     lake.append(TABLE, [_cache_rows(1)], writer="test")
     assert [v.run_id for v in lake.versions(TABLE)] == [run.run_id, None]
     assert TABLES[TABLE].field("run_id").nullable
+
+
+def test_translation_cache_lake_under_a_path_with_spaces(tmp_path):
+    """Delta lists data files as percent-encoded URIs (``my%20lake``): the cache reads them
+    decoded, as the lake's own readers do."""
+    root = tmp_path / "my lake"
+    writer = LakeTranslationCache(Lake(root))
+    writer.put_many(ENTRIES)
+    writer.flush()
+    reader = LakeTranslationCache(Lake(root))
+    assert reader.get_many([e.key for e in ENTRIES], scope=SCOPE) == {
+        e.key: e.translation for e in ENTRIES
+    }

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -81,8 +82,18 @@ class _Staged:
     created_table: bool = False
 
 
-def _staged_rows(files: StagedFiles) -> int:
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in files.paths)
+def _file_rows(files: StagedFiles) -> list[int]:
+    """The row count of each staged file, from its Parquet footer (read once per commit)."""
+    return [pq.ParquetFile(f).metadata.num_rows for f in files.paths]
+
+
+def data_file_paths(dt: DeltaTable) -> list[str]:
+    """The local paths of the data files of ``dt``'s version, as its log lists them.
+
+    ``DeltaTable.file_uris`` percent-encodes them (a lake under ``my lake/`` gives
+    ``my%20lake/``), so they are decoded here, once, for every reader of data files.
+    """
+    return [unquote(uri.removeprefix("file://")) for uri in dt.file_uris()]
 
 
 def _is_table(path: Path) -> bool:
@@ -100,7 +111,7 @@ def _find_commit(dt: DeltaTable, token: str) -> int:
     )
 
 
-def _file_stats(table: pa.Table) -> str:
+def _file_stats(rows: int) -> str:
     """Delta file statistics: the row count only.
 
     No per-column bounds: deltalake's ``to_pyarrow_dataset`` turns the stats of a file into a
@@ -108,7 +119,19 @@ def _file_stats(table: pa.Table) -> str:
     the file from any filtered scan (DuckDB then returns no rows for ``WHERE label = 'PER'``).
     Without bounds there is no pruning, and every filter is evaluated on the rows.
     """
-    return json.dumps({"numRecords": table.num_rows})
+    return json.dumps({"numRecords": rows})
+
+
+def _add_action(folder: Path, file_name: str, rows: int) -> AddAction:
+    """The log entry of a data file written (or linked) into ``folder``."""
+    return AddAction(
+        path=file_name,
+        size=(folder / file_name).stat().st_size,
+        partition_values={},
+        modification_time=int(time.time() * 1000),
+        data_change=True,
+        stats=_file_stats(rows),
+    )
 
 
 def _unlink_files(folder: Path, adds: list[AddAction]) -> None:
@@ -175,13 +198,7 @@ class TableFiles:
                 code=E_SCHEMA_MISMATCH,
             )
 
-    def _stage(self, staged: list[_Staged], name: str, table: pa.Table) -> _Staged:
-        item = _Staged(name, table.num_rows, [], created_dir=not self.path(name).exists())
-        staged.append(item)
-        return item
-
-    def _stage_files(self, staged: list[_Staged], name: str, files: StagedFiles) -> _Staged:
-        rows = _staged_rows(files)
+    def _stage(self, staged: list[_Staged], name: str, rows: int) -> _Staged:
         item = _Staged(name, rows, [], created_dir=not self.path(name).exists())
         staged.append(item)
         return item
@@ -199,12 +216,17 @@ class TableFiles:
             if "run_id" in declared.names and not declared.field("run_id").nullable:
                 self._check_run_ids(name, pq.read_table(path, columns=["run_id"]), run_id)
 
-    def _link_files(self, item: _Staged, files: StagedFiles, run_id: str) -> None:
-        """Phase 1 for staged files: hard-link (or copy) them into the table folder."""
+    def _link_files(
+        self, item: _Staged, files: StagedFiles, rows: Sequence[int], run_id: str
+    ) -> None:
+        """Phase 1 for staged files: hard-link (or copy) them into the table folder.
+
+        ``rows`` holds each file's row count (:func:`_file_rows`); empty files are left out.
+        """
         folder = self.path(item.table)
         folder.mkdir(parents=True, exist_ok=True)
-        for source in files.paths:
-            if pq.ParquetFile(source).metadata.num_rows == 0:
+        for source, n in zip(files.paths, rows, strict=True):
+            if n == 0:
                 continue
             file_name = f"part-{run_id}-{uuid.uuid4().hex[:12]}.parquet"
             target = folder / file_name
@@ -216,16 +238,7 @@ class TableFiles:
             except BaseException:
                 target.unlink(missing_ok=True)
                 raise
-            item.adds.append(
-                AddAction(
-                    path=file_name,
-                    size=target.stat().st_size,
-                    partition_values={},
-                    modification_time=int(time.time() * 1000),
-                    data_change=True,
-                    stats=json.dumps({"numRecords": pq.ParquetFile(target).metadata.num_rows}),
-                )
-            )
+            item.adds.append(_add_action(folder, file_name, n))
 
     def _write_files(self, item: _Staged, table: pa.Table, run_id: str) -> None:
         """Phase 1: Parquet files in the table folder, referenced by no log entry yet."""
@@ -241,16 +254,7 @@ class TableFiles:
             except BaseException:
                 (folder / file_name).unlink(missing_ok=True)
                 raise
-            item.adds.append(
-                AddAction(
-                    path=file_name,
-                    size=(folder / file_name).stat().st_size,
-                    partition_values={},
-                    modification_time=int(time.time() * 1000),
-                    data_change=True,
-                    stats=_file_stats(part),
-                )
-            )
+            item.adds.append(_add_action(folder, file_name, part.num_rows))
 
     def _commit_files(
         self, item: _Staged, run: RunRecord | None, writer: str | None = None

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -63,12 +62,14 @@ from xproj.catalog.files import (
     _WRITER,
     StagedFiles,
     TableFiles,
+    _file_rows,
     _is_table,
     _Staged,
-    _staged_rows,
+    data_file_paths,
 )
 from xproj.catalog.lineage import InputRef, OutputRef, RunRecord
 from xproj.catalog.locks import commit_lock, signals_deferred
+from xproj.catalog.staging import STAGING_DIR, staged_run_ids
 from xproj.schemas.arrow import conform
 from xproj.schemas.errors import (
     E_UNKNOWN_TABLE,
@@ -83,7 +84,6 @@ logger = logging.getLogger(__name__)
 ENV_LAKE = "XPROJ_LAKE"
 DEFAULT_ROOT = Path("data") / "lake"
 RUNS = "runs"
-STAGING_DIR = "_staging"
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,18 +358,7 @@ class Lake(TableFiles):
 
     def resumable_runs(self) -> frozenset[str]:
         """Ids of the runs whose staged shards are in ``_staging`` (a rerun can complete them)."""
-        folder = self.root / STAGING_DIR
-        if not folder.is_dir():
-            return frozenset()
-        ids = set()
-        for marker in folder.glob("*/run_id"):
-            if marker.parent.name.startswith("."):  # a staging area being deleted
-                continue
-            try:
-                ids.add(marker.read_text(encoding="utf-8").strip())
-            except OSError:
-                continue
-        return frozenset(ids)
+        return staged_run_ids(self.root / STAGING_DIR)
 
     def clean_orphans(self) -> list[str]:
         """Remove the rows of killed commits that no rerun can complete; returns what was done.
@@ -463,21 +452,24 @@ class Lake(TableFiles):
     ) -> dict[str, int]:
         done = self._run_versions(run.run_id, [*conformed, RUNS])
         if RUNS in done:  # committed before (by a process killed before it cleaned up)
-            previous = self.find_run(run.run_key, status=run.status)
-            run.outputs = previous.outputs if previous is not None else []
+            row = self.read(RUNS, filter=pc.field("run_id") == run.run_id).to_pylist()
+            run.outputs = RunRecord.from_row(row[0]).outputs if row else []
             return done
         staged: list[_Staged] = []
         rows: dict[str, int] = {}
         try:
             for name, table in conformed.items():
                 if isinstance(table, StagedFiles):
-                    rows[name] = _staged_rows(table)
+                    file_rows = _file_rows(table)
+                    rows[name] = sum(file_rows)
                     if name not in done:
-                        self._link_files(self._stage_files(staged, name, table), table, run.run_id)
+                        item = self._stage(staged, name, rows[name])
+                        self._link_files(item, table, file_rows, run.run_id)
                 else:
                     rows[name] = table.num_rows
                     if name not in done:
-                        self._write_files(self._stage(staged, name, table), table, run.run_id)
+                        item = self._stage(staged, name, table.num_rows)
+                        self._write_files(item, table, run.run_id)
             for item in staged:
                 if item.rows:
                     self._commit_files(item, run)
@@ -485,7 +477,7 @@ class Lake(TableFiles):
             versions = done | {s.table: s.version for s in staged if s.version is not None}
             refs = [OutputRef(name, versions.get(name), rows[name]) for name in conformed]
             runs_row = conform(RUNS, [run.to_row(refs)])
-            runs_item = self._stage(staged, RUNS, runs_row)
+            runs_item = self._stage(staged, RUNS, runs_row.num_rows)
             self._write_files(runs_item, runs_row, run.run_id)
             self._commit_files(runs_item, run)
             faults.table_committed(RUNS)
@@ -604,7 +596,7 @@ def _local_dataset(dt: DeltaTable, table: str) -> pds.Dataset:
     (string, string_view)"); deltalake's filesystem handler can also abort the interpreter at
     exit. The declared schema (else the table's own) types the columns.
     """
-    paths = [unquote(uri.removeprefix("file://")) for uri in dt.file_uris()]
+    paths = data_file_paths(dt)
     schema = schema_of(table) if table in TABLES else dt.schema().to_arrow()
     if not isinstance(schema, pa.Schema):
         schema = pa.schema(schema)

@@ -31,8 +31,7 @@ _CONFIG = {
 }
 
 
-def _connect(lake: Lake, at: Mapping[str, int]) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
-    names = sorted(set(lake.tables()) | set(TABLES))
+def _connect(lake: Lake, at: Mapping[str, int], names: list[str]) -> duckdb.DuckDBPyConnection:
     if unknown := sorted(set(at) - set(names)):
         raise lake._unknown_table(unknown[0])
     con = duckdb.connect(":memory:", config=dict(_CONFIG))
@@ -51,7 +50,7 @@ def _connect(lake: Lake, at: Mapping[str, int]) -> tuple[duckdb.DuckDBPyConnecti
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "{raw}"{where}')
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
-    return con, names
+    return con
 
 
 def _one_read_statement(sql: str, names: list[str]) -> str:
@@ -112,7 +111,7 @@ def query(lake: Lake, sql: str, at: Mapping[str, int] | None = None) -> pa.Table
     at = dict(at or {})
     names = sorted(set(lake.tables()) | set(TABLES))
     statement = _one_read_statement(sql, names)
-    con, names = _connect(lake, at)
+    con = _connect(lake, at, names)
     try:
         return con.sql(statement).to_arrow_table()
     except duckdb.Error as exc:

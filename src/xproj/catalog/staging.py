@@ -1,10 +1,11 @@
 """Shard-level checkpoints of a run, so a rerun after a crash resumes instead of starting over.
 
-A flow computes its outputs shard by shard and ``put``s each shard's tables here; a rerun with
-the same ``run_key`` calls ``resume(run)`` (so its rows keep the first attempt's ``run_id``) and
-skips the shards that are ``done``. When all shards are in, the flow ``load``s each table, commits
-them to the lake in one run, and ``clear``s the staging folder. Staged data is never visible to
-lake readers: it sits under ``<lake root>/_staging/<run_key>/``, outside every table.
+The executor computes a run's outputs shard by shard and ``put``s each shard's tables here; a
+rerun with the same ``run_key`` calls ``resume(run)`` (so its rows keep the first attempt's
+``run_id``) and skips the shards that are ``done``. When all shards are in, the executor commits
+each table's staged ``files`` to the lake in one run and ``clear``s the staging folder. Staged
+data is never visible to lake readers: it sits under ``<lake root>/_staging/<run_key>/``, outside
+every table.
 
 A shard is written to a temporary folder and renamed into place, so it is either wholly there
 (``done``) or not at all: a crash mid-``put`` leaves only a temporary folder, which ``load`` and
@@ -31,20 +32,24 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from xproj.catalog.files import StagedFiles
 from xproj.schemas.arrow import conform
 from xproj.schemas.errors import E_UNKNOWN_TABLE, CatalogError
 from xproj.schemas.tables import TABLES, empty
 
 if TYPE_CHECKING:
-    from xproj.catalog.lake import Lake, StagedFiles
+    from xproj.catalog.lake import Lake
     from xproj.catalog.lineage import RunRecord
 
+#: The folder under the lake root that holds every run's staging area.
+STAGING_DIR = "_staging"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _SHARD_PREFIX = "shard-"
 _TMP_PREFIX = ".tmp-"
 _TRASH_PREFIX = ".trash-"
 _META = "_meta.json"
 _SEAL = "sealed.json"
+_RUN_ID = "run_id"
 
 
 def _natural_key(shard_id: str) -> list[Any]:
@@ -75,7 +80,7 @@ class Staging:
             raise ValueError(f"run_key {run_key!r} must be 1-128 of [A-Za-z0-9_.-]")
         self.lake = lake
         self.run_key = run_key
-        self.folder = lake.root / "_staging" / run_key
+        self.folder = lake.root / STAGING_DIR / run_key
 
     def __repr__(self) -> str:
         return f"Staging({str(self.folder)!r})"
@@ -89,17 +94,22 @@ class Staging:
         """
         if run.run_key != self.run_key:
             raise ValueError(f"run_key {run.run_key!r} is not this staging's {self.run_key!r}")
-        marker = self.folder / "run_id"
-        if marker.is_file():
-            run.run_id = marker.read_text(encoding="utf-8").strip()
+        staged_id = self.staged_run_id()
+        if staged_id is not None:
+            run.run_id = staged_id
         else:
             if self.folder.exists():  # shards without the run id that staged them: not usable
                 shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             tmp = self.folder / f"{_TMP_PREFIX}{uuid.uuid4().hex}"
             tmp.write_text(run.run_id, encoding="utf-8")
-            tmp.rename(marker)
+            tmp.rename(self.folder / _RUN_ID)
         return run
+
+    def staged_run_id(self) -> str | None:
+        """The id of the run whose shards are staged here (None before the first :meth:`resume`)."""
+        marker = self.folder / _RUN_ID
+        return marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
 
     def _shard_dir(self, shard_id: int | str) -> Path:
         sid = str(shard_id)
@@ -171,6 +181,11 @@ class Staging:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
+    def tables(self, shard_id: int | str) -> list[str]:
+        """The names of the tables staged with shard ``shard_id``, sorted (none when not staged)."""
+        folder = self._shard_dir(shard_id)
+        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.is_dir() else []
+
     def meta(self, shard_id: int | str) -> dict[str, Any] | None:
         """What :meth:`put` was given as ``meta`` for a staged shard (None when it had none)."""
         path = self._shard_dir(shard_id) / _META
@@ -193,8 +208,6 @@ class Staging:
 
         Committing these instead of :meth:`load` keeps memory flat in the number of shards.
         """
-        from xproj.catalog.lake import StagedFiles
-
         paths = [self._shard_dir(sid) / f"{table}.parquet" for sid in self.shards()]
         return StagedFiles(tuple(p for p in paths if p.is_file()))
 
@@ -264,6 +277,22 @@ class Staging:
             self.folder.parent.rmdir()  # only when empty
         except OSError:
             pass
+
+
+def staged_run_ids(folder: Path) -> frozenset[str]:
+    """Ids of the runs with a staging area under ``folder`` (the lake's :data:`STAGING_DIR`):
+    a rerun of each can complete it. Areas being created or deleted are left out."""
+    if not folder.is_dir():
+        return frozenset()
+    ids = set()
+    for marker in folder.glob(f"*/{_RUN_ID}"):
+        if marker.parent.name.startswith("."):  # a staging area being deleted
+            continue
+        try:
+            ids.add(marker.read_text(encoding="utf-8").strip())
+        except OSError:
+            continue
+    return frozenset(ids)
 
 
 def _remove_trash(folder: Path) -> None:

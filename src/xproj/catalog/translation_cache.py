@@ -14,7 +14,7 @@ checked against the buffer, not the table, when put, so two processes that trans
 text concurrently both write it; readers then take the row with the earliest ``created_at``
 (ties: the smallest translation), so **the first write wins** and lookups stay well defined.
 
-**Reads.** The lake keeps no column statistics (see ``xproj.catalog.lake._file_stats``), so Delta
+**Reads.** The lake keeps no column statistics (see ``xproj.catalog.files._file_stats``), so Delta
 prunes no files, and a filtered scan (``key IN (…)``, pyarrow or DuckDB) of a million-row cache
 costs about a second per lookup whatever the file layout. Instead, the first lookup in a scope
 builds a key index of that scope: for each key, the first 8 bytes of its hash and the data file
@@ -56,6 +56,7 @@ import pyarrow.dataset as pds
 import pyarrow.fs as pafs
 from deltalake import DeltaTable
 
+from xproj.catalog.files import data_file_paths
 from xproj.schemas.tables import schema_of
 from xproj.translators.base import Translation
 from xproj.translators.cache import CacheEntry, CacheScope
@@ -213,7 +214,7 @@ class LakeTranslationCache:
         version = self._table.version()
         if version != self._version:
             # The data files of this version, as the log lists them (never a folder listing).
-            paths = [uri.removeprefix("file://") for uri in self._table.file_uris()]
+            paths = data_file_paths(self._table)
             fragments = {
                 path: self._fragments.get(path)
                 or self._format.make_fragment(path, filesystem=self._filesystem)

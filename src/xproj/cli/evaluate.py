@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,14 +10,20 @@ from xproj.schemas.errors import E_GOLD_COUNT, InputFormatError, Reject
 
 
 def _store(
-    lake_root: str | None | bool, flow: str, params: dict[str, Any], inputs: list, table
+    lake_root: str | None | bool,
+    flow: str,
+    params: dict[str, Any],
+    inputs: list,
+    make_table: Callable[[str], Any],
 ) -> None:
+    """Commit the scores as a run of ``flow``: ``make_table(run_id)`` gives its ``evaluations``."""
     if lake_root is False:
         return
     from xproj.catalog import Lake, RunRecord
 
     lake = Lake(lake_root or None)
     run = RunRecord.start(flow, params, inputs)
+    table = make_table(run.run_id)
     run.metrics = {
         r["label"]: {
             "precision": r["precision"],
@@ -26,14 +33,7 @@ def _store(
         }
         for r in table.to_pylist()
     }
-    lake.commit(run, {"evaluations": _restamp(table, run.run_id)})
-
-
-def _restamp(table, run_id: str):
-    import pyarrow as pa
-
-    idx = table.column_names.index("run_id")
-    return table.set_column(idx, "run_id", pa.array([run_id] * table.num_rows, pa.string()))
+    lake.commit(run, {"evaluations": table})
 
 
 def evaluate_alignment_files(
@@ -50,7 +50,6 @@ def evaluate_alignment_files(
     """Read predicted and gold Pharaoh files, score them; returns (scores, reported issues)."""
     from xproj.catalog import InputRef
     from xproj.catalog.evaluations import alignment_evaluation_table
-    from xproj.catalog.lineage import file_fingerprint
     from xproj.io.readers.alignments import read_pharaoh
     from xproj.io.readers.bitext import read_tokenized_bitext
     from xproj.projectors.metrics import alignment_scores
@@ -75,14 +74,16 @@ def evaluate_alignment_files(
         "pred_one_based": pred_one_based,
         "gold_one_based": gold_one_based,
     }
-    table = alignment_evaluation_table(
-        scores, run_id=None, dataset=dataset, system=system, params=params
+    inputs = [InputRef.for_file(n, p) for n, p in (("pred", pred), ("gold", gold))]
+    _store(
+        lake,
+        "eval_alignment",
+        params,
+        inputs,
+        lambda eval_run: alignment_evaluation_table(
+            scores, run_id=eval_run, dataset=dataset, system=system, params=params
+        ),
     )
-    inputs = [
-        InputRef(name=n, ref=str(p), version=None, sha256=file_fingerprint(p))
-        for n, p in (("pred", pred), ("gold", gold))
-    ]
-    _store(lake, "eval_alignment", params, inputs, table)
     return scores, issues
 
 
@@ -100,7 +101,6 @@ def evaluate_projection(
     """Span P/R/F1 of predictions (a CoNLL file, or a run's ``projected`` rows) against gold."""
     from xproj.catalog import InputRef, Lake
     from xproj.catalog.evaluations import span_evaluation_table
-    from xproj.catalog.lineage import file_fingerprint
     from xproj.io.readers.conll import iter_conll
     from xproj.projectors.metrics import span_scores
     from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
@@ -118,20 +118,30 @@ def evaluate_projection(
     if pred is not None:
         predicted = [list(s.spans) for s in iter_conll(pred, gold_lang, on_error="raise")]
     else:
-        from xproj.catalog import query
+        import pyarrow.compute as pc
 
-        rows = query(
-            Lake(lake),
-            "SELECT pair_id, tgt_tokens, tgt_spans FROM projected "
-            f"WHERE run_id = '{run_id.replace(chr(39), '')}'",
-        ).to_pylist()
+        rows = (
+            Lake(lake)
+            .read(
+                "projected", columns=["pair_id", "tgt_spans"], filter=pc.field("run_id") == run_id
+            )
+            .to_pylist()
+        )
         if not rows:
             raise ConfigError(
                 f"run {run_id} has no projected rows.",
                 code=E_BAD_CONFIG,
                 fix='list runs with: xproj query "SELECT run_id, flow FROM runs"',
             )
-        by_target = {r["pair_id"].split("|", 1)[1]: r for r in rows}
+        by_target = {_target_id(r["pair_id"]): r for r in rows}
+        if gold_sents and not any(g.id in by_target for g in gold_sents):
+            raise ConfigError(
+                f"none of the {len(rows)} projected rows of run {run_id} labels a sentence of "
+                f"{gold} (gold ids {gold_sents[0].id} …, run ids {next(iter(by_target))} …).",
+                code=E_BAD_CONFIG,
+                fix="give the gold file of the run's target side: record ids come from the file "
+                "name and the sentence number.",
+            )
         predicted = [
             [TokenSpan(x["start"], x["end"], x["label"]) for x in by_target[g.id]["tgt_spans"]]
             if g.id in by_target
@@ -148,9 +158,19 @@ def evaluate_projection(
     scores = span_scores(predicted, [g.spans for g in gold_sents])
     if store:
         params = {"gold": str(gold), "pred": str(pred) if pred else None, "run": run_id}
-        table = span_evaluation_table(
-            scores, run_id=None, dataset=dataset, system=system, params=params
+        _store(
+            lake,
+            "eval_projection",
+            params,
+            [InputRef.for_file("gold", gold)],
+            lambda eval_run: span_evaluation_table(
+                scores, run_id=eval_run, dataset=dataset, system=system, params=params
+            ),
         )
-        inputs = [InputRef(name="gold", ref=str(gold), version=None, sha256=file_fingerprint(gold))]
-        _store(lake, "eval_projection", params, inputs, table)
     return scores
+
+
+def _target_id(pair_id: str) -> str:
+    """The id of the target record a ``projected`` row labels: ``source|target`` for a parallel
+    projection, the record's own id for translate-test (projected back onto the input)."""
+    return pair_id.split("|", 1)[1] if "|" in pair_id else pair_id

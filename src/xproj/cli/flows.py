@@ -200,8 +200,8 @@ def dotted_overrides(args: list[str], model: type) -> dict[str, Any]:
     """``--a.b VALUE`` / ``--a.b=VALUE`` pairs → ``{"a.b": value}`` (values read as YAML).
 
     Raises:
-        ConfigError: XP301 for an argument that is no ``--key value`` pair or a key the config
-            does not have (the closest keys suggested).
+        ConfigError: XP301 for an argument that is no ``--key value`` pair, a key the config
+            does not have (the closest keys suggested), or a value that is not YAML.
     """
     import yaml
 
@@ -235,7 +235,16 @@ def dotted_overrides(args: list[str], model: type) -> dict[str, Any]:
                 "setting it takes.",
                 code=E_BAD_CONFIG,
             )
-        out[key] = yaml.safe_load(text) if text != "" else ""
+        try:
+            out[key] = yaml.safe_load(text) if text != "" else ""
+        except yaml.YAMLError as err:
+            problem = getattr(err, "problem", None) or type(err).__name__
+            raise ConfigError(
+                f"the value of --{key} ({text!r}) is not a YAML value: {problem}.",
+                fix=f"quote text for YAML (--{key} \"'{text}'\") or give a scalar, list or "
+                "mapping.",
+                code=E_BAD_CONFIG,
+            ) from None
     return out
 
 

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from xproj.catalog.locks import signals_deferred
 from xproj.executor.interrupts import Interrupted, trap
-from xproj.executor.summary import RunSummary, Tally, build_tally, gold_block, merge_counts, render
+from xproj.executor.summary import RunSummary, Tally, build_tally, gold_block, merge_counts
 from xproj.schemas.errors import E_NOTHING_USED, InputFormatError, Reject
 
 REJECTED = "rejected"
@@ -260,11 +260,9 @@ def execute(
 
 def _committed(lake, run, staging, force: bool, log) -> RunSummary | None:
     """The earlier identical run's summary, unless ``force``; clears stale staging."""
-    marker = staging.folder / "run_id"
-    if marker.is_file():
-        staged_id = marker.read_text(encoding="utf-8").strip()
-        if staged_id in lake.committed_run_ids():  # committed, then killed before cleaning up
-            staging.clear()
+    staged_id = staging.staged_run_id()
+    if staged_id is not None and staged_id in lake.committed_run_ids():
+        staging.clear()  # committed, then killed before cleaning up
     if force:
         return None
     previous = lake.find_run(run.run_key)
@@ -448,10 +446,7 @@ def _rows(plan: Plan, staging) -> dict[str, int]:
 def _tables(plan: Plan, staging) -> list[str]:
     """The run's output tables: the plan's, ``rejected``, and any the final shard added."""
     names = [*plan.tables, REJECTED]
-    if staging.done(FINAL_SHARD):
-        for path in sorted((staging.folder / f"shard-{FINAL_SHARD}").glob("*.parquet")):
-            if path.stem not in names:
-                names.append(path.stem)
+    names += [name for name in staging.tables(FINAL_SHARD) if name not in names]
     return names
 
 
@@ -510,8 +505,3 @@ def _signal_name(signum: int) -> str:
     import signal
 
     return signal.Signals(signum).name
-
-
-def render_summary(summary: RunSummary, fmt: str = "text") -> str:
-    """:func:`xproj.executor.summary.render` (re-exported for the CLI)."""
-    return render(summary, fmt)

@@ -71,6 +71,26 @@ def nest(data: Any, block: str, keys: dict[str, str]) -> Any:
     return data
 
 
+def dataset_ref(
+    name: str,
+    path: str,
+    *,
+    hub: bool,
+    hf_config: str | None = None,
+    split: str = "train",
+    revision: str | None = None,
+):
+    """Lineage of a dataset input: a file's or folder's sha256, or, for a Hugging Face Hub
+    dataset (``hub`` and not on disk), its fingerprint and revision (loaded once to read them)."""
+    from xproj.catalog.lineage import path_ref
+
+    if not hub or Path(path).exists():
+        return path_ref(name, path)
+    from xproj.io.readers.hf import hub_input_ref
+
+    return hub_input_ref(name, path, hf_config, split, revision)
+
+
 def format_of(path: str) -> str:
     """The input format a path's name (or an existing folder) stands for.
 
@@ -135,15 +155,15 @@ class InputSpec(_Model):
         return self
 
     def input_ref(self, field: str, name: str):
-        """Lineage of the input: a file's or folder's sha256, or a Hub dataset's fingerprint
-        and revision (loaded once to read them)."""
-        from xproj.catalog.lineage import path_ref
-
-        if self.format != "hf" or Path(self.path).exists():
-            return path_ref(name, self.path)
-        from xproj.io.readers.hf import hub_input_ref
-
-        return hub_input_ref(name, self.path, self.hf_config, self.split, self.revision)
+        """Lineage of the input (:func:`dataset_ref`)."""
+        return dataset_ref(
+            name,
+            self.path,
+            hub=self.format == "hf",
+            hf_config=self.hf_config,
+            split=self.split,
+            revision=self.revision,
+        )
 
 
 class BitextSpec(_Model):
@@ -397,8 +417,17 @@ def load_config(
             continue
         node = data
         *parents, leaf = key.split(".")
-        for part in parents:
+        for depth, part in enumerate(parents):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                where = ".".join(parents[: depth + 1])
+                raise ConfigError(
+                    f"cannot set {key}: {where} is {node!r} in the config, not a mapping.",
+                    file=None if path is None else str(path),
+                    fix=f"write {where} as a mapping of settings (key: value), or leave out "
+                    f"the option that sets {key}.",
+                    code=E_BAD_CONFIG,
+                )
         node[leaf] = value
     from pydantic import ValidationError
 

@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 from xproj.executor.core import Identity, Shard, ShardOutput
 from xproj.executor.identity import INPUT
 from xproj.executor.summary import RunSummary, Source, Tally
-from xproj.flows.config import _Model, _RunSettings
+from xproj.flows.config import _Model, _RunSettings, dataset_ref, nest
 from xproj.flows.runtime import run_plan
 from xproj.generators.entitycs.switch import SwitchSettings
 
@@ -52,14 +52,8 @@ class EntitySourceSpec(_Model):
     split: str = "train"
 
     def input_ref(self, field: str, name: str):
-        """Lineage of the source: a file's or folder's sha256, or a Hub dataset's fingerprint."""
-        from xproj.catalog.lineage import path_ref
-
-        if self.format != "hf" or Path(self.path).exists():
-            return path_ref(name, self.path)
-        from xproj.io.readers.hf import hub_input_ref
-
-        return hub_input_ref(name, self.path, None, self.split, None)
+        """Lineage of the source (:func:`~xproj.flows.config.dataset_ref`)."""
+        return dataset_ref(name, self.path, hub=self.format == "hf", split=self.split)
 
 
 class NamesSpec(_Model):
@@ -79,19 +73,22 @@ class TitlesSpec(_Model):
 
 #: The switcher's settings a config may give at its top level (as configs before ``switch:``
 #: did); they move into ``switch``, where a value given there wins.
-_TOP_LEVEL_SWITCH = (
-    "languages",
-    "max_languages",
-    "seed",
-    "min_links",
-    "max_links",
-    "min_chars",
-    "max_words",
-    "max_single_link_share",
-    "use_aliases",
-    "segment",
-    "spacy_pipeline",
-)
+_TOP_LEVEL_SWITCH = {
+    key: key
+    for key in (
+        "languages",
+        "max_languages",
+        "seed",
+        "min_links",
+        "max_links",
+        "min_chars",
+        "max_words",
+        "max_single_link_share",
+        "use_aliases",
+        "segment",
+        "spacy_pipeline",
+    )
+}
 
 
 class EntityCSConfig(_RunSettings):
@@ -118,17 +115,7 @@ class EntityCSConfig(_RunSettings):
     @model_validator(mode="before")
     @classmethod
     def _switch_at_top_level(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not any(k in data for k in _TOP_LEVEL_SWITCH):
-            return data
-        data = dict(data)
-        switch = data.get("switch") or {}
-        if not isinstance(switch, dict):
-            switch = dataclasses.asdict(switch)
-        top = {k: data.pop(k) for k in _TOP_LEVEL_SWITCH if k in data}
-        if top.get("languages") is None:
-            top.pop("languages", None)
-        data["switch"] = {**top, **switch}
-        return data
+        return nest(data, "switch", _TOP_LEVEL_SWITCH)
 
     def dataset_name(self) -> str:
         return self.name or f"{Path(self.source.path).stem}-entitycs"
@@ -248,6 +235,8 @@ class EntityCS:
             "rejected_lines": len(rejects),
             "missing_languages": list(getattr(self.names, "missing_languages", []) or []),
         }
+        # lines of the title and redirect files that were not used (a dump's go to the names')
+        rejects += getattr(self.titles, "rejects", [])
         return {"rejected": rejects} if rejects else {}
 
     def close(self) -> None:

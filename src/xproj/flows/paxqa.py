@@ -28,6 +28,7 @@ from xproj.flows.config import (
     _Model,
     _RunSettings,
     _TranslationSettings,
+    dataset_ref,
     known_language,
     nest,
 )
@@ -66,14 +67,12 @@ class ContextsSpec(_Model):
     id_column: str | None = None
 
     def input_ref(self, field: str, name: str):
-        """Lineage of the contexts: a file's sha256, or a Hub dataset's fingerprint."""
-        from xproj.catalog.lineage import path_ref
-
-        if field != "path" or self.format != "hf" or Path(self.path).exists():
-            return path_ref(name, getattr(self, field))
-        from xproj.io.readers.hf import hub_input_ref
-
-        return hub_input_ref(name, self.path, self.hf_config, self.split, None)
+        """Lineage of the contexts (:func:`~xproj.flows.config.dataset_ref`; ``tgt_path`` is a
+        file)."""
+        hub = field == "path" and self.format == "hf"
+        return dataset_ref(
+            name, getattr(self, field), hub=hub, hf_config=self.hf_config, split=self.split
+        )
 
 
 class QGConfig(_Model):
@@ -228,7 +227,8 @@ class Paxqa(TranslatingPlan):
         if qg_inner is not None:
             qg_cached = CachedTranslator(qg_inner, self.cache, run_id=run.run_id)
             self.qg = QuestionGenerator(qg_cached, qg_inner, config.qg.format(), config.qg.decoding)
-        self.aligner = get_aligner(config.aligner, **config.aligner_options)
+        # not ``self.aligner``: that is the method naming the aligner for the run's identity
+        self.word_aligner = get_aligner(config.aligner, **config.aligner_options)
         self.nlp = load_pipeline(config.spacy)
         self.constrained_stats = CacheStats()
 
@@ -254,7 +254,7 @@ class Paxqa(TranslatingPlan):
             inner=self._inner,
             qg=self.qg,
             nlp=self.nlp,
-            aligner=self.aligner.for_shard(shard.start) if given else self.aligner,
+            aligner=self.word_aligner.for_shard(shard.start) if given else self.word_aligner,
             by_sentence=not given,
             cache=self.cache,
             run_id=self.run_id,
