@@ -85,3 +85,16 @@ def test_readers_plain_blank_line(tmp_path, on_error, expect):
     else:
         items = list(iter_text_lines(path, "en", simple_tokenize, on_error=on_error))
         assert len(items) == 3 and items[1].code == "XP102" and items[2].id == "t:3"
+
+
+def test_flows_inputs_io_module_imports_no_flow_code():
+    """xproj.io sits below the flows: reading inputs must not import them (nor Prefect)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, xproj.io.inputs; "
+        "print(sorted(m for m in sys.modules if m.startswith(('xproj.flows', 'prefect'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -205,3 +205,10 @@ def test_languages_script_kept_only_when_not_default():
     assert normalize_lang("kas_Deva") == "ks-Deva"
     assert normalize_lang("kas_Arab") == "ks"
     assert normalize_lang("sat_Beng") == "sat-Beng"
+
+
+def test_languages_language_set_unknown_name_lists_the_sets():
+    from xproj.schemas.languages import language_set
+
+    with pytest.raises(KeyError, match=r"no language set 'nllb200'.*nllb, m2m100"):
+        language_set("nllb200")

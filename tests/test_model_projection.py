@@ -488,3 +488,13 @@ def test_markers_tiny_model_every_span_one_outcome(tiny_nllb):
         assert len(r.spans) == len(s.spans) and r.translation is not None
         assert "[" not in r.target_text or r.marked.count("[") > r.target_text.count("[")
         assert all(x.reason in allowed for x in r.spans)
+
+
+def test_markers_project_refuses_a_batch_mixing_made_and_given_targets():
+    from xproj.projectors.projector import ProjectionTask
+
+    s = sentence("s", "Anna lives in Berlin", [(0, 1, "PER")])
+    tasks = [ProjectionTask(s, None, "t1"), ProjectionTask(s, "Anna wohnt in Berlin", "t2")]
+    route = MarkerRoute(DictTranslator())
+    with pytest.raises(ValueError, match="mixes tasks with and without a target"):
+        route.project(tasks, "en", "de", tokenizer=tokenizer_for("de"))

@@ -692,3 +692,48 @@ def test_project_spans_winner_detail_names_merged_spans():
         gap_fill=0,
     )
     assert outcomes[0].detail == "merged with source span(s) 1, 2"
+
+
+def test_project_align_projector_builds_its_aligner_once_per_target_language(tmp_path, monkeypatch):
+    from xproj.projectors import aligners
+    from xproj.projectors.projector import ProjectionTask, ProjectorSetup, make_projector
+
+    built = []
+    real = aligners.get_aligner
+
+    def counting(name, **settings):
+        built.append(sorted(settings))
+        return real(name, **settings)
+
+    monkeypatch.setattr(aligners, "get_aligner", counting)
+    links = tmp_path / "links.align"
+    links.write_text("0-0\n0-0\n")
+    setup = ProjectorSetup(aligner="given.v1", aligner_settings={"path": str(links)})
+    projector = make_projector("align.v1", setup)
+    src = AnnotatedSentence("s", "en", ("Rome",), (TokenSpan(0, 1, "LOC"),))
+    tgt = AnnotatedSentence("t", "it", ("Roma",), ())
+    for start in (0, 1):  # two shards: the file's line of each
+        [result] = projector.project(
+            [ProjectionTask(src, tgt, "t")], "en", "it", tokenizer=None, start=start
+        )
+        assert summary(result.projection.outcomes) == [(0, 1)]
+    assert built == [["path"]]
+
+
+@pytest.mark.parametrize(
+    "name, aliases, taken",
+    [
+        ("other.v1", ("null",), "null"),  # an alias already pointing elsewhere
+        ("other.v1", ("null.v1",), "null.v1"),  # an alias shadowing a registered name
+        ("null", (), "null"),  # a name already used as an alias
+    ],
+)
+def test_registry_refuses_names_and_aliases_already_taken(name, aliases, taken):
+    from xproj.schemas.registry import Registry
+
+    reg: Registry = Registry("aligner")
+    reg.register("null.v1", aliases=("null",))(lambda: None)
+    with pytest.raises(ConfigError) as err:
+        reg.register(name, aliases=aliases)(lambda: None)
+    assert err.value.code == "XP303" and repr(taken) in str(err.value)
+    assert reg.canonical("null") == "null.v1"

@@ -409,3 +409,26 @@ def test_tables_bad_record_value_names_table_and_column():
     with pytest.raises(CatalogError) as err:
         conform("outcomes", [dataclasses.replace(row, src_start=2**40)], run_id="r")
     assert err.value.code == E_SCHEMA_MISMATCH and "'src_start'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("links", [[0, 1]]),  # a JSON-style pair, not a (src, tgt) tuple or a dict
+        ("links", [(0,)]),  # a pair with one member
+        ("links", [7]),
+    ],
+)
+def test_tables_struct_values_without_their_fields_are_refused_with_the_column(column, value):
+    row = {"pair_id": "p", "src_lang": "en", "tgt_lang": "de", "aligner": "given.v1", column: value}
+    with pytest.raises(CatalogError) as err:
+        conform("alignments", [row], run_id="r")
+    assert err.value.code == E_SCHEMA_MISMATCH
+    assert "'alignments'" in str(err.value) and f"'{column}'" in str(err.value)
+
+
+def test_tables_records_mixed_with_row_dicts_are_refused():
+    (record,) = _records("rejected", sample_rows("rejected", n=1))
+    with pytest.raises(CatalogError) as err:
+        conform("rejected", [sample_rows("rejected", n=1, run_id="r")[0], record], run_id="r")
+    assert err.value.code == E_SCHEMA_MISMATCH and "mixed" in str(err.value)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from xproj.flows.config import BitextSpec, InputSpec
+from xproj.io.readers._common import raise_or_reject
 from xproj.schemas.errors import (
     E_BITEXT_LINE_COUNT,
     E_COUNTERPART_REJECTED,
@@ -14,6 +15,9 @@ from xproj.schemas.errors import (
     Reject,
 )
 from xproj.schemas.records import AnnotatedSentence, ParallelPair
+
+if TYPE_CHECKING:  # the specs are read by attribute; io does not import the flows above it
+    from xproj.flows.config import BitextSpec, InputSpec
 
 Item = AnnotatedSentence | Reject
 
@@ -44,9 +48,7 @@ def _check_labels(items: Iterator[Item], labels: frozenset[str], path: str, on_e
                     record=item.id,
                     code=E_UNKNOWN_LABEL,
                 )
-                if on_error == "raise":
-                    raise err
-                item = Reject.from_error("read", err, raw=item.text[:500])
+                item = raise_or_reject(err, on_error, item.text[:500])
         yield item
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from xproj.projectors.aligners.base import Aligner
 from xproj.projectors.policy import ProjectionPolicy
@@ -31,20 +32,37 @@ class PairProjection:
     char_spans: tuple[CharSpan, ...]
 
 
+def pair_projection(
+    pair: ParallelPair, alignment: Alignment | None, outcomes: Sequence[ProjectionOutcome]
+) -> PairProjection:
+    """The projection of outcomes whose targets are placed in tokens and in characters: the
+    distinct target spans, each with the character span its outcomes carry (every route ends
+    here, so the two lists are made one way)."""
+    spans = tuple(target_spans(outcomes))
+    chars = {o.target: o.char_target for o in outcomes if o.projected}
+    return PairProjection(pair, alignment, tuple(outcomes), spans, tuple(chars[s] for s in spans))
+
+
 def from_tokens(
     pair: ParallelPair, alignment: Alignment | None, outcomes: Sequence[ProjectionOutcome]
 ) -> PairProjection:
     """The projection of outcomes placed on target tokens: character spans derived, once, from
     the target's token offsets."""
     tgt: AnnotatedSentence = pair.tgt
-    placed = tuple(
+    placed = [
         o if o.target is None else replace(o, char_target=tgt.char_spans_of(o.target))
         for o in outcomes
-    )
-    spans = tuple(target_spans(placed))
-    return PairProjection(
-        pair, alignment, placed, spans, tuple(tgt.char_spans_of(s) for s in spans)
-    )
+    ]
+    return pair_projection(pair, alignment, placed)
+
+
+def tokenized_target(
+    target_id: str, lang: str, text: str, tokenizer: Any
+) -> AnnotatedSentence | None:
+    """``text`` split into words by ``tokenizer`` (anything with ``tokenize(text) -> [(token,
+    start, end), …]``), as a sentence without spans; ``None`` when it holds no word token."""
+    tokens = tokenizer.tokenize(text)
+    return AnnotatedSentence.from_triples(target_id, lang, text, tokens) if tokens else None
 
 
 def project_pairs(

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from xproj.projectors.pipeline import PairProjection
+from xproj.projectors.pipeline import PairProjection, tokenized_target
 from xproj.projectors.policy import ProjectionPolicy
 from xproj.schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, E_SOURCE_HAS_MARKER
 from xproj.schemas.records import AnnotatedSentence, ParallelPair
@@ -172,17 +172,7 @@ def target_sentence(
     its text holds no word token."""
     if isinstance(task.target, AnnotatedSentence):
         return task.target
-    tokens = tokenizer.tokenize(task.target or "")
-    if not tokens:
-        return None
-    return AnnotatedSentence(
-        task.target_id,
-        tgt_lang,
-        tuple(t for t, _, _ in tokens),
-        (),
-        task.target,
-        tuple((s, e) for _, s, e in tokens),
-    )
+    return tokenized_target(task.target_id, tgt_lang, task.target or "", tokenizer)
 
 
 def no_token(tgt_lang: str) -> Problem:
@@ -234,7 +224,12 @@ class AlignProjector:
         self.settings = dict(settings or {})
         self.policy = policy or ProjectionPolicy()
         self.extra_bitext = dict(extra_bitext or {})
-        self.aligner_model = get_aligner(self.aligner_name, **self.settings).model_id
+        # built once (a bad setting fails here) and kept: a neural aligner loads its model on
+        # first use, which every shard would otherwise pay again
+        self._aligners: dict[str | None, Any] = {
+            None: get_aligner(self.aligner_name, **self.settings)
+        }
+        self.aligner_model = self._aligners[None].model_id
 
     @classmethod
     def from_setup(cls, setup: ProjectorSetup) -> AlignProjector:
@@ -245,8 +240,20 @@ class AlignProjector:
             extra_bitext=setup.extra_bitext,
         )
 
-    def project(self, tasks, src_lang, tgt_lang, *, tokenizer, start=0):
+    def _aligner(self, tgt_lang: str) -> Any:
+        """The aligner for ``tgt_lang``: trained with its extra bitext when it has some, else
+        the one built from the settings alone."""
         from xproj.projectors.aligners import get_aligner
+
+        extra = self.extra_bitext.get(tgt_lang)
+        key = tgt_lang if extra else None
+        if key not in self._aligners:
+            self._aligners[key] = get_aligner(
+                self.aligner_name, **self.settings, extra_bitext=extra
+            )
+        return self._aligners[key]
+
+    def project(self, tasks, src_lang, tgt_lang, *, tokenizer, start=0):
         from xproj.projectors.pipeline import project_pairs
 
         results: list[ProjectionResult | None] = [None] * len(tasks)
@@ -261,11 +268,7 @@ class AlignProjector:
             pairs.append(ParallelPair(task.pair_id, task.source, target))
             where.append(k)
         if pairs:
-            settings = dict(self.settings)
-            extra = self.extra_bitext.get(tgt_lang)
-            if extra:
-                settings["extra_bitext"] = extra
-            aligner = get_aligner(self.aligner_name, **settings).for_shard(start)
+            aligner = self._aligner(tgt_lang).for_shard(start)
             for k, projection in zip(
                 where, project_pairs(pairs, aligner, policy=self.policy), strict=True
             ):

@@ -73,12 +73,18 @@ def _mismatch(table: str, column: str, problem: str, fix: str) -> CatalogError:
 
 def _member(value: Any, name: str, index: int) -> Any:
     """Field ``name`` of a struct value: a dict's key, a plain tuple's ``index``-th item, else the
-    attribute (dataclasses, named tuples)."""
+    attribute (dataclasses, named tuples).
+
+    Raises:
+        TypeError: for a value that has no such field (a list, a number, a short tuple), so
+            the column is refused with XP405 like any other value that does not fit.
+    """
     if isinstance(value, Mapping):
         return value.get(name)
-    if type(value) is tuple:
-        return value[index]
-    return getattr(value, name)
+    try:
+        return value[index] if type(value) is tuple else getattr(value, name)
+    except (AttributeError, IndexError):
+        raise TypeError(f"{value!r} has no field {name!r}") from None
 
 
 def _array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
@@ -156,22 +162,26 @@ def _table_from_rows(
     name: str, schema: pa.Schema, rows: Sequence[Any], run_id: str | None
 ) -> pa.Table:
     record = RECORDS.get(name)
-    if rows and not isinstance(rows[0], Mapping):
+    if any(not isinstance(r, Mapping) for r in rows):  # records (a row dict among them is refused)
         if record is None or any(type(r) is not record for r in rows):
             bad = next(r for r in rows if record is None or type(r) is not record)
             raise _mismatch(
                 name,
                 schema.names[0],
-                f"a {type(bad).__name__} is not a row of the table.",
+                "records and row dicts are mixed."
+                if isinstance(bad, Mapping)
+                else f"a {type(bad).__name__} is not a row of the table.",
                 f"give {record.__name__ if record else 'row dict'} records, row dicts or Arrow "
                 "data.",
             )
         if name in RUN_OUTPUTS and run_id is None:
             raise ValueError(f"records of run output table {name!r} need the run_id to stamp")
+        stamped = name in RUN_OUTPUTS  # the records leave run_id out
         columns = {
-            f.name: [getattr(r, f.name) for r in rows]
+            f.name: [run_id] * len(rows)
+            if stamped and f.name == "run_id"
+            else [getattr(r, f.name) for r in rows]
             for f in schema
-            if not (f.name == "run_id" and name in RUN_OUTPUTS)
         }
     else:
         if run_id is not None and name in RUN_OUTPUTS:
@@ -179,8 +189,6 @@ def _table_from_rows(
         for i, row in enumerate(rows):
             _check_columns(name, schema, list(row), i)
         columns = {f.name: [row[f.name] for row in rows] for f in schema}
-    if name in RUN_OUTPUTS and "run_id" not in columns:
-        columns = {"run_id": [run_id] * len(rows), **columns}
     arrays = [_column_from_rows(name, f, columns[f.name]) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 

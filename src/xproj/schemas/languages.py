@@ -43,7 +43,10 @@ def language_set(name: str) -> tuple[str, ...]:
         >>> len(language_set("nllb")), language_set("mbart50")[:2]
         (202, ('ar_AR', 'cs_CZ'))
     """
-    return tuple(_language_sets()[name])
+    sets = _language_sets()
+    if name not in sets:
+        raise KeyError(f"no language set {name!r} in language_sets.toml; it has {', '.join(sets)}")
+    return tuple(sets[name])
 
 
 # ISO 639-1 code: (ISO 639-3 code, English name, default script). The 639-3 code of a

@@ -144,6 +144,27 @@ class AnnotatedSentence:
                     code=E_SPAN_OUT_OF_TEXT,
                 )
 
+    @classmethod
+    def from_triples(
+        cls, id: str, lang: str, text: str, tokens: Sequence[tuple[str, int, int]]
+    ) -> AnnotatedSentence:
+        """A sentence without spans from a tokenizer's ``(token, start, end)`` triples: its
+        offsets are the tokenizer's, not searched for again.
+
+        Example:
+            >>> AnnotatedSentence.from_triples("t1", "de", "Anna  singt", [("Anna", 0, 4),
+            ...                                ("singt", 6, 11)]).offsets
+            ((0, 4), (6, 11))
+        """
+        return cls(
+            id,
+            lang,
+            tuple(t for t, _, _ in tokens),
+            (),
+            text,
+            tuple((s, e) for _, s, e in tokens),
+        )
+
     def __len__(self) -> int:
         return len(self.tokens)
 

@@ -43,12 +43,14 @@ class Registry(Generic[T]):
         self, name: str, *, aliases: tuple[str, ...] = (), **info: Any
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
         def deco(factory: Callable[..., T]) -> Callable[..., T]:
-            if name in self._entries or name in self._aliases:
-                raise ConfigError(
-                    f"{self.kind} {name!r} is already registered.",
-                    fix="give the new behaviour a new versioned name (e.g. '.v2').",
-                    code=E_DUPLICATE_STRATEGY,
-                )
+            for taken in (name, *aliases):  # an alias may not shadow a name or another alias
+                if taken in self._entries or taken in self._aliases:
+                    raise ConfigError(
+                        f"{self.kind} {taken!r} is already registered.",
+                        fix="give the new behaviour a new versioned name (e.g. '.v2') and "
+                        "aliases of its own.",
+                        code=E_DUPLICATE_STRATEGY,
+                    )
             self._entries[name] = factory
             self._info[name] = dict(info)
             for alias in aliases:

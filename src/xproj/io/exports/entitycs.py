@@ -70,7 +70,6 @@ import bisect
 import json
 import os
 import re
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +78,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from xproj.generators.entitycs.switch import SwitchSettings
+from xproj.io.writers.atomic import atomic_path
 from xproj.schemas.errors import (
     E_BAD_CONFIG,
     E_INVALID_TAG_SEQUENCE,
@@ -680,19 +680,13 @@ def write_records(
             fix="give a file name, e.g. entitycs.jsonl or entitycs.parquet.",
             code=E_BAD_CONFIG,
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(out) as tmp:
         if fmt == "jsonl":
             _write_jsonl(records, tmp)
         else:
             _write_parquet(
                 records, tmp, with_offsets=with_offsets, metadata=metadata or {}, chunk=chunk
             )
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return out
 
 

@@ -54,7 +54,8 @@ from xproj.io.readers.squad import (
     SquadQuestion,
     answer_mismatch,
 )
-from xproj.io.writers.squad import dump_squad, dump_squad_jsonl, temp_path_for
+from xproj.io.writers.atomic import temp_path_for
+from xproj.io.writers.squad import dump_squad, dump_squad_jsonl
 from xproj.schemas.errors import (
     E_ANSWER_OUT_OF_CONTEXT,
     E_BAD_CONFIG,

@@ -51,11 +51,6 @@ def iter_text_lines(
             )
             yield raise_or_reject(err, on_error, line)
             continue
-        yield AnnotatedSentence(
-            sentence_id(path, number, id_prefix),
-            lang,
-            tuple(t for t, _, _ in tokens),
-            (),
-            line,
-            tuple((s, e) for _, s, e in tokens),
+        yield AnnotatedSentence.from_triples(
+            sentence_id(path, number, id_prefix), lang, line, tokens
         )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Literal
 
 from xproj.io.readers.squad import SquadParagraph
+from xproj.io.writers.atomic import atomic_path
 from xproj.schemas.errors import check_option
 
 
@@ -75,11 +75,6 @@ def dump_squad_jsonl(paragraphs: Iterable[SquadParagraph], handle: IO[str]) -> N
         handle.write("\n")
 
 
-def temp_path_for(out: Path) -> Path:
-    """A hidden temporary name beside ``out`` (same folder, so renaming it onto ``out`` is atomic)."""
-    return out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-
-
 def write_squad(
     paragraphs: Iterable[SquadParagraph],
     path: str | os.PathLike[str],
@@ -99,19 +94,11 @@ def write_squad(
         The written path.
     """
     check_option("layout", layout, ("nested", "jsonl"), fix='pass layout="nested" or "jsonl".')
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(out)
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as handle:
-            if layout == "nested":
-                dump_squad(paragraphs, handle, version=version)
-            else:
-                dump_squad_jsonl(paragraphs, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        if layout == "nested":
+            dump_squad(paragraphs, handle, version=version)
+        else:
+            dump_squad_jsonl(paragraphs, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return Path(path)

@@ -7,14 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from xproj.projectors.codec import (
-    Markers,
-)
-from xproj.projectors.markers import (
-    insert_markers,
-)
-from xproj.projectors.pipeline import PairProjection
-from xproj.projectors.project import resolve_overlaps, target_spans
+from xproj.projectors.codec import Markers
+from xproj.projectors.markers import insert_markers
+from xproj.projectors.pipeline import PairProjection, pair_projection, tokenized_target
+from xproj.projectors.project import resolve_overlaps
 from xproj.schemas.records import (
     AnnotatedSentence,
     CharSpan,
@@ -135,17 +131,9 @@ def to_pair_projection(
             raise ValueError(f"target {target.id} text differs from the route's target text")
         tgt = replace(target, spans=())
     else:
-        tokens = tokenizer.tokenize(result.target_text)
-        if not tokens:
+        tgt = tokenized_target(target_id, tgt_lang, result.target_text, tokenizer)
+        if tgt is None:
             return None
-        tgt = AnnotatedSentence(
-            target_id,
-            tgt_lang,
-            tuple(t for t, _, _ in tokens),
-            (),
-            result.target_text,
-            tuple((s, e) for _, s, e in tokens),
-        )
     src = result.source
     placed: list = []
     for r in result.spans:
@@ -164,15 +152,7 @@ def to_pair_projection(
         replace(o, score=r.score, char_target=chars.get(o.source_index))
         for o, r in zip(outcomes, result.spans, strict=True)
     ]
-    spans = target_spans(outcomes)
-    by_token = {o.target: o.char_target for o in outcomes if o.projected}
-    return PairProjection(
-        ParallelPair(pair_id, src, tgt),
-        None,
-        tuple(outcomes),
-        tuple(spans),
-        tuple(by_token[s] for s in spans),
-    )
+    return pair_projection(ParallelPair(pair_id, src, tgt), None, outcomes)
 
 
 def _char_targets(outcomes, chars: Sequence[CharSpan | None]) -> dict[int, CharSpan]:

@@ -176,6 +176,11 @@ class MarkerRoute:
 
         results, markable = route._markable(tasks, self.settings.markers)
         made = all(tasks[k].target is None for k in markable)
+        if not made and any(tasks[k].target is None for k in markable):
+            raise ValueError(
+                f"{self.name} makes every target of a batch or locates spans in every given "
+                "one; this batch mixes tasks with and without a target"
+            )
         originals = None if made else [route._text(tasks[k].target) for k in markable]
         routes = self.run(
             [tasks[k].source for k in markable], src_lang, tgt_lang, originals=originals
