@@ -54,6 +54,19 @@ def shared_data_dir() -> Path:
     return path
 
 
+def status_kb(field: str) -> int:
+    """A ``kB`` field of this process's ``/proc/self/status`` (``VmRSS``, ``VmHWM`` …).
+
+    Raises:
+        RuntimeError: the field is not there (the figure would be wrong, not just missing).
+    """
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
 def loadavg_fields(before: tuple[float, float, float]) -> dict[str, list[float]]:
     """``loadavg_before`` (the given :func:`os.getloadavg`) and ``loadavg_after`` (now), rounded,
     for a result payload."""

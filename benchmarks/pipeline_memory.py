@@ -30,19 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import REPO, versions, write_result
+from benchmarks._common import REPO, status_kb, versions, write_result
 from benchmarks._mt_models import cached_nllb, shape_key, write_conll
 
 BAR_GROWTH = 0.20
 MAX_DECODING_LENGTH = 8
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
 
 
 class _Sampler:
@@ -57,7 +49,7 @@ class _Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = _status_kb("VmRSS")
+            rss = status_kb("VmRSS")
             self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
             self._stop.wait(self._interval)
 
@@ -70,7 +62,7 @@ class _Sampler:
         self._thread.join()
 
     def enter(self, stage: str) -> None:
-        rss = _status_kb("VmRSS")
+        rss = status_kb("VmRSS")
         self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
         self.stage = stage
 
@@ -125,8 +117,8 @@ def child(args: argparse.Namespace) -> None:
         "RESULT "
         + json.dumps(
             {
-                "vm_hwm_kb": _status_kb("VmHWM"),
-                "vm_rss_end_kb": _status_kb("VmRSS"),
+                "vm_hwm_kb": status_kb("VmHWM"),
+                "vm_rss_end_kb": status_kb("VmRSS"),
                 "stage_peak_rss_kb": sampler.peaks,
                 "seconds": round(seconds, 1),
                 "translated": result.metrics["stats"]["translated"],

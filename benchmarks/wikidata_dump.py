@@ -45,7 +45,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import Timer, versions, write_result
+from benchmarks._common import Timer, status_kb, versions, write_result
 
 LANGUAGES_30 = (
     "en de fr es it nl ru pl pt sv ja zh ar uk ca cs fi hu ko tr he vi id fa el ro da hi bg sr"
@@ -212,21 +212,13 @@ def write_dump(path: Path, count: int, seed: int = 13) -> int:
     return size
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
-
-
 def _memory_child(path: str, mode: str, checkpoints: list[int]) -> dict[str, Any]:
     """Run in a fresh process: stream (``mode="stream"``) or collect (``"table"``), sampling RSS."""
     from xproj.generators.entitycs.records import EntityNames
     from xproj.generators.entitycs.wikidata import LoadedNames, iter_wikidata_dump
 
     samples = []
-    start = {"rss_kb": _status_kb("VmRSS"), "peak_kb": _status_kb("VmHWM")}
+    start = {"rss_kb": status_kb("VmRSS"), "peak_kb": status_kb("VmHWM")}
     table = LoadedNames(KEEP_22) if mode == "table" else None
     counts: Counter[str] = Counter()
     todo = list(checkpoints)
@@ -236,8 +228,8 @@ def _memory_child(path: str, mode: str, checkpoints: list[int]) -> dict[str, Any
         samples.append(
             {
                 "entities_read": counts["entities"] + counts["property skipped"],
-                "rss_mb": round(_status_kb("VmRSS") / 1024, 1),
-                "peak_rss_mb": round(_status_kb("VmHWM") / 1024, 1),
+                "rss_mb": round(status_kb("VmRSS") / 1024, 1),
+                "peak_rss_mb": round(status_kb("VmHWM") / 1024, 1),
                 "seconds": round(time.perf_counter() - t0, 2),
             }
         )

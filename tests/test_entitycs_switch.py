@@ -31,6 +31,7 @@ from xproj.generators.entitycs.switch import (
     spacy_sentence_starts,
     split_linked,
 )
+from xproj.generators.entitycs.wikitext import FLAG_KEYS, RESIDUE_MARKERS
 from xproj.schemas.errors import (
     E_EMPTY_SENTENCE,
     E_FILE_NOT_FOUND,
@@ -268,6 +269,16 @@ def test_bad_settings(kwargs):
         SwitchSettings(**kwargs)
 
 
+def test_switch_settings_keep_their_docstring_and_refuse_unknown_keys():
+    """The pydantic config sits after the docstring, so the class is still documented."""
+    import pydantic
+
+    assert SwitchSettings.__doc__.startswith("Parameters of the switcher")
+    assert SwitchSettings.__pydantic_config__ == {"extra": "forbid"}
+    with pytest.raises(pydantic.ValidationError):
+        pydantic.TypeAdapter(SwitchSettings).validate_python({"max_languages": 2, "segmnt": False})
+
+
 # ----------------------------------------------------------------------------- filters
 
 
@@ -319,6 +330,16 @@ def test_each_filter_drops_with_its_reason(doc, reason):
     assert sw.stats.sentences_dropped == {reason: 1}
     assert sw.stats.sentences_read == 1 and sw.stats.sentences_kept == 0
     assert reason in SENTENCE_REASONS
+
+
+@pytest.mark.parametrize("marker", RESIDUE_MARKERS)
+def test_switch_drops_every_residue_the_wikitext_reader_counts(marker):
+    doc = linked(f"Paris is the capital {marker} of France, they say.", "Paris")
+    assert filter_reason(doc, SMALL, _tag_pattern(SMALL)) == "markup_residue"
+
+
+def test_switch_default_markup_flags_are_the_readers():
+    assert SwitchSettings().markup_flags == FLAG_KEYS
 
 
 @pytest.mark.parametrize(

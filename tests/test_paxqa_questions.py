@@ -154,3 +154,55 @@ def test_translate_questions_cache_round_trip(tiny_mt_models):
     assert second == [replace(r, tokens=()) for r in first]
     for r, cs in zip(first, constraints, strict=True):
         assert sorted(r.satisfied + r.unsatisfied) == sorted(c.x_text for c in cs)
+
+
+class _FixedQG:
+    """A question generator that answers each request with the next prepared question."""
+
+    def __init__(self, questions):
+        self.questions = list(questions)
+
+    def generate(self, requests):
+        assert len(requests) == len(self.questions)
+        return self.questions
+
+
+def test_pipeline_question_stage_gives_every_candidate_one_outcome():
+    """Each generated candidate is kept or dropped with a reason, also when the generator
+    returns an unflagged empty question (it is dropped as empty, not lost)."""
+    from collections import Counter
+
+    from xproj.generators.paxqa.inputs import ContextPair
+    from xproj.generators.paxqa.pipeline import Batch, Models, Settings, _Pending, _questions
+    from xproj.generators.paxqa.questions import GeneratedQuestion
+
+    pair = ContextPair("c1", "", "Maria lives in Paris with her sister.", "x")
+    pending = [
+        _Pending(f"c1:{k}", pair, "x", None, [("Paris", 15)], [("x", 0)], "entity", "generated")
+        for k in range(4)
+    ]
+    qg = _FixedQG(
+        [
+            GeneratedQuestion("Where does Maria live today?", score=-1.0),
+            GeneratedQuestion("", flag="empty_question", detail="the model wrote nothing"),
+            GeneratedQuestion("", score=-1.0),  # unflagged, but empty
+            GeneratedQuestion("Where does Maria live today?", score=-1.0),
+        ]
+    )
+    out = Batch()
+    models = Models(None, None, qg, None, None)
+    kept = _questions(pending, "de", models, Settings(candidates=None, constraints=None), out)
+    assert [p.id for p in kept] == ["c1:0"]
+    assert [(d.id, d.stage, d.reason) for d in out.dropped] == [
+        ("c1:1", "question", "empty_question"),
+        ("c1:2", "question", "empty_question"),
+        ("c1:3", "question", "duplicate_question"),
+    ]
+    assert len(kept) + len(out.dropped) == len(pending)
+    assert out.stats == Counter(
+        {
+            "questions_generated": 3,
+            "dropped.question.empty_question": 2,
+            "dropped.question.duplicate_question": 1,
+        }
+    )

@@ -65,13 +65,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from xproj.schemas.errors import (
-    E_BAD_CONFIG,
     E_BITEXT_LINE_COUNT,
     E_EMPTY_QUESTION,
     FORBID_EXTRA,
-    ConfigError,
     InputFormatError,
     check_same_length,
+    check_settings,
 )
 from xproj.text.scripts import UNSPACED_LANGS, base_lang, is_unspaced_char
 from xproj.translators.base import DecodingOptions
@@ -133,13 +132,9 @@ class ConstrainedSettings:
             (0.0 <= self.length_normalisation <= 2.0, "length_normalisation must be in [0, 2]"),
             (self.force in ("first", "all"), "force must be first or all"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(
-                    f"invalid constrained translation settings: {message}.",
-                    fix="correct the value in the constraints settings.",
-                    code=E_BAD_CONFIG,
-                )
+        check_settings(
+            "constrained translation", checks, fix="correct the value in the constraints settings."
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -563,8 +563,9 @@ def convert(
             shutil.rmtree(merged, ignore_errors=True)
 
 
-def _require_tokenizer_files(folder: Path, consequence: str, fix: str) -> list[str]:
-    """The tokenizer files in ``folder``, or XP505 when it has none (``consequence``: why it matters)."""
+def _require_tokenizer_files(folder: Path, *, fix: str, consequence: str = "") -> list[str]:
+    """The tokenizer files in ``folder``, or XP505 when it has none (``consequence``, appended to
+    the message: why that matters; ``fix``: what to do)."""
     files = _tokenizer_files(folder)
     if not files:
         raise BackendError(
@@ -580,7 +581,7 @@ def _with_tokenizer(folder: Path, tok_folder: Path, root: Path) -> Path:
     """A scratch folder with the model files of ``folder`` (linked) and the tokenizer files of
     ``tok_folder`` (copied): for checkpoints published without their tokenizer."""
     files = _require_tokenizer_files(
-        tok_folder, "", "give --tokenizer a model folder or Hub id that includes the tokenizer."
+        tok_folder, fix="give --tokenizer a model folder or Hub id that includes the tokenizer."
     )
     root.mkdir(parents=True, exist_ok=True)
     merged = Path(tempfile.mkdtemp(prefix=".tok-", dir=root))
@@ -616,8 +617,8 @@ def _convert_located(
         check_model_dir(dest)
     tokenizer_files = _require_tokenizer_files(
         folder,
-        ", so the converted model could not tokenize",
-        "convert from a folder (or Hub id) that includes the tokenizer.",
+        consequence=", so the converted model could not tokenize",
+        fix="convert from a folder (or Hub id) that includes the tokenizer.",
     )
     info = _source_info(folder, fam.name)
     source_langs, target_langs = declared_pair(folder, {"source": text})

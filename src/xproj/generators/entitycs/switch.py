@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from xproj.generators.entitycs.records import EntityNames, Link, LinkedText, NameTable
+from xproj.generators.entitycs.wikitext.markup import FLAG_KEYS, RESIDUE_MARKERS
 from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError
 from xproj.schemas.languages import is_known_lang, language_set
 from xproj.schemas.tables import EntityCSDroppedRow, EntityCSEnRow, EntityCSEntityRow, EntityCSRow
@@ -95,8 +96,6 @@ def _bad(message: str, fix: str) -> ConfigError:
 
 @dataclass(frozen=True)
 class SwitchSettings:
-    __pydantic_config__ = FORBID_EXTRA
-
     """Parameters of the switcher; the defaults are the published EntityCS ones.
 
     Attributes:
@@ -125,6 +124,8 @@ class SwitchSettings:
             sentence of a flagged record is dropped as ``table_or_list_markup``.
     """
 
+    __pydantic_config__ = FORBID_EXTRA
+
     languages: tuple[str, ...] = XLMR_TARGET_LANGUAGES
     max_languages: int = 5
     seed: int = 0
@@ -140,7 +141,7 @@ class SwitchSettings:
     segment: bool | None = None
     segment_language: str = "en"
     spacy_pipeline: str = "sentencizer"
-    markup_flags: tuple[str, ...] = ("list", "table_row")
+    markup_flags: tuple[str, ...] = FLAG_KEYS
 
     def __post_init__(self) -> None:
         langs = tuple(self.languages)
@@ -353,9 +354,9 @@ def split_linked(doc: LinkedText, starts: Iterable[int]) -> list[LinkedText]:
 # ----------------------------------------------------------------------------- filters
 
 _LIST_START = frozenset("*#:;|!")
-#: Wiki markup that must never reach a kept sentence; a reader that left some (broken source
-#: markup) gets the sentence dropped with ``markup_residue`` rather than passed on.
-_RESIDUE = ("[[", "]]", "{{", "}}", "|", "<ref")
+# Wiki markup that must never reach a kept sentence is what the wikitext reader counts as residue
+# (RESIDUE_MARKERS); a reader that left some (broken source markup) gets the sentence dropped with
+# ``markup_residue`` rather than passed on.
 _FILE_LINE = re.compile(r"^\s*\[*\s*:?\s*(?:file|image)\s*:", re.IGNORECASE | re.MULTILINE)
 _FILE_TARGET = re.compile(r"^\s*:?\s*(?:file|image)\s*:", re.IGNORECASE)
 _THUMB = re.compile(r"\|\s*(?:thumb|thumbnail|frameless|upright)\s*(?:\||\]\]|$)", re.IGNORECASE)
@@ -385,7 +386,7 @@ def filter_reason(
         or any(_FILE_TARGET.match(link.target) for link in sent.links)
     ):
         return "file_or_image"
-    if any(marker in text for marker in _RESIDUE):
+    if any(marker in text for marker in RESIDUE_MARKERS):
         return "markup_residue"
     if tag_re.search(text):
         return "tag_in_text"

@@ -245,7 +245,16 @@ def drop(
     out.stats[f"dropped.{stage}.{reason}"] += 1
 
 
-def _drop_pending(out, p, lang, stage, reason, detail, *, question_x=None) -> None:
+def _drop_pending(
+    out: Batch,
+    p: _Pending,
+    lang: str,
+    stage: str,
+    reason: str,
+    detail: str,
+    *,
+    question_x: str | None = None,
+) -> None:
     """:func:`drop` for a candidate that has its question: answer and questions kept."""
     drop(
         out,
@@ -370,6 +379,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
     from xproj.generators.paxqa.questions import QGRequest
 
     todo = [p for p in pending if p.question_source == "generated"]
+    failed: set[int] = set()  # id() of the candidates dropped for their QG flag below
     if todo:
         if models.qg is None:
             raise ConfigError(
@@ -385,6 +395,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
             p.question_en, p.qg_score = q.text, q.score
             if not q.ok:
                 p.question_en = ""
+                failed.add(id(p))
                 drop(
                     out,
                     p.id,
@@ -401,7 +412,7 @@ def _questions(pending, lang, models, settings, out) -> list[_Pending]:
     kept: list[_Pending] = []
     seen: set[tuple[str, str]] = set()
     for p in pending:
-        if p.question_source == "generated" and not p.question_en:
+        if id(p) in failed:
             continue  # dropped above
         words = p.question_en.split()
         reason, detail = None, ""

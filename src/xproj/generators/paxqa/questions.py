@@ -214,12 +214,16 @@ class QuestionGenerator:
                 out[k] = GeneratedQuestion(question, source_tokens=lengths[k])
                 scored.append(k)
         if scored:
-            # a question too long to score under the model's limit keeps a null score
-            pieces = self.inner.target_tokens([out[k].text for k in scored])
-            scored = [k for k, p in zip(scored, pieces, strict=True) if len(p) + 2 <= limit]
+            # a question too long to score under the model's limit keeps a null score; the
+            # pieces are tokenized once, for this check and for scoring
+            pieces = dict(
+                zip(scored, self.inner.target_pieces([out[k].text for k in scored]), strict=True)
+            )
+            # room for the pieces, the end token and two more positions
+            scored = [k for k in scored if len(pieces[k]) + 3 <= limit]
         if scored:
-            logps = self.inner.score(
-                [texts[k] for k in scored], [out[k].text for k in scored], self.lang, self.lang
+            logps = self.inner.score_tokens(
+                [texts[k] for k in scored], [pieces[k] for k in scored], self.lang, self.lang
             )
             for k, lp in zip(scored, logps, strict=True):
                 q = out[k]

@@ -220,8 +220,18 @@ def read_title_index(path: PathLike, redirects: PathLike | None = None) -> Title
     return index
 
 
-def _bad_line(index, counter: str, path, number: int, why: str, fix: str, line, raw) -> None:
-    """Count and reject a malformed line (``why`` it is, and the ``fix``)."""
+def _bad_line(
+    index: TitleIndex,
+    counter: str,
+    path: PathLike,
+    number: int,
+    why: str,
+    fix: str,
+    line: str | None,
+    raw: bytes,
+) -> None:
+    """Count a malformed line under ``counter`` and reject it (XP101, file and line), saying
+    ``why`` it is malformed and the ``fix``; the decoded ``line``, or ``raw`` when not UTF-8."""
     index.counts[counter] += 1
     text = line if line is not None else raw
     index.rejects.append(_reject(path, number, E_MALFORMED_LINE, f"{why}. Fix: {fix}.", text))
