@@ -104,7 +104,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchmarks._common import loadavg_fields, versions, write_result
@@ -695,17 +695,8 @@ def measure_size(size: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(s) -> dict[str, Any]:
-    return {
-        "high": s.high,
-        "low": s.low,
-        "window": s.window,
-        "fallback_max_tokens": s.fallback_max_tokens,
-        "boundaries": s.boundaries,
-        "max_span_tokens": s.max_span_tokens or "2 x source pieces + 4",
-        "n_best": s.n_best,
-        "batch_size": s.batch_size,
-        "max_batch_tokens": s.max_batch_tokens,
-    }
+    """Every field of a ``CodecSettings``; an unset ``max_span_tokens`` is named by its rule."""
+    return {**asdict(s), "max_span_tokens": s.max_span_tokens or "2 x source pieces + 4"}
 
 
 def summary_rows(size: str, res: dict[str, Any]) -> list[dict[str, Any]]:

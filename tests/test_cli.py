@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -46,6 +48,17 @@ def lake(lake_root) -> Lake:
 def _run(*args: str):
     result = runner.invoke(app, list(args))
     return result
+
+
+def _run_module(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m xproj.cli ARGS`` in its own process: the exit code and stderr a user sees."""
+    return subprocess.run(
+        [sys.executable, "-m", "xproj.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
 
 
 def test_cli_tables_and_versions(lake):
@@ -104,33 +117,13 @@ def test_cli_query_writes_parquet(lake, tmp_path):
     ],
 )
 def test_cli_query_errors_are_coded(lake, sql, code):
-    out = subprocess.run(
-        [sys.executable, "-m", "xproj.cli", "query", sql, "--lake", str(lake.root)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    out = _run_module("query", sql, "--lake", str(lake.root))
     assert out.returncode == 2
     assert f"[{code}]" in out.stderr
 
 
 def test_cli_bad_pin_is_a_coded_error(lake):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xproj.cli",
-            "query",
-            "SELECT 1",
-            "--at",
-            "outcomes",
-            "--lake",
-            str(lake.root),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    out = _run_module("query", "SELECT 1", "--at", "outcomes", "--lake", str(lake.root))
     assert out.returncode == 2 and "[XP301]" in out.stderr and "TABLE=VERSION" in out.stderr
 
 
@@ -187,12 +180,7 @@ def test_cli_eval_projection(tmp_path, lake_root):
 def test_cli_project_bad_config_is_a_coded_error(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text("source: {path: a.conll, lang: en}\ntarget: {path: b.conll}\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "xproj.cli", "project", "--config", str(cfg)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    out = _run_module("project", "--config", str(cfg))
     assert out.returncode == 2
     assert "[XP301]" in out.stderr and "target.lang" in out.stderr
 
@@ -200,26 +188,18 @@ def test_cli_project_bad_config_is_a_coded_error(tmp_path):
 def test_cli_unknown_language_is_a_coded_error(tmp_path):
     src = tmp_path / "a.conll"
     src.write_text("Anna\tB-PER\n")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xproj.cli",
-            "project",
-            "--source",
-            str(src),
-            "--source-lang",
-            "en",
-            "--target",
-            str(src),
-            "--target-lang",
-            "klingon",
-            "--lake",
-            str(tmp_path / "lake"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
+    out = _run_module(
+        "project",
+        "--source",
+        str(src),
+        "--source-lang",
+        "en",
+        "--target",
+        str(src),
+        "--target-lang",
+        "klingon",
+        "--lake",
+        str(tmp_path / "lake"),
     )
     assert out.returncode == 2
     assert "[XP201]" in out.stderr
@@ -247,27 +227,19 @@ def test_cli_models_convert_and_list(tiny_mt_models, tmp_path):
 
 def test_cli_translate_train_missing_model_names_the_fix(tmp_path):
     sample = REPO / "data" / "samples" / "ner" / "sample.en.conll"
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xproj.cli",
-            "translate-train",
-            "--source",
-            str(sample),
-            "--source-lang",
-            "en",
-            "-t",
-            "de",
-            "--model",
-            str(tmp_path / "missing-model"),
-            "--lake",
-            str(tmp_path / "lake"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**__import__("os").environ, "PREFECT_HOME": str(tmp_path / "ph")},
+    out = _run_module(
+        "translate-train",
+        "--source",
+        str(sample),
+        "--source-lang",
+        "en",
+        "-t",
+        "de",
+        "--model",
+        str(tmp_path / "missing-model"),
+        "--lake",
+        str(tmp_path / "lake"),
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "ph")},
     )
     assert out.returncode == 2
     assert "[XP503]" in out.stderr and "xproj models convert" in out.stderr
@@ -351,17 +323,9 @@ def _lake_with_projected(lake_root, pair_ids: list[str]) -> str:
 GOLD_RUN = "Angela\tB-PER\nMerkel\tI-PER\nbesuchte\tO\nParis\tB-LOC\n\nHallo\tO\n"
 
 
-@pytest.mark.parametrize(
-    "pair_ids",
-    [["src:1|gold:1"], ["gold:1"]],
-    ids=["parallel-run", "translate-test-run"],
-)
-def test_cli_eval_projection_of_a_run(tmp_path, lake_root, pair_ids):
-    import pyarrow.compute as pc
-
-    (gold,) = write_texts(tmp_path, {"gold.conll": GOLD_RUN})
-    run_id = _lake_with_projected(lake_root, pair_ids)
-    res = _run(
+def _eval_run_args(gold: Path, run_id: str, lake_root: Path) -> list[str]:
+    """``xproj eval projection`` of a lake run's projected rows against German gold."""
+    return [
         "eval",
         "projection",
         "--gold",
@@ -372,7 +336,20 @@ def test_cli_eval_projection_of_a_run(tmp_path, lake_root, pair_ids):
         run_id,
         "--lake",
         str(lake_root),
-    )
+    ]
+
+
+@pytest.mark.parametrize(
+    "pair_ids",
+    [["src:1|gold:1"], ["gold:1"]],
+    ids=["parallel-run", "translate-test-run"],
+)
+def test_cli_eval_projection_of_a_run(tmp_path, lake_root, pair_ids):
+    import pyarrow.compute as pc
+
+    (gold,) = write_texts(tmp_path, {"gold.conll": GOLD_RUN})
+    run_id = _lake_with_projected(lake_root, pair_ids)
+    res = _run(*_eval_run_args(gold, run_id, lake_root))
     assert res.exit_code == 0, res.output
     lines = {line.split()[0]: line.split() for line in res.output.splitlines()[1:]}
     assert lines["_micro"][1:4] == ["1.0000", "1.0000", "1.0000"]
@@ -385,26 +362,7 @@ def test_cli_eval_projection_of_a_run(tmp_path, lake_root, pair_ids):
 def test_cli_eval_projection_of_a_run_on_another_gold_file_says_so(tmp_path, lake_root):
     (gold,) = write_texts(tmp_path, {"other.conll": GOLD_RUN})
     run_id = _lake_with_projected(lake_root, ["src:1|gold:1"])
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xproj.cli",
-            "eval",
-            "projection",
-            "--gold",
-            str(gold),
-            "--gold-lang",
-            "de",
-            "--run",
-            run_id,
-            "--lake",
-            str(lake_root),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    out = _run_module(*_eval_run_args(gold, run_id, lake_root))
     assert out.returncode == 2 and "[XP301]" in out.stderr, out.stderr
     assert "labels a sentence of" in out.stderr and "Traceback" not in out.stderr
 
