@@ -48,6 +48,12 @@ LakeOpt = Annotated[
         "--lake", help="Lake root (default: $XPROJ_LAKE or ./data/lake).", envvar="XPROJ_LAKE"
     ),
 ]
+
+# The options every ``xproj eval`` command shares: how its scores are filed.
+DatasetOpt = Annotated[str, typer.Option(help="Dataset name for the evaluations table.")]
+SystemOpt = Annotated[str, typer.Option(help="System name for the evaluations table.")]
+StoreOpt = Annotated[bool, typer.Option(help="Also append to the evaluations table.")]
+
 _DEBUG = {"on": False}
 
 
@@ -303,9 +309,9 @@ def eval_alignment(
     ] = None,
     gold_one_based: Annotated[bool, typer.Option(help="Gold indices start at 1.")] = False,
     pred_one_based: Annotated[bool, typer.Option(help="Predicted indices start at 1.")] = False,
-    dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
-    system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
-    store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,
+    dataset: DatasetOpt = "",
+    system: SystemOpt = "",
+    store: StoreOpt = True,
     lake: LakeOpt = None,
 ) -> None:
     """Precision, recall, F1 and AER of word alignments against gold (sure + possible)."""
@@ -341,9 +347,9 @@ def eval_projection(
         typer.Option(help="Predicted annotations (CoNLL), sentence-aligned with the gold."),
     ] = None,
     run: _opt("Take predictions from this run's projected rows in the lake.") = None,
-    dataset: Annotated[str, typer.Option(help="Dataset name for the evaluations table.")] = "",
-    system: Annotated[str, typer.Option(help="System name for the evaluations table.")] = "",
-    store: Annotated[bool, typer.Option(help="Also append to the evaluations table.")] = True,
+    dataset: DatasetOpt = "",
+    system: SystemOpt = "",
+    store: StoreOpt = True,
     lake: LakeOpt = None,
 ) -> None:
     """Span precision, recall and F1 (micro and per label) against gold target annotations."""

@@ -9,7 +9,7 @@ place it happened (file and line, or record id) and what to do about it::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sized
+from collections.abc import Collection, Iterable, Iterator, Sized
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,6 +207,30 @@ def check_same_length(
         raise InputFormatError(
             f"{len(first)} {first_what} but {len(second)} {second_what}.", fix=fix, code=code
         )
+
+
+def checked_strings(
+    texts: Iterable[Any], what: str, *, fix: str, code: str, first: int = 0
+) -> Iterator[str]:
+    """Yield ``texts`` lazily, raising ``<what> <i> is a <type>, not a string.`` (an
+    ``InputFormatError`` with ``code``, ``record`` set to the index counted from ``first``) at
+    the first one that is not a ``str``.
+
+    Example:
+        >>> list(checked_strings(["a", 3], "text", fix="…", code="XP108"))
+        Traceback (most recent call last):
+        ...
+        xproj.schemas.errors.InputFormatError: [XP108] record 1: text 1 is a int, not a string. Fix: …
+    """
+    for index, text in enumerate(texts, start=first):
+        if not isinstance(text, str):
+            raise InputFormatError(
+                f"{what} {index} is a {type(text).__name__}, not a string.",
+                fix=fix,
+                record=str(index),
+                code=code,
+            )
+        yield text
 
 
 #: Makes pydantic refuse unknown keys when a flow config embeds a settings dataclass.

@@ -62,7 +62,7 @@ import dataclasses
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from xproj.schemas.errors import (
     E_BITEXT_LINE_COUNT,
@@ -74,6 +74,9 @@ from xproj.schemas.errors import (
 )
 from xproj.text.scripts import UNSPACED_LANGS, base_lang, is_unspaced_char
 from xproj.translators.base import DecodingOptions
+
+if TYPE_CHECKING:
+    from xproj.translators.ct2 import CT2Translator
 
 Method = Literal["plain", "n_best", "prefix"]
 
@@ -222,31 +225,6 @@ def satisfies(text: str, x_text: str, lang: str) -> bool:
 # -- decoding -----------------------------------------------------------------------------------
 
 
-class _Translator(Protocol):
-    """What :func:`translate_constrained` needs (:class:`~xproj.translators.ct2.CT2Translator` has it)."""
-
-    def hypotheses(
-        self,
-        texts: Sequence[str],
-        src_lang: str,
-        tgt_lang: str,
-        *,
-        prefixes: Sequence[Sequence[str] | None] | None = None,
-        num_hypotheses: int = 1,
-        options: DecodingOptions | None = None,
-    ) -> list[list[Any]]: ...
-
-    def target_pieces(self, texts: Sequence[str]) -> list[list[str]]: ...
-
-    def score_tokens(
-        self,
-        sources: Sequence[str],
-        targets: Sequence[Sequence[str]],
-        src_lang: str,
-        tgt_lang: str,
-    ) -> list[list[float]]: ...
-
-
 @dataclass(slots=True)
 class _Candidate:
     tokens: tuple[str, ...]
@@ -302,7 +280,7 @@ def _end_of(tokens: Sequence[str], sub: Sequence[str]) -> int:
 
 
 def translate_constrained(
-    translator: _Translator,
+    translator: CT2Translator,
     questions: Sequence[str],
     constraints: Sequence[Sequence[Constraint]],
     src_lang: str,

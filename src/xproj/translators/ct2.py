@@ -39,7 +39,7 @@ from xproj.schemas.errors import (
     E_MODEL_CORRUPT,
     BackendError,
     ConfigError,
-    InputFormatError,
+    checked_strings,
 )
 from xproj.schemas.languages import language_script
 from xproj.translators import store
@@ -381,14 +381,8 @@ class CT2Translator(SearchAndScore, Translator):
             yield chunk
 
     def _plan_group(self, texts: list[str], first: int, prompt: Prompt) -> list[_Plan]:
-        for offset, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputFormatError(
-                    f"text {first + offset} is a {type(text).__name__}, not a string.",
-                    fix="give one string per record (use '' for a missing text).",
-                    record=str(first + offset),
-                    code=E_MISSING_FIELD,
-                )
+        fix = "give one string per record (use '' for a missing text)."
+        texts = list(checked_strings(texts, "text", fix=fix, code=E_MISSING_FIELD, first=first))
         plans: list[_Plan | None] = [None] * len(texts)
         todo = [i for i, text in enumerate(texts) if text.strip()]
         overhead = len(prompt.source_prefix) + 1

@@ -9,7 +9,7 @@ from xproj.schemas.errors import (
     E_INPUT_TOO_LONG,
     E_MISSING_FIELD,
     BackendError,
-    InputFormatError,
+    checked_strings,
 )
 from xproj.translators.base import DecodingOptions
 
@@ -81,17 +81,11 @@ class SearchAndScore:
         options = options or DecodingOptions()
         if num_hypotheses < 1:
             raise ValueError(f"num_hypotheses must be >= 1, not {num_hypotheses}")
-        texts = list(texts)
+        texts = list(
+            checked_strings(texts, "text", fix="give one string per record.", code=E_MISSING_FIELD)
+        )
         if prefixes is not None and len(prefixes) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(prefixes)} prefixes")
-        for index, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputFormatError(
-                    f"text {index} is a {type(text).__name__}, not a string.",
-                    fix="give one string per record.",
-                    record=str(index),
-                    code=E_MISSING_FIELD,
-                )
         prompt = self.prompt(src_lang, tgt_lang)
         language = list(prompt.target_prefix)
         kwargs = self._decode_kwargs(options, prompt)

@@ -70,6 +70,7 @@ from xproj.schemas.errors import (
     FORBID_EXTRA,
     ConfigError,
     InputFormatError,
+    checked_strings,
 )
 
 #: Candidate kinds, most specific first: the order used for dedupe, overlaps and limits.
@@ -644,22 +645,14 @@ def find_candidates(
             code=E_BAD_CONFIG,
         )
 
-    def checked() -> Iterator[str]:
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputFormatError(
-                    f"context {i} is a {type(text).__name__}, not a string",
-                    fix="give the English contexts as strings.",
-                    record=str(i),
-                    code=E_MALFORMED_LINE,
-                )
-            yield text
-
+    checked = checked_strings(
+        texts, "context", fix="give the English contexts as strings.", code=E_MALFORMED_LINE
+    )
     if nlp is None or not (settings.kinds & SPACY_KINDS):
-        for text in checked():
+        for text in checked:
             yield candidates_for(text, None, settings)
         return
-    for doc in nlp.pipe(checked(), batch_size=batch_size):
+    for doc in nlp.pipe(checked, batch_size=batch_size):
         yield candidates_for(doc.text, doc, settings)
 
 
