@@ -215,6 +215,10 @@ def test_word_boundaries(pieces, expected):
         ("rom", "Er lebt in Rom.", (11, 14), "exact"),
         ("Romm", "Er lebt in Rom.", (11, 14), "fuzzy"),
         ("Madrid", "Er lebt in Rom.", None, None),
+        # Case folding changes lengths (ß -> ss): offsets must still be the original's.
+        ("paris", "Die Straße führt nach PARIS.", (22, 27), "exact"),
+        ("STRASSE", "Die Straße führt nach PARIS.", (4, 10), "exact"),
+        ("i̇zmir", "İstanbul ve İzmir", (12, 17), "exact"),
     ],
 )
 def test_locate_in_original(result_text, original, expected, how):

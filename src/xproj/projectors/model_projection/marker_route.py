@@ -250,9 +250,7 @@ def locate_in_original(
             out.append(r)
             continue
         text = clean[r.target.start : r.target.end]
-        found = _find_free(original, text, taken) or _find_free(
-            original.casefold(), text.casefold(), taken
-        )
+        found = _find_free(original, text, taken) or _find_folded(original, text, taken)
         how = "exact"
         if found is None:
             found, ratio = _fuzzy_window(original, text, words, taken, threshold)
@@ -312,6 +310,36 @@ def _find_free(haystack: str, needle: str, taken) -> tuple[int, int] | None:
         if _free(span, taken):
             return span
         pos = haystack.find(needle, pos + 1)
+    return None
+
+
+def _find_folded(original: str, needle: str, taken) -> tuple[int, int] | None:
+    """:func:`_find_free` ignoring case, the span given in ``original``'s own offsets.
+
+    Case folding can change a text's length (``ß`` → ``ss``, ``İ`` → ``i̇``), so the folded
+    text keeps, per folded character, the index of the original character it came from; a
+    match must start and end on whole original characters.
+    """
+    folded_needle = needle.casefold()
+    if not folded_needle:
+        return None
+    owners: list[int] = []
+    pieces: list[str] = []
+    for i, ch in enumerate(original):
+        folded = ch.casefold()
+        pieces.append(folded)
+        owners.extend([i] * len(folded))
+    haystack = "".join(pieces)
+    pos = haystack.find(folded_needle)
+    while pos >= 0:
+        end = pos + len(folded_needle)
+        starts_whole = pos == 0 or owners[pos - 1] != owners[pos]
+        ends_whole = end == len(haystack) or owners[end] != owners[end - 1]
+        if starts_whole and ends_whole:
+            span = (owners[pos], owners[end - 1] + 1)
+            if _free(span, taken):
+                return span
+        pos = haystack.find(folded_needle, pos + 1)
     return None
 
 
