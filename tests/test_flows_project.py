@@ -133,6 +133,28 @@ def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
     assert "Bob\tcorre" not in rejected[1]["raw"] and "Bob corre" in rejected[1]["raw"]
 
 
+def test_flows_project_lenient_given_links_out_of_range_are_rejected(tmp_path, lake_root):
+    from xproj.flows.project_parallel import project_parallel
+
+    (links,) = write_texts(tmp_path, {"links.align": "0-0 1-1\n0-0 5-9\n"})
+    cfg = _written_config(
+        tmp_path,
+        lake_root,
+        "Anna\tB-PER\nsings\tO\n\nRome\tB-LOC\nshines\tO\n",
+        "Anna\tB-PER\ncanta\tO\n\nRoma\tB-LOC\nbrilla\tO\n",
+        aligner="given.v1",
+        aligner_options={"path": str(links), "strict": False},
+        shard_size=1,
+    )
+    project_parallel(cfg)
+    lake = Lake(lake_root)
+    assert lake.read("projected").num_rows == 2  # the pair keeps its other links
+    rejected = lake.read("rejected").to_pylist()
+    # the link that fits neither sentence is written down once, where it stands in the file
+    assert [(r["code"], r["locator"], r["raw"]) for r in rejected] == [("XP107", "line 2", "5-9")]
+    assert rejected[0]["source"].endswith("links.align")
+
+
 def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root):
     from xproj.flows.project_parallel import project_parallel
     from xproj.schemas.errors import InputFormatError

@@ -30,8 +30,10 @@ def projection_outputs(
     translation_model: str | None = None,
 ) -> tuple[dict[str, list[Any]], list[Reject]]:
     """Records of ``projected``, ``outcomes`` and ``alignments`` for a projector's results, and a
-    reject (with ``source``, the input's path) for every result that has a problem instead."""
+    reject (with ``source``, the input's path) for every result that has a problem instead, plus
+    what the projector left out of the others (:meth:`Projector.take_rejects`)."""
     rejects = [reject_of(r.problem, source, r.task.source) for r in results if r.problem]
+    rejects += projector.take_rejects()
     rows = projection_rows(
         [r.projection for r in results if r.projection is not None],
         method=projector.name,

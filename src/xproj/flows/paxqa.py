@@ -305,7 +305,9 @@ class Paxqa(TranslatingPlan):
             out.dropped += got.dropped
             out.stats.update(got.stats)
         rows = {"paxqa": out.examples, "paxqa_dropped": out.dropped}
-        return ShardOutput(rows=rows, stats=dict(out.stats))
+        return ShardOutput(
+            rows=rows, rejects=self.word_aligner.take_rejects(), stats=dict(out.stats)
+        )
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
         stats = summary.stats

@@ -32,7 +32,12 @@ from typing import Any, ClassVar, Protocol
 
 from xproj.projectors.pipeline import PairProjection, tokenized_target
 from xproj.projectors.policy import ProjectionPolicy
-from xproj.schemas.errors import E_EMPTY_TRANSLATION, E_INPUT_TOO_LONG, E_SOURCE_HAS_MARKER
+from xproj.schemas.errors import (
+    E_EMPTY_TRANSLATION,
+    E_INPUT_TOO_LONG,
+    E_SOURCE_HAS_MARKER,
+    Reject,
+)
 from xproj.schemas.records import AnnotatedSentence, ParallelPair
 from xproj.schemas.registry import Registry
 
@@ -141,6 +146,11 @@ class Projector(Protocol):
 
     def work(self) -> dict[str, Any]:
         """Counts of the model work done so far (calls, sequences), for the run summary."""
+        ...
+
+    def take_rejects(self) -> list[Reject]:
+        """What the projector left out since the last call, for the ``rejected`` table (the
+        out-of-range links of a lenient ``given.v1`` file); each is returned once."""
         ...
 
 
@@ -280,6 +290,9 @@ class AlignProjector:
 
     def work(self) -> dict[str, Any]:
         return {}
+
+    def take_rejects(self) -> list[Reject]:
+        return [r for aligner in self._aligners.values() for r in aligner.take_rejects()]
 
 
 PROJECTORS.register(

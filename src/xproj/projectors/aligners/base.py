@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from xproj.schemas.errors import Reject
 from xproj.schemas.records import Alignment
 
 TokenPair = tuple[Sequence[str], Sequence[str]]
@@ -39,3 +40,8 @@ class Aligner(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings that determine the output, for lineage (the ``runs`` table)."""
         return {"name": self.name}
+
+    def take_rejects(self) -> list[Reject]:
+        """What the aligner left out since the last call (none unless it reads links that may
+        not fit), for the ``rejected`` table; each is returned once."""
+        return []

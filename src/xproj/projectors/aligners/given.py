@@ -29,7 +29,8 @@ class GivenAligner(Aligner):
         path: the Pharaoh file.
         one_based: whether the file numbers tokens from 1 (gold test sets usually do).
         strict: raise on the first link outside its pair's tokens; with ``False`` such links are
-            left out and recorded as ``Reject`` entries in ``rejects``.
+            left out and recorded as ``Reject`` entries in ``rejects`` (shared by the shard
+            views; the flows write them to the ``rejected`` table).
 
     Raises (from ``align``):
         InputFormatError: XP111 when the file's line count differs from the number of pairs,
@@ -74,6 +75,12 @@ class GivenAligner(Aligner):
         if issues:
             self.rejects.extend(issues)
         return result
+
+    def take_rejects(self) -> list[Reject]:
+        """The out-of-range links a lenient (``strict=False``) file had, emptied once taken."""
+        taken = list(self.rejects)
+        self.rejects.clear()
+        return taken
 
     def describe(self) -> dict[str, Any]:
         """Name, file path and content hash (so lineage pins the exact links used)."""

@@ -133,6 +133,9 @@ class CodecRoute:
     def work(self) -> dict[str, Any]:
         return {"route": {"method": self.name, **self.stats.as_dict()}}
 
+    def take_rejects(self) -> list:
+        return []  # a model route leaves nothing out silently: its drops are outcomes
+
     def run(
         self,
         sources: Sequence[AnnotatedSentence],

@@ -203,6 +203,9 @@ class MarkerRoute:
     def work(self) -> dict[str, Any]:
         return {"route": {"method": self.name, **self.stats.as_dict()}}
 
+    def take_rejects(self) -> list:
+        return []  # a model route leaves nothing out silently: its drops are outcomes
+
     def _needs_matching(self, sentence: AnnotatedSentence, parsed: ParsedMarkers) -> bool:
         """Whether labels go by matching (not by order, and not refused in strict mode)."""
         if not sentence.spans or _by_order(sentence, parsed):
