@@ -91,6 +91,19 @@ def test_given_for_shard_reads_its_window(tmp_path):
     assert GivenAligner(path).for_shard(0).align(pairs[:1]) == whole[:1]
 
 
+def test_given_for_positions_reads_those_lines(tmp_path):
+    from xproj.schemas.errors import InputFormatError
+
+    path = tmp_path / "links.align"
+    path.write_text("0-0\n0-1\n1-0 0-0\n")
+    whole = GivenAligner(path).align([(["a", "b"], ["x", "y"])] * 3)
+    pairs = [(["a", "b"], ["x", "y"])] * 2
+    assert GivenAligner(path).for_positions([2, 0]).align(pairs) == [whole[2], whole[0]]
+    with pytest.raises(InputFormatError) as err:
+        GivenAligner(path).for_positions([0, 3]).align(pairs)
+    assert err.value.code == "XP111" and "line 4 was asked for" in str(err.value)
+
+
 def test_given_for_shard_past_the_end_is_a_coded_error(tmp_path):
     from xproj.schemas.errors import InputFormatError
 

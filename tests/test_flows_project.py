@@ -155,6 +155,29 @@ def test_flows_project_lenient_given_links_out_of_range_are_rejected(tmp_path, l
     assert rejected[0]["source"].endswith("links.align")
 
 
+@pytest.mark.parametrize("shard_size", [1, 2, 100])
+def test_flows_project_given_links_skip_the_lines_of_rejected_pairs(
+    tmp_path, lake_root, shard_size
+):
+    from xproj.flows.project_parallel import project_parallel
+
+    # pair 2 is rejected at read (its "fast" line has no tag); line 3 of the file is pair 3's
+    (links,) = write_texts(tmp_path, {"links.align": "0-0 1-1\n0-0 1-1\n0-1 1-0\n"})
+    cfg = _written_config(
+        tmp_path,
+        lake_root,
+        "Anna\tB-PER\nsings\tO\n\nBob\tB-PER\nruns\tO\nfast\n\nRome\tB-LOC\nshines\tO\n",
+        "Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nbrilla\tO\nRoma\tB-LOC\n",
+        aligner="given.v1",
+        aligner_options={"path": str(links)},
+        shard_size=shard_size,
+    )
+    project_parallel(cfg)
+    projected = sorted(Lake(lake_root).read("projected").to_pylist(), key=lambda r: r["pair_id"])
+    spans = [[(s["start"], s["end"], s["label"]) for s in r["tgt_spans"]] for r in projected]
+    assert spans == [[(0, 1, "PER")], [(1, 2, "LOC")]]  # Rome -> Roma, not -> brilla
+
+
 def test_flows_project_line_count_mismatch_is_a_coded_error(tmp_path, lake_root):
     from xproj.flows.project_parallel import project_parallel
     from xproj.schemas.errors import InputFormatError

@@ -51,8 +51,9 @@ class Shard:
     Attributes:
         id: the staging id (``"3"``, or ``"3.de"`` with a key).
         index: the shard's number, from 0.
-        start: how many records came before this shard in the input (for aligners that read
-            links by position).
+        start: how many records the shards before this one hold (records rejected at read
+            not counted); what is read by input position (``given.v1`` links) uses the
+            records' own positions, which count them.
         records: the shard's records (rejected input records are not among them).
         key: the fan-out key, or None for a flow without fan-out.
     """

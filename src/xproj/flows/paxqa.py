@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -254,20 +254,25 @@ class Paxqa(TranslatingPlan):
             inner=self._inner,
             qg=self.qg,
             nlp=self.nlp,
-            aligner=self.word_aligner.for_shard(shard.start) if given else self.word_aligner,
+            aligner=self.word_aligner,
             by_sentence=not given,
             cache=self.cache,
             run_id=self.run_id,
             constrained_stats=self.constrained_stats,
         )
         before = self._cache_stats()
-        out = self._shard(list(shard.records), models)
+        pairs = list(shard.records)
+        positions = [
+            shard.start + k if p.position is None else p.position for k, p in enumerate(pairs)
+        ]
+        out = self._shard(pairs, models, positions)
         self.cache.flush()
         out.stats.update(counts_delta(self._cache_stats(), before))
         return out
 
-    def _shard(self, pairs: list, models) -> ShardOutput:
-        """Translate missing contexts, then run the PAXQA steps on one shard."""
+    def _shard(self, pairs: list, models, positions: list[int]) -> ShardOutput:
+        """Translate missing contexts, then run the PAXQA steps on one shard (``positions``:
+        each pair's place in the input, where links read by position come from)."""
         from xproj.generators.paxqa.pipeline import Batch, drop, run_batch
 
         lang = self.lang
@@ -298,8 +303,13 @@ class Paxqa(TranslatingPlan):
                         )
         keep = [k for k, x in enumerate(contexts_x) if x is not None]
         if keep:
+            aligner = models.aligner.for_positions([positions[k] for k in keep])
             got = run_batch(
-                [pairs[k] for k in keep], [contexts_x[k] for k in keep], lang, models, self.settings
+                [pairs[k] for k in keep],
+                [contexts_x[k] for k in keep],
+                lang,
+                replace(models, aligner=aligner),
+                self.settings,
             )
             out.examples += got.examples
             out.dropped += got.dropped

@@ -83,7 +83,7 @@ class ProjectParallel:
         from xproj.text.words import tokenizer_for
 
         pairs = list(shard.records)
-        tasks = [ProjectionTask(p.src, p.tgt, p.tgt.id) for p in pairs]
+        tasks = [ProjectionTask(p.src, p.tgt, p.tgt.id, p.position) for p in pairs]
         results = self.projector.project(
             tasks,
             self.src_lang,

@@ -151,7 +151,7 @@ def read_parallel(
                 )
             out.items += out.rejects[first:]
             continue
-        pair = ParallelPair(f"{s.id}|{t.id}", s, t)
+        pair = ParallelPair(f"{s.id}|{t.id}", s, t, position=k)
         out.pairs.append(pair)
         out.items.append(pair)
     return out

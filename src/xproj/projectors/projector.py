@@ -51,11 +51,14 @@ class ProjectionTask:
         target: the target sentence (tokens kept), its text (tokenized by the projector), or
             None when the projector makes the target (``makes_targets``).
         target_id: the target sentence's id; the pair is ``<source id>|<target_id>``.
+        position: the pair's place in the input (rejected records counted) when the task's
+            position in its batch, counted from ``start``, is not it.
     """
 
     source: AnnotatedSentence
     target: AnnotatedSentence | str | None
     target_id: str
+    position: int | None = None
 
     @property
     def pair_id(self) -> str:
@@ -278,7 +281,10 @@ class AlignProjector:
             pairs.append(ParallelPair(task.pair_id, task.source, target))
             where.append(k)
         if pairs:
-            aligner = self._aligner(tgt_lang).for_shard(start)
+            # links read by position must be those of each pair's own place in the input
+            aligner = self._aligner(tgt_lang).for_positions(
+                [start + k if tasks[k].position is None else tasks[k].position for k in where]
+            )
             for k, projection in zip(
                 where, project_pairs(pairs, aligner, policy=self.policy), strict=True
             ):

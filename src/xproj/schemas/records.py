@@ -189,11 +189,16 @@ class AnnotatedSentence:
 
 @dataclass(frozen=True, slots=True)
 class ParallelPair:
-    """A source sentence and its translation. ``tgt.spans`` holds gold target spans, if any."""
+    """A source sentence and its translation. ``tgt.spans`` holds gold target spans, if any.
+
+    ``position`` is the pair's place in its input (0-based, rejected pairs counted), for what
+    is read by position, such as a ``given.v1`` alignment file; None when it has none.
+    """
 
     id: str
     src: AnnotatedSentence
     tgt: AnnotatedSentence
+    position: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

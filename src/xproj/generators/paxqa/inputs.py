@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +45,8 @@ class ContextPair:
         context_en: the English context.
         context_x: the X context; ``None`` when the run translates it (SQuAD input).
         questions: the input's own questions (SQuAD input; ``SquadQuestion`` records).
+        position: the record's place in its input (0-based, rejected records counted), for
+            links read by position (``given.v1``); set by :func:`iter_contexts`.
     """
 
     source_id: str
@@ -52,6 +54,7 @@ class ContextPair:
     context_en: str
     context_x: str | None
     questions: tuple[Any, ...] = field(default=())
+    position: int | None = field(default=None, compare=False)
 
 
 def iter_contexts(
@@ -84,18 +87,26 @@ def iter_contexts(
             or the dataset as given); never a machine path.
     """
     if fmt == "bitext":
-        return _iter_bitext(path, tgt_path, bitext_format, id_prefix)
+        return _positioned(_iter_bitext(path, tgt_path, bitext_format, id_prefix))
     if fmt == "hf":
-        return _iter_hf(
-            path, lang, split, hf_config, en_column, x_column or lang, id_column, id_prefix
+        return _positioned(
+            _iter_hf(
+                path, lang, split, hf_config, en_column, x_column or lang, id_column, id_prefix
+            )
         )
     if fmt == "squad":
-        return _iter_squad(path, id_prefix)
+        return _positioned(_iter_squad(path, id_prefix))
     raise ConfigError(
         f"unknown context format {fmt!r}.",
         fix="use bitext, hf or squad.",
         code=E_BAD_CONFIG,
     )
+
+
+def _positioned(items: Iterator[ContextPair | Reject]) -> Iterator[ContextPair | Reject]:
+    """Each pair with its place in the input (a reader yields one item per record)."""
+    for position, item in enumerate(items):
+        yield replace(item, position=position) if isinstance(item, ContextPair) else item
 
 
 def _iter_bitext(path, tgt_path, bitext_format, id_prefix) -> Iterator[ContextPair | Reject]:

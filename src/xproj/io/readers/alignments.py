@@ -59,6 +59,7 @@ def read_pharaoh(
     lengths: Sequence[tuple[int, int]] | None = None,
     issues: list[Reject] | None = None,
     window_start: int | None = None,
+    at: Sequence[int] | None = None,
 ) -> list[Alignment]:
     """Read a Pharaoh alignment file into one 0-based ``Alignment`` per line.
 
@@ -81,6 +82,9 @@ def read_pharaoh(
         window_start: read only the lines ``window_start`` … ``window_start + len(lengths) - 1``
             (0-based) — the alignments of one shard of a larger corpus. The file must have at
             least that many lines; the index base is still detected over the whole file.
+        at: read only these lines (0-based, one per entry of ``lengths``, in that order): the
+            pairs of a shard that has gaps where input records were rejected. ``window_start``
+            is the case of consecutive lines.
 
     Returns:
         One ``Alignment`` per line, in file order.
@@ -96,20 +100,30 @@ def read_pharaoh(
         [Alignment(links=frozenset({(0, 0)}), possible=frozenset({(1, 2)}))]
     """
     lines = _parse_file(path)
-    offset = 0
+    numbers: Sequence[int] = range(1, len(lines) + 1)
+    detect_on = lines
     if window_start is not None:
         if lengths is None:
             raise ValueError("window_start needs lengths (the window's sentence pairs)")
-        if window_start < 0 or window_start + len(lengths) > len(lines):
+        at = range(window_start, window_start + len(lengths))
+    if at is not None:
+        if lengths is None or len(at) != len(lengths):
+            raise ValueError("at needs one entry of lengths per line asked for")
+        missing = [i for i in at if not 0 <= i < len(lines)]
+        if missing:
+            asked = (
+                f"lines {at[0] + 1}–{at[-1] + 1} were"
+                if isinstance(at, range)
+                else f"line {missing[0] + 1} was"
+            )
             raise InputFormatError(
-                f"the alignment file has {len(lines)} lines; lines {window_start + 1}–"
-                f"{window_start + len(lengths)} were asked for.",
+                f"the alignment file has {len(lines)} lines; {asked} asked for.",
                 fix="give one alignment line per sentence pair of the whole input.",
                 file=str(path),
                 code=E_GOLD_COUNT,
             )
-        base_lines, offset = lines, window_start
-        lines = lines[window_start : window_start + len(lengths)]
+        numbers = [i + 1 for i in at]
+        lines = [lines[i] for i in at]
     if lengths is not None and len(lengths) != len(lines):
         raise InputFormatError(
             f"the alignment file has {len(lines)} lines but {len(lengths)} sentence pairs were "
@@ -119,11 +133,10 @@ def read_pharaoh(
             file=str(path),
             code=E_GOLD_COUNT,
         )
-    detect_on = base_lines if window_start is not None else lines
     base = 1 if (_detect_one_based(detect_on) if one_based is None else one_based) else 0
     result: list[Alignment] = []
-    for number, links in enumerate(lines, 1 + offset):
-        n_src, n_tgt = lengths[number - 1 - offset] if lengths is not None else (None, None)
+    for k, (number, links) in enumerate(zip(numbers, lines, strict=True)):
+        n_src, n_tgt = lengths[k] if lengths is not None else (None, None)
         sure: set[tuple[int, int]] = set()
         possible: set[tuple[int, int]] = set()
         for i_raw, j_raw, is_possible, token in links:

@@ -37,6 +37,11 @@ class Aligner(ABC):
         """
         return self
 
+    def for_positions(self, positions: Sequence[int]) -> Aligner:
+        """The aligner for the pairs at these input positions (0-based), in this order: like
+        :meth:`for_shard` for a shard with gaps (records rejected before alignment)."""
+        return self
+
     def describe(self) -> dict[str, Any]:
         """Settings that determine the output, for lineage (the ``runs`` table)."""
         return {"name": self.name}

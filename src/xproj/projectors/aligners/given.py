@@ -22,7 +22,9 @@ class GivenAligner(Aligner):
     """Returns the links of a Pharaoh file, line ``k`` for pair ``k`` (registered ``"given.v1"``).
 
     Each ``align`` call reads the whole file, so the file must hold exactly one line per pair of
-    that call; a view made by ``for_shard(start)`` reads the lines of its shard only. Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
+    that call; a view made by ``for_shard(start)`` reads the lines of its shard only, one made
+    by ``for_positions(positions)`` the lines of those input positions (a shard whose rejected
+    records leave gaps). Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
     in ``Alignment.possible``.
 
     Args:
@@ -53,12 +55,23 @@ class GivenAligner(Aligner):
         self.strict = strict
         self.rejects: list[Reject] = []
         self.start: int | None = None
+        self.positions: Sequence[int] | None = None
 
     def for_shard(self, start: int) -> GivenAligner:
         """This file's lines from ``start`` on (0-based), for the shard that begins there."""
+        view = self._view()
+        view.start = start
+        return view
+
+    def for_positions(self, positions: Sequence[int]) -> GivenAligner:
+        """This file's lines ``positions`` (0-based), one per pair the view will align."""
+        view = self._view()
+        view.positions = list(positions)
+        return view
+
+    def _view(self) -> GivenAligner:
         view = GivenAligner(self.path, self.one_based, strict=self.strict)
         view.rejects = self.rejects
-        view.start = start
         return view
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
@@ -71,6 +84,7 @@ class GivenAligner(Aligner):
             lengths=lengths,
             issues=issues,
             window_start=self.start,
+            at=self.positions,
         )
         if issues:
             self.rejects.extend(issues)
