@@ -47,6 +47,17 @@ def _written_config(
     )
 
 
+def _given_config(
+    folder: Path, lake_root: Path, links: str, src_text: str, tgt_text: str, strict=True, **kw
+) -> ProjectParallelConfig:
+    """:func:`_written_config` aligned by ``given.v1`` with these Pharaoh ``links``."""
+    (path,) = write_texts(folder, {"links.align": links})
+    options = {"path": str(path), "strict": strict}
+    return _written_config(
+        folder, lake_root, src_text, tgt_text, aligner="given.v1", aligner_options=options, **kw
+    )
+
+
 def test_flows_project_writes_versions_and_lineage(lake_root):
     from xproj.flows.project_parallel import project_parallel
 
@@ -136,14 +147,13 @@ def test_flows_project_rejects_are_recorded(tmp_path, lake_root):
 def test_flows_project_lenient_given_links_out_of_range_are_rejected(tmp_path, lake_root):
     from xproj.flows.project_parallel import project_parallel
 
-    (links,) = write_texts(tmp_path, {"links.align": "0-0 1-1\n0-0 5-9\n"})
-    cfg = _written_config(
+    cfg = _given_config(
         tmp_path,
         lake_root,
+        "0-0 1-1\n0-0 5-9\n",
         "Anna\tB-PER\nsings\tO\n\nRome\tB-LOC\nshines\tO\n",
         "Anna\tB-PER\ncanta\tO\n\nRoma\tB-LOC\nbrilla\tO\n",
-        aligner="given.v1",
-        aligner_options={"path": str(links), "strict": False},
+        strict=False,
         shard_size=1,
     )
     project_parallel(cfg)
@@ -162,14 +172,12 @@ def test_flows_project_given_links_skip_the_lines_of_rejected_pairs(
     from xproj.flows.project_parallel import project_parallel
 
     # pair 2 is rejected at read (its "fast" line has no tag); line 3 of the file is pair 3's
-    (links,) = write_texts(tmp_path, {"links.align": "0-0 1-1\n0-0 1-1\n0-1 1-0\n"})
-    cfg = _written_config(
+    cfg = _given_config(
         tmp_path,
         lake_root,
+        "0-0 1-1\n0-0 1-1\n0-1 1-0\n",
         "Anna\tB-PER\nsings\tO\n\nBob\tB-PER\nruns\tO\nfast\n\nRome\tB-LOC\nshines\tO\n",
         "Anna\tB-PER\ncanta\tO\n\nBob\tB-PER\ncorre\tO\n\nbrilla\tO\nRoma\tB-LOC\n",
-        aligner="given.v1",
-        aligner_options={"path": str(links)},
         shard_size=shard_size,
     )
     project_parallel(cfg)
