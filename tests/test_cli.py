@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
 from tests.helpers import lake_with_outcome_runs, write_texts
 from xproj.catalog import Lake
 from xproj.cli import app
+from xproj.generators.paxqa.candidates import KINDS
 
 runner = CliRunner()
 HEAVY = (
@@ -378,3 +380,16 @@ def test_cli_setting_that_is_not_yaml_is_a_coded_error():
     with pytest.raises(ConfigError) as err:
         dotted_overrides(["--policy.gap_fill", "[2"], ProjectParallelConfig)
     assert err.value.code == "XP301" and "--policy.gap_fill" in err.value.message
+
+
+def test_cli_paxqa_shortcuts_and_a_printed_config_that_reads_the_same_every_time():
+    args = ("paxqa", "--contexts", "x.tsv", "--lang", "de", "--model", "m", "--qg-model", "q")
+    args += ("--beam-size", "4", "--compute-type", "int8", "--print-config")
+    printed = [
+        _run_module(*args, env={**os.environ, "PYTHONHASHSEED": seed}) for seed in ("1", "2", "3")
+    ]
+    assert all(p.returncode == 0 for p in printed), [p.stderr for p in printed]
+    assert printed[0].stdout == printed[1].stdout == printed[2].stdout  # no set-order noise
+    config = yaml.safe_load(printed[0].stdout)
+    assert config["decoding"]["beam_size"] == 4 and config["compute_type"] == "int8"
+    assert config["candidates"]["kinds"] == list(KINDS)  # in priority order, most specific first

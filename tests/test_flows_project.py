@@ -64,6 +64,8 @@ def test_flows_project_writes_versions_and_lineage(lake_root):
     result = project_parallel(_config(lake_root))
     lake = Lake(lake_root)
     assert set(result.versions) >= {"projected", "outcomes", "alignments", "evaluations", "runs"}
+    # nothing was refused: no rejected version, and no empty folder that looks like a table
+    assert "rejected" not in result.versions and not (Path(lake_root) / "rejected").exists()
     projected = lake.read("projected")
     assert projected.num_rows == 36
     outcomes = lake.read("outcomes").to_pylist()

@@ -224,10 +224,10 @@ class TableFiles:
         ``rows`` holds each file's row count (:func:`_file_rows`); empty files are left out.
         """
         folder = self.path(item.table)
-        folder.mkdir(parents=True, exist_ok=True)
         for source, n in zip(files.paths, rows, strict=True):
             if n == 0:
                 continue
+            folder.mkdir(parents=True, exist_ok=True)  # no empty folder for a table without rows
             file_name = f"part-{run_id}-{uuid.uuid4().hex[:12]}.parquet"
             target = folder / file_name
             try:

@@ -509,6 +509,8 @@ COMMANDS = (
             ),
             "aligner": flag("aligner", help="eflomal.v1 | simalign.v1 | given.v1"),
             "device": _MODEL["device"],
+            "compute_type": _MODEL["compute_type"],
+            "beam_size": _MODEL["beam_size"],
             "min_round_trip": flag(
                 "filters.min_round_trip",
                 help="Drop examples whose round-trip token F1 is lower.",

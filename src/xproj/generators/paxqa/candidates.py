@@ -62,7 +62,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import PlainSerializer
 
 from xproj.schemas.errors import (
     E_BAD_CONFIG,
@@ -120,7 +122,10 @@ class CandidateSettings:
     __pydantic_config__ = FORBID_EXTRA
 
     max_per_context: int | None = 8
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
+    # written out in KINDS order, so a printed or recorded config reads the same every time
+    kinds: Annotated[frozenset[str], PlainSerializer(lambda on: [k for k in KINDS if k in on])] = (
+        field(default_factory=lambda: frozenset(KINDS))
+    )
     min_words: int = 1
     max_words: int = 10
     min_chars: int = 1
