@@ -71,3 +71,26 @@ def test_flows_config_entitycs_writes_the_title_files_rejects(tmp_path):
     assert [(r.source, r.locator, r.code) for r in out["rejected"]] == [
         (str(titles), "line 2", "XP101")
     ]
+
+
+@pytest.mark.parametrize("spelled", ["spa", "es-ES", "ES"])
+def test_config_language_spellings_make_one_run(tmp_path, spelled):
+    from xproj.catalog.lineage import make_run_key
+    from xproj.executor.identity import key_of
+
+    src, tgt = tmp_path / "a.en.conll", tmp_path / "a.es.conll"
+    src.write_text("Anna\tB-PER\n")
+    tgt.write_text("Ana\tB-PER\n")
+
+    def key(lang):
+        cfg = ProjectParallelConfig(
+            source={"path": str(src), "lang": "eng"}, target={"path": str(tgt), "lang": lang}
+        )
+        assert (cfg.source.lang, cfg.target.lang) == ("en", "es")
+        return make_run_key("project_parallel", *key_of(cfg))
+
+    assert key(spelled) == key("es")
+    langs = TranslateTrainConfig(
+        source={"path": str(src), "lang": "en"}, target_langs=[spelled], model="m"
+    )
+    assert langs.target_langs == ["es"]

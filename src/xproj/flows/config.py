@@ -43,11 +43,11 @@ class _Model(BaseModel):
 
 
 def known_language(v: str) -> str:
-    """A config's language code, checked (XP201 with close matches) and kept as written."""
+    """A config's language code, checked (XP201 with close matches) and normalised (``spa``,
+    ``es-ES`` → ``es``), so that spellings of one language make one run, not several."""
     from xproj.schemas.languages import normalize_lang
 
-    normalize_lang(v)
-    return v
+    return normalize_lang(v)
 
 
 def nest(data: Any, block: str, keys: dict[str, str]) -> Any:
@@ -482,7 +482,7 @@ class TranslateTrainConfig(_ProjectionRun, _TranslationSettings):
         codes = [normalize_lang(code) for code in v]  # XP201 with close matches
         if len(set(codes)) != len(codes):
             raise ValueError(f"target languages repeat: {v}")
-        return v
+        return codes
 
     def dataset_name(self) -> str:
         if self.name:
