@@ -393,3 +393,24 @@ def test_cli_paxqa_shortcuts_and_a_printed_config_that_reads_the_same_every_time
     config = yaml.safe_load(printed[0].stdout)
     assert config["decoding"]["beam_size"] == 4 and config["compute_type"] == "int8"
     assert config["candidates"]["kinds"] == list(KINDS)  # in priority order, most specific first
+
+
+def test_cli_user_errors_name_flags_as_typed_and_say_fix_once(tmp_path, lake):
+    sample = REPO / "data" / "samples" / "ner"
+    base = ("project", "--source-lang", "en", "--target", str(sample / "sample.es.conll"))
+    base += ("--target-lang", "es", "--lake", str(tmp_path / "lake"))
+    typo = _run_module(*base, "--source", str(sample / "sample.en.conll"), "--shard-sise", "3")
+    assert typo.returncode == 2
+    assert "--shard-sise. Did you mean --shard-size?" in typo.stderr
+    unnamed = _run_module(*base, "--source", str(tmp_path / "x.conl"))
+    assert unnamed.returncode == 2 and unnamed.stderr.count("Fix:") == 1
+    assert "cannot tell the format of" in unnamed.stderr
+    # a declared table without versions and a query written to a file both say so
+    empty = _run_module("versions", "rejected", "--lake", str(lake.root))
+    assert empty.returncode == 0 and "rejected: no versions yet" in empty.stderr
+    out = tmp_path / "n.csv"
+    written = _run_module(
+        "query", "SELECT 1 AS n", "-o", str(out), "-f", "csv", "--lake", str(lake.root)
+    )
+    assert written.returncode == 0 and f"1 row(s) written to {out} (csv)" in written.stderr
+    assert out.read_text().splitlines() == ['"n"', "1"]

@@ -26,13 +26,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    epilog="Example: xproj demo (then xproj tables, and xproj <command> --help for each command)",
 )
 models_app = typer.Typer(
-    help="Convert translation models to CTranslate2 and list the store.", no_args_is_help=True
+    help="Convert translation models to CTranslate2 and list the store.",
+    no_args_is_help=True,
+    epilog="Example: xproj models convert facebook/nllb-200-distilled-600M --quantization int8",
 )
 app.add_typer(models_app, name="models")
 eval_app = typer.Typer(
-    help="Evaluate alignments or projections against human gold.", no_args_is_help=True
+    help="Evaluate alignments or projections against human gold.",
+    no_args_is_help=True,
+    epilog="Example: xproj eval projection --gold es.conll --gold-lang es --run <run id>",
 )
 app.add_typer(eval_app, name="eval")
 
@@ -249,11 +254,14 @@ def versions(
     """List a table's versions with the run that made each."""
     from xproj.catalog import Lake
 
-    for v in Lake(lake).versions(table):
+    found = Lake(lake).versions(table)
+    for v in found:
         typer.echo(
             f"v{v.version}\t{v.timestamp}\t{v.operation}\trun={v.run_id or '-'}\t"
             f"rows+={v.rows_added if v.rows_added is not None else '-'}"
         )
+    if not found:  # a declared table no run has written rows to yet
+        typer.echo(f"{table}: no versions yet (no run has written rows to it)", err=True)
 
 
 @app.command(
@@ -292,6 +300,8 @@ def query(
         pins[t] = int(v)
     result = run_query(Lake(lake), sql, at=pins or None)
     render(result, fmt=fmt, output=output, max_rows=max_rows)
+    if output is not None:
+        typer.echo(f"{result.num_rows} row(s) written to {output} ({fmt})", err=True)
 
 
 @eval_app.command(

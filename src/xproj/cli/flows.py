@@ -225,12 +225,14 @@ def dotted_overrides(args: list[str], model: type) -> dict[str, Any]:
             text = args[k + 1]
             k += 1
         k += 1
-        key = key.replace("-", "_")
+        typed, key = key, key.replace("-", "_")
         if key not in known and not any(key.startswith(f"{p}.") for p in known if known[p]):
             close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join('--' + c for c in close)}?" if close else ""
+            # named as the help names them: options with dashes, dotted settings as declared
+            named = ["--" + (c if "." in c else c.replace("_", "-")) for c in close]
+            hint = f" Did you mean {', '.join(named)}?" if close else ""
             raise ConfigError(
-                f"unknown option or setting --{key}.{hint}",
+                f"unknown option or setting --{typed}.{hint}",
                 fix="see the command's --help for its options, and --print-config for every "
                 "setting it takes.",
                 code=E_BAD_CONFIG,
@@ -380,7 +382,12 @@ COMMANDS = (
                 kind=list[str],
                 convert=bitext_files,
             ),
-            "shard_size": flag("shard_size", help="Pairs per shard.", kind=int),
+            "shard_size": flag(
+                "shard_size",
+                help="Pairs per shard; eflomal learns from each shard alone, so small shards "
+                "align worse.",
+                kind=int,
+            ),
             "on_error": flag(
                 "on_error",
                 help="reject (record bad records and go on) | raise (stop at the first).",
@@ -413,7 +420,12 @@ COMMANDS = (
             **_MODEL,
             **_PROJECTOR,
             "aligner": flag("aligner", help="eflomal.v1 | simalign.v1"),
-            "shard_size": flag("shard_size", help="Sentences per shard.", kind=int),
+            "shard_size": flag(
+                "shard_size",
+                help="Sentences per shard; eflomal learns from each shard alone, so small "
+                "shards align worse.",
+                kind=int,
+            ),
         },
     ),
     FlowCommand(

@@ -147,11 +147,8 @@ class InputSpec(_Model):
 
     @model_validator(mode="after")
     def _resolve_format(self) -> InputSpec:
-        if self.format == "auto":
-            try:
-                self.format = format_of(self.path)  # type: ignore[assignment]
-            except ConfigError as err:
-                raise ValueError(f"{err.message} Fix: {err.fix}") from None
+        if self.format == "auto":  # a ConfigError is not pydantic's: it reaches the user whole
+            self.format = format_of(self.path)  # type: ignore[assignment]
         return self
 
     def input_ref(self, field: str, name: str):
@@ -436,9 +433,9 @@ def load_config(
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
+        ).rstrip(".")
         raise ConfigError(
-            f"invalid configuration: {problems}",
+            f"invalid configuration: {problems}.",
             file=None if path is None else str(path),
             fix=f"see `xproj {command} --help` and the example in README.md.",
             code=E_BAD_CONFIG,

@@ -71,7 +71,7 @@ class Registry(Generic[T]):
             return self._aliases[name]
         known = [*self._entries, *self._aliases]
         close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.4)
-        hint = f"did you mean {', '.join(close)}?" if close else ""
+        hint = f"Did you mean {', '.join(close)}?" if close else ""
         raise ConfigError(
             f"unknown {self.kind} {name!r}. {hint}".strip(),
             fix=f"use one of: {', '.join(sorted(self._entries))}.",
