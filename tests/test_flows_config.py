@@ -94,3 +94,37 @@ def test_config_language_spellings_make_one_run(tmp_path, spelled):
         source={"path": str(src), "lang": "en"}, target_langs=[spelled], model="m"
     )
     assert langs.target_langs == ["es"]
+
+
+@pytest.mark.parametrize(
+    "change, hint",
+    [
+        (
+            {"polcy": {"gap_fill": 1}},
+            "polcy: Extra inputs are not permitted (did you mean policy?)",
+        ),
+        (
+            {"policy": {"gap_fil": 2}},
+            "policy.gap_fil: Unexpected keyword argument (did you mean gap_fill?)",
+        ),
+        (
+            {"source": {"path": "a.conll", "lang": "en", "pth": "b"}},
+            "source.pth: Extra inputs are not permitted (did you mean path?)",
+        ),
+    ],
+)
+def test_config_unknown_keys_suggest_close_names(tmp_path, change, hint):
+    import yaml
+
+    from xproj.flows.config import load_config
+    from xproj.schemas.errors import ConfigError
+
+    config = {
+        "source": {"path": "a.conll", "lang": "en"},
+        "target": {"path": "b.conll", "lang": "es"},
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({**config, **change}))
+    with pytest.raises(ConfigError) as err:
+        load_config(ProjectParallelConfig, path, {}, command="project")
+    assert err.value.code == "XP301" and hint in str(err.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -432,7 +433,8 @@ def load_config(
         return model.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(
-            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}{_close_keys(model, e)}"
+            for e in err.errors()
         ).rstrip(".")
         raise ConfigError(
             f"invalid configuration: {problems}.",
@@ -440,6 +442,37 @@ def load_config(
             fix=f"see `xproj {command} --help` and the example in README.md.",
             code=E_BAD_CONFIG,
         ) from None
+
+
+_UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
+
+
+def _close_keys(model: type, error: Mapping[str, Any]) -> str:
+    """`` (did you mean …?)`` for an unknown key of a config, from the names its place takes."""
+    import dataclasses
+    import difflib
+    import typing
+
+    if error["type"] not in _UNKNOWN_KEY or not error["loc"]:
+        return ""
+    node: Any = model
+    for part in error["loc"][:-1]:
+        fields = getattr(node, "model_fields", None) or {
+            f.name: f for f in dataclasses.fields(node) if dataclasses.is_dataclass(node)
+        }
+        field = fields.get(part)
+        if field is None:
+            return ""
+        node = getattr(field, "annotation", None) or field.type
+        while typing.get_origin(node) is not None:  # Annotated[X, …], X | None
+            node = next((a for a in typing.get_args(node) if a is not type(None)), None)
+        if not isinstance(node, type):
+            return ""
+    names = list(getattr(node, "model_fields", None) or [])
+    if not names and dataclasses.is_dataclass(node):
+        names = [f.name for f in dataclasses.fields(node)]
+    close = difflib.get_close_matches(str(error["loc"][-1]), names, n=3, cutoff=0.6)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 class TranslateTrainConfig(_ProjectionRun, _TranslationSettings):
