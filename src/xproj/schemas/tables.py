@@ -344,6 +344,12 @@ class EntityCSEnRow:
     en_sentence: str
 
 
+#: The default tags around a switched entity in ``cs_sentence`` (``{lang}``: its language);
+#: a run may choose others (``SwitchSettings.open_tag`` / ``close_tag``).
+CS_OPEN_TAG = "<{lang}>"
+CS_CLOSE_TAG = "</{lang}>"
+
+
 @table("entitycs_cs")
 @dataclass(frozen=True, slots=True)
 class EntityCSRow:

@@ -54,7 +54,14 @@ from xproj.generators.entitycs.records import EntityNames, Link, LinkedText, Nam
 from xproj.generators.entitycs.wikitext.markup import FLAG_KEYS, RESIDUE_MARKERS
 from xproj.schemas.errors import E_BAD_CONFIG, FORBID_EXTRA, ConfigError
 from xproj.schemas.languages import is_known_lang, language_set
-from xproj.schemas.tables import EntityCSDroppedRow, EntityCSEnRow, EntityCSEntityRow, EntityCSRow
+from xproj.schemas.tables import (
+    CS_CLOSE_TAG,
+    CS_OPEN_TAG,
+    EntityCSDroppedRow,
+    EntityCSEnRow,
+    EntityCSEntityRow,
+    EntityCSRow,
+)
 
 # The 100 languages of XLM-R's pre-training data (CC-100; Conneau et al., ACL 2020, Table 6) as
 # 93 distinct codes: the paper's romanized Bengali/Hindi/Tamil/Telugu/Urdu, Burmese in Zawgyi and
@@ -135,8 +142,8 @@ class SwitchSettings:
     max_words: int = 128
     max_single_link_share: float = 0.5
     use_aliases: bool = False
-    open_tag: str = "<{lang}>"
-    close_tag: str = "</{lang}>"
+    open_tag: str = CS_OPEN_TAG
+    close_tag: str = CS_CLOSE_TAG
     source_language: str = "en"
     segment: bool | None = None
     segment_language: str = "en"

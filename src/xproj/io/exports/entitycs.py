@@ -77,7 +77,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from xproj.generators.entitycs.switch import SwitchSettings
 from xproj.io.writers.atomic import atomic_path
 from xproj.schemas.errors import (
     E_BAD_CONFIG,
@@ -90,6 +89,7 @@ from xproj.schemas.errors import (
     InputFormatError,
     check_choice,
 )
+from xproj.schemas.tables import CS_CLOSE_TAG, CS_OPEN_TAG
 
 #: Name and version of the record layout (the module docstring describes it).
 FORMAT = "entitycs-export/1"
@@ -160,8 +160,8 @@ def strip_tags(
     tagged: str,
     *,
     language: str | None = None,
-    open_tag: str = SwitchSettings.open_tag,
-    close_tag: str = SwitchSettings.close_tag,
+    open_tag: str = CS_OPEN_TAG,
+    close_tag: str = CS_CLOSE_TAG,
     record: str | None = None,
 ) -> tuple[str, list[EntitySpan]]:
     """The plain sentence and the span of each tagged entity in it.
@@ -435,8 +435,8 @@ def encode(
     max_length: int | None = None,
     with_offsets: bool = False,
     on_error: Literal["raise", "reject"] = "raise",
-    open_tag: str = SwitchSettings.open_tag,
-    close_tag: str = SwitchSettings.close_tag,
+    open_tag: str = CS_OPEN_TAG,
+    close_tag: str = CS_CLOSE_TAG,
     batch_size: int = 1000,
     stats: ExportStats | None = None,
 ) -> Iterator[dict[str, Any]]:
