@@ -98,3 +98,20 @@ def test_flows_inputs_io_module_imports_no_flow_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_flows_inputs_limit_counts_records_not_rejects(tmp_path):
+    # --limit 3 uses the first three records; a rejected pair is one of them, not two
+    src = tmp_path / "s.conll"
+    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n\nLima\tB-LOC\n")
+    tgt = tmp_path / "t.txt"
+    tgt.write_text("Anna\n\nOslo\nLima\n")
+    data = read_parallel(
+        InputSpec(path=str(src), lang="en"),
+        InputSpec(path=str(tgt), lang="es", format="text"),
+        limit=3,
+    )
+    assert [p.src.tokens for p in data.pairs] == [("Anna",), ("Oslo",)]
+    assert [p.position for p in data.pairs] == [0, 2]
+    assert [r.code for r in data.rejects] == ["XP102", "XP112"]
+    assert len(data.items) == 4

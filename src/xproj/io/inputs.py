@@ -97,10 +97,15 @@ class ParallelInput:
     ``items`` holds both in input order (a pair, or the rejects of one position).
     """
 
-    pairs: list[ParallelPair] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    source_count: int = 0
     items: list[ParallelPair | Reject] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> list[ParallelPair]:
+        return [item for item in self.items if isinstance(item, ParallelPair)]
+
+    @property
+    def rejects(self) -> list[Reject]:
+        return [item for item in self.items if isinstance(item, Reject)]
 
 
 def read_parallel(
@@ -126,19 +131,16 @@ def read_parallel(
             file=source.path,
             code=E_BITEXT_LINE_COUNT,
         )
-    out = ParallelInput(source_count=len(src_items))
+    out = ParallelInput()
     for k, (s, t) in enumerate(zip(src_items, tgt_items, strict=True)):
-        if limit is not None and len(out.pairs) + len(out.rejects) >= limit:
+        if limit is not None and k >= limit:  # the first ``limit`` records, rejected ones too
             break
         if isinstance(s, Reject) or isinstance(t, Reject):
-            first = len(out.rejects)
-            for side in (s, t):
-                if isinstance(side, Reject):
-                    out.rejects.append(side)
+            out.items += [side for side in (s, t) if isinstance(side, Reject)]
             other, path = (t, target.path) if isinstance(s, Reject) else (s, source.path)
             if not isinstance(other, Reject):
                 bad = s if isinstance(s, Reject) else t
-                out.rejects.append(
+                out.items.append(
                     Reject(
                         "read",
                         path,
@@ -149,11 +151,8 @@ def read_parallel(
                         other.text[:500],
                     )
                 )
-            out.items += out.rejects[first:]
             continue
-        pair = ParallelPair(f"{s.id}|{t.id}", s, t, position=k)
-        out.pairs.append(pair)
-        out.items.append(pair)
+        out.items.append(ParallelPair(f"{s.id}|{t.id}", s, t, position=k))
     return out
 
 
