@@ -122,3 +122,20 @@ def test_given_for_shard_checks_ranges_with_file_line_numbers(tmp_path):
     with pytest.raises(InputFormatError) as err:
         GivenAligner(path).for_shard(2).align([(["a"], ["x"])])
     assert err.value.code == "XP107" and err.value.line == 3
+
+
+def test_given_parses_the_file_once_for_all_shard_views(tmp_path, monkeypatch):
+    from xproj.projectors.aligners import given
+
+    path = tmp_path / "links.align"
+    path.write_text("0-0\n0-1\n1-0 0-0\n")
+    pair = (["a", "b"], ["x", "y"])
+    whole = GivenAligner(path).align([pair] * 3)
+    calls = []
+    parse = given.parse_pharaoh
+    monkeypatch.setattr(given, "parse_pharaoh", lambda p: calls.append(p) or parse(p))
+    aligner = GivenAligner(path)
+    first = aligner.for_positions([0, 1]).align([pair] * 2)
+    last = aligner.for_shard(2).align([pair])
+    assert first + last == whole
+    assert calls == [path]

@@ -28,7 +28,13 @@ _LINK = re.compile(r"(\d+)([-p])(\d+)")
 _RawLink = tuple[int, int, bool, str]
 
 
-def _parse_file(path: str | os.PathLike[str]) -> list[list[_RawLink]]:
+def parse_pharaoh(path: str | os.PathLike[str]) -> list[list[_RawLink]]:
+    """The links of every line of a Pharaoh file as written (index base not yet applied): what
+    :func:`read_pharaoh` reads, for a caller that selects from one file many times.
+
+    Raises:
+        InputFormatError: XP101 for a token that is not a link, XP110 when the file is missing.
+    """
     lines: list[list[_RawLink]] = []
     for number, line in iter_lines(path):
         links: list[_RawLink] = []
@@ -58,8 +64,8 @@ def read_pharaoh(
     one_based: bool | None = None,
     lengths: Sequence[tuple[int, int]] | None = None,
     issues: list[Reject] | None = None,
-    window_start: int | None = None,
     at: Sequence[int] | None = None,
+    parsed: Sequence[Sequence[_RawLink]] | None = None,
 ) -> list[Alignment]:
     """Read a Pharaoh alignment file into one 0-based ``Alignment`` per line.
 
@@ -79,12 +85,11 @@ def read_pharaoh(
         lengths: ``(source tokens, target tokens)`` per line, to check every link's range.
         issues: where to append a ``Reject`` (code XP107) for each out-of-range link, which is then
             left out of its alignment. Without it, the first such link raises.
-        window_start: read only the lines ``window_start`` … ``window_start + len(lengths) - 1``
-            (0-based) — the alignments of one shard of a larger corpus. The file must have at
-            least that many lines; the index base is still detected over the whole file.
         at: read only these lines (0-based, one per entry of ``lengths``, in that order): the
-            pairs of a shard that has gaps where input records were rejected. ``window_start``
-            is the case of consecutive lines.
+            pairs of one shard of a larger input, gaps included where input records were
+            rejected. The index base is still detected over the whole file.
+        parsed: ``path`` as :func:`parse_pharaoh` read it, for a caller that reads the same file
+            shard by shard; ``None`` reads the file.
 
     Returns:
         One ``Alignment`` per line, in file order.
@@ -99,13 +104,9 @@ def read_pharaoh(
         >>> read_pharaoh("gold.txt", one_based=True)  # doctest: +SKIP
         [Alignment(links=frozenset({(0, 0)}), possible=frozenset({(1, 2)}))]
     """
-    lines = _parse_file(path)
+    lines = parse_pharaoh(path) if parsed is None else parsed
     numbers: Sequence[int] = range(1, len(lines) + 1)
     detect_on = lines
-    if window_start is not None:
-        if lengths is None:
-            raise ValueError("window_start needs lengths (the window's sentence pairs)")
-        at = range(window_start, window_start + len(lengths))
     if at is not None:
         if lengths is None or len(at) != len(lengths):
             raise ValueError("at needs one entry of lengths per line asked for")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xproj.io.readers.alignments import read_pharaoh
+from xproj.io.readers.alignments import parse_pharaoh, read_pharaoh
 from xproj.projectors.aligners.base import Aligner, TokenPair
 from xproj.schemas.errors import Reject
 from xproj.schemas.records import Alignment
@@ -21,9 +21,10 @@ from xproj.schemas.records import Alignment
 class GivenAligner(Aligner):
     """Returns the links of a Pharaoh file, line ``k`` for pair ``k`` (registered ``"given.v1"``).
 
-    Each ``align`` call reads the whole file, so the file must hold exactly one line per pair of
-    that call; a view made by ``for_shard(start)`` reads the lines of its shard only, one made
-    by ``for_positions(positions)`` the lines of those input positions (a shard whose rejected
+    The file is parsed once, on the first ``align`` call, and shared with the shard views. An
+    ``align`` call takes the whole file, which must then hold exactly one line per pair of that
+    call; a view made by ``for_shard(start)`` takes the lines of its shard only, one made by
+    ``for_positions(positions)`` the lines of those input positions (a shard whose rejected
     records leave gaps). Sure links (``i-j``) become ``Alignment.links``; possible links (``ipj``) are kept
     in ``Alignment.possible``.
 
@@ -56,6 +57,8 @@ class GivenAligner(Aligner):
         self.rejects: list[Reject] = []
         self.start: int | None = None
         self.positions: Sequence[int] | None = None
+        # the parsed file, shared with the views: each shard's call would otherwise read it all
+        self._parsed: dict[str, Any] = {}
 
     def for_shard(self, start: int) -> GivenAligner:
         """This file's lines from ``start`` on (0-based), for the shard that begins there."""
@@ -71,20 +74,25 @@ class GivenAligner(Aligner):
 
     def _view(self) -> GivenAligner:
         view = GivenAligner(self.path, self.one_based, strict=self.strict)
-        view.rejects = self.rejects
+        view.rejects, view._parsed = self.rejects, self._parsed
         return view
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """The file's alignments in order, range-checked against ``pairs``."""
         lengths = [(len(src), len(tgt)) for src, tgt in pairs]
         issues: list[Reject] | None = None if self.strict else []
+        if "lines" not in self._parsed:
+            self._parsed["lines"] = parse_pharaoh(self.path)
+        at = self.positions
+        if self.start is not None:
+            at = range(self.start, self.start + len(pairs))
         result = read_pharaoh(
             self.path,
             one_based=self.one_based,
             lengths=lengths,
             issues=issues,
-            window_start=self.start,
-            at=self.positions,
+            at=at,
+            parsed=self._parsed["lines"],
         )
         if issues:
             self.rejects.extend(issues)
