@@ -509,6 +509,22 @@ def test_project_spans_rejects_bad_policy(policy):
     assert exc.value.code == "XP301"
 
 
+@pytest.mark.parametrize(
+    ("policy", "named"),
+    [
+        ({"gap_fill": -1}, "gap_fill=-1"),
+        ({"punctuation": "strip"}, "punctuation='strip' is not one of drop, trim, keep"),
+        ({"grouping": "first"}, "grouping='first' is not one of largest, extent"),
+        ({"overlap": "merge"}, "overlap='merge' is not one of type_then_length, keep"),
+    ],
+)
+def test_project_policy_refuses_bad_choice_when_made(policy, named):
+    # checked once where the policy is made, not again for every sentence projected
+    with pytest.raises(ConfigError) as exc:
+        ProjectionPolicy(**policy)
+    assert exc.value.code == "XP301" and named in exc.value.message
+
+
 def test_project_target_sentence_char_round_trip():
     src = AnnotatedSentence(
         "s1",

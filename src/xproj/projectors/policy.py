@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from xproj.schemas.errors import FORBID_EXTRA, check_settings
+
+Punctuation = Literal["drop", "trim", "keep"]
+Grouping = Literal["largest", "extent"]
+Overlap = Literal["type_then_length", "keep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,22 +36,34 @@ class ProjectionPolicy:
 
     __pydantic_config__ = FORBID_EXTRA
 
-    punctuation: Literal["drop", "trim", "keep"] = "drop"
+    punctuation: Punctuation = "drop"
     gap_fill: int = 1
-    grouping: Literal["largest", "extent"] = "largest"
-    overlap: Literal["type_then_length", "keep"] = "type_then_length"
+    grouping: Grouping = "largest"
+    overlap: Overlap = "type_then_length"
     anchor_identical: bool = True
 
     def __post_init__(self) -> None:
+        choices = [
+            (name, getattr(self, name), get_args(kind))
+            for name, kind in (
+                ("punctuation", Punctuation),
+                ("grouping", Grouping),
+                ("overlap", Overlap),
+            )
+        ]
         check_settings(
             "projection policy",
             [
+                (value in allowed, f"{name}={value!r} is not one of {', '.join(allowed)}")
+                for name, value, allowed in choices
+            ]
+            + [
                 (
                     isinstance(self.gap_fill, int) and self.gap_fill >= 0,
                     f"gap_fill={self.gap_fill!r} must be >= 0",
                 )
             ],
-            fix="fill gaps of 0 (off) or more tokens.",
+            fix="use one of the values named; gap_fill fills gaps of 0 (off) or more tokens.",
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -31,10 +31,8 @@ from xproj.projectors.anchors import AnchorIndex
 from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.punct import is_punct
 from xproj.schemas.errors import (
-    E_BAD_CONFIG,
     E_LINK_OUT_OF_RANGE,
     E_SPAN_OUT_OF_TEXT,
-    ConfigError,
     InputFormatError,
 )
 from xproj.schemas.records import (
@@ -48,9 +46,6 @@ from xproj.schemas.records import (
 
 DEFAULT_POLICY = ProjectionPolicy()
 
-_PUNCTUATION = ("drop", "trim", "keep")
-_GROUPING = ("largest", "extent")
-_OVERLAP = ("type_then_length", "keep")
 _MAX_SHOWN = 60
 
 
@@ -89,7 +84,6 @@ def project_spans(
     Raises:
         InputFormatError: a span lies outside the source ([XP105]) or a link outside either
             sentence ([XP107]).
-        ConfigError: the policy has an unknown choice or a negative ``gap_fill`` ([XP301]).
 
     Example:
         >>> src = ["Anna", "visited", "New", "York", "."]
@@ -99,7 +93,6 @@ def project_spans(
         >>> [o.target for o in project_spans(src, tgt, links, spans)]
         [TokenSpan(start=0, end=1, label='PER'), TokenSpan(start=2, end=4, label='LOC')]
     """
-    _check_policy(policy)
     n_src, n_tgt = len(src_tokens), len(tgt_tokens)
     for span in src_spans:
         if span.end > n_src:
@@ -173,24 +166,6 @@ def project_pair(
         pair.src.tokens, pair.tgt.tokens, alignment, pair.src.spans, policy=policy
     )
     return target_sentence(pair.tgt, outcomes), outcomes
-
-
-def _check_policy(policy: ProjectionPolicy) -> None:
-    bad = []
-    if policy.punctuation not in _PUNCTUATION:
-        bad.append(f"punctuation={policy.punctuation!r} (use one of {', '.join(_PUNCTUATION)})")
-    if policy.grouping not in _GROUPING:
-        bad.append(f"grouping={policy.grouping!r} (use one of {', '.join(_GROUPING)})")
-    if policy.overlap not in _OVERLAP:
-        bad.append(f"overlap={policy.overlap!r} (use one of {', '.join(_OVERLAP)})")
-    if not isinstance(policy.gap_fill, int) or policy.gap_fill < 0:
-        bad.append(f"gap_fill={policy.gap_fill!r} (use an integer >= 0)")
-    if bad:
-        raise ConfigError(
-            "invalid projection policy: " + "; ".join(bad) + ".",
-            fix="correct the projection settings.",
-            code=E_BAD_CONFIG,
-        )
 
 
 def _links_by_source(
