@@ -37,7 +37,8 @@ class Predictor:
     """English spans for translated records: from a predictions file or a spaCy pipeline.
 
     A predictions file is read once into memory, one sentence per input record, so that records
-    can be matched by id in any order; its unreadable lines go to ``rejects`` with file and line.
+    can be matched by id in any order; its unreadable lines go to ``rejects`` with file and line,
+    and so does each line whose id a later line gives again (the later one is used).
     """
 
     def __init__(self, config: TranslateTestConfig, rejects: list[Reject]) -> None:
@@ -53,8 +54,11 @@ class Predictor:
             for item in iter_spans(p.path, config.pivot_lang, on_error="reject", fields=fields):
                 if isinstance(item, Reject):
                     rejects.append(item)
-                else:
-                    self.by_id[item.id] = item
+                    continue
+                earlier = self.by_id.get(item.id)
+                if earlier is not None:
+                    rejects.append(_replaced_prediction(p, earlier))
+                self.by_id[item.id] = item
         elif config.spacy is not None:
             from xproj.text import pipelines
 
@@ -115,6 +119,19 @@ class Predictor:
                 continue
             out.append(_relabel(sentence, sentence.id, cfg.label_map))
         return out
+
+
+def _replaced_prediction(spec, earlier: AnnotatedSentence) -> Reject:
+    """The reject of a prediction that a later line of the file gives again for its record."""
+    return Reject(
+        "predict",
+        spec.path,
+        f"record {earlier.id}",
+        E_BAD_PREDICTION,
+        "a later line gives another prediction for this record, and that one is used. Fix: "
+        f"give one line per input record ('{spec.id_column}' = the record id).",
+        earlier.text[:500],
+    )
 
 
 def _relabel(s: AnnotatedSentence, new_id: str, label_map: dict[str, str]) -> AnnotatedSentence:
