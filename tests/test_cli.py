@@ -151,6 +151,24 @@ def test_cli_eval_alignment(tmp_path, lake_root):
     assert rows[0]["kind"] == "alignment" and abs(rows[0]["aer"] - 1 / 6) < 1e-9
 
 
+def test_cli_eval_alignment_no_store_leaves_the_lake_alone(tmp_path, lake_root):
+    gold, pred = write_texts(tmp_path, {"gold.align": "0-0\n", "pred.align": "0-0\n"})
+    res = _run(
+        "eval",
+        "alignment",
+        "--pred",
+        str(pred),
+        "--gold",
+        str(gold),
+        "--no-store",
+        "--lake",
+        str(lake_root),
+    )
+    assert res.exit_code == 0, res.output
+    assert "F1 1.0000" in res.output
+    assert Lake(lake_root).tables() == []
+
+
 def test_cli_eval_projection(tmp_path, lake_root):
     gold, pred = write_texts(
         tmp_path,

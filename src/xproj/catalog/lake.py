@@ -291,7 +291,7 @@ class Lake(TableFiles):
         """The ids of the runs that have a row in ``runs``."""
         if not self._exists(RUNS):
             return frozenset()
-        runs = read_dataset(self._open(RUNS).to_pyarrow_dataset(), columns=["run_id"])
+        runs = read_dataset(self.dataset(RUNS), columns=["run_id"])
         return frozenset(runs["run_id"].to_pylist())
 
     def input_ref(

@@ -335,7 +335,8 @@ def eval_alignment(
         gold_one_based=gold_one_based,
         dataset=dataset or gold.stem,
         system=system or pred.stem,
-        lake=lake if store else False,
+        lake=lake,
+        store=store,
     )
     for r in issues:
         typer.echo(f"warning: {r.source} {r.locator}: {r.reason}", err=True)

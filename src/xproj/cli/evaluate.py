@@ -10,15 +10,13 @@ from xproj.schemas.errors import E_GOLD_COUNT, InputFormatError, Reject
 
 
 def _store(
-    lake_root: str | None | bool,
+    lake_root: str | None,
     flow: str,
     params: dict[str, Any],
     inputs: list,
     make_table: Callable[[str], Any],
 ) -> None:
     """Commit the scores as a run of ``flow``: ``make_table(run_id)`` gives its ``evaluations``."""
-    if lake_root is False:
-        return
     from xproj.catalog import Lake, RunRecord
 
     lake = Lake(lake_root or None)
@@ -45,7 +43,8 @@ def evaluate_alignment_files(
     gold_one_based: bool = False,
     dataset: str,
     system: str,
-    lake: str | None | bool = None,
+    lake: str | None = None,
+    store: bool = True,
 ):
     """Read predicted and gold Pharaoh files, score them; returns (scores, reported issues)."""
     from xproj.catalog import InputRef
@@ -68,22 +67,22 @@ def evaluate_alignment_files(
             code=E_GOLD_COUNT,
         )
     scores = alignment_scores(pred_al, gold_al)
-    params = {
-        "pred": str(pred),
-        "gold": str(gold),
-        "pred_one_based": pred_one_based,
-        "gold_one_based": gold_one_based,
-    }
-    inputs = [InputRef.for_file(n, p) for n, p in (("pred", pred), ("gold", gold))]
-    _store(
-        lake,
-        "eval_alignment",
-        params,
-        inputs,
-        lambda eval_run: alignment_evaluation_table(
-            scores, run_id=eval_run, dataset=dataset, system=system, params=params
-        ),
-    )
+    if store:
+        params = {
+            "pred": str(pred),
+            "gold": str(gold),
+            "pred_one_based": pred_one_based,
+            "gold_one_based": gold_one_based,
+        }
+        _store(
+            lake,
+            "eval_alignment",
+            params,
+            [InputRef.for_file(n, p) for n, p in (("pred", pred), ("gold", gold))],
+            lambda eval_run: alignment_evaluation_table(
+                scores, run_id=eval_run, dataset=dataset, system=system, params=params
+            ),
+        )
     return scores, issues
 
 

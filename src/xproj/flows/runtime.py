@@ -55,7 +55,8 @@ def in_flow_run() -> bool:
 
 
 def run_plan(plan: Plan, config: Any) -> RunSummary:
-    """Execute ``plan`` with the lake, ``force`` and ``allow_empty`` of ``config``."""
+    """Execute ``plan`` with the lake, ``force`` and ``allow_empty`` of ``config`` (every flow
+    config has them: :class:`~xproj.flows.config._RunSettings`)."""
     from xproj.catalog import Lake
 
     reporter = PrefectReporter(plan.flow) if in_flow_run() else Reporter()
@@ -63,7 +64,7 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
         plan,
         lake=Lake(config.lake),
         force=config.force,
-        allow_empty=getattr(config, "allow_empty", False),
+        allow_empty=config.allow_empty,
         reporter=reporter,
     )
 
