@@ -100,3 +100,26 @@ def test_linked_reader_field_names_and_errors(tmp_path):
     with pytest.raises(InputFormatError) as err:
         list(iter_linked(tmp_path / "missing.jsonl"))
     assert err.value.code == "XP110"
+
+
+def test_linked_reader_rejects_a_line_that_is_not_utf8(tmp_path):
+    # a bad byte used to become U+FFFD in the text, silently; now the line is a located reject
+    path = tmp_path / "latin1.jsonl"
+    good = {"id": "a", "text": "Ada here", "mentions": [{"start": 0, "end": 3, "qid": "Q1"}]}
+    bad = json.dumps({**good, "id": "b", "text": "Ad\u00e9 here"}).replace("\\u00e9", "\u00e9")
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps(good).encode() + b"\n" + bad.encode("latin-1") + b"\n"
+    )
+    first, second = iter_linked(path)
+    assert isinstance(first, LinkedText) and first.text == "Ada here"
+    assert isinstance(second, Reject)
+    assert (second.code, second.locator) == ("XP101", "line 2")
+    assert "not valid UTF-8" in second.reason and "\ufffd" in second.raw
+
+
+def test_linked_reader_names_a_parquet_file_that_is_not_parquet(tmp_path):
+    path = tmp_path / "linked.parquet"
+    path.write_text("id,text\n")
+    with pytest.raises(InputFormatError) as err:
+        list(iter_linked(path))
+    assert err.value.code == "XP109" and err.value.file == str(path)

@@ -17,6 +17,7 @@ title index). Field names are configurable (:class:`LinkedFields`). A record tha
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -31,6 +32,7 @@ from xproj.schemas.errors import (
     E_MISSING_FIELD,
     E_SPAN_OUT_OF_TEXT,
     E_UNKNOWN_FORMAT,
+    InputFormatError,
     Reject,
 )
 
@@ -142,6 +144,13 @@ def iter_linked(
             reason = f"the line is not valid JSON ({record.msg}). Fix: one object per line."
             yield Reject("read", str(p), locator, E_MALFORMED_LINE, reason, raw[:500])
             continue
+        if isinstance(record, UnicodeDecodeError):
+            reason = (
+                f"the line is not valid UTF-8 (byte {record.start + 1}: {record.reason}). "
+                "Fix: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)."
+            )
+            yield Reject("read", str(p), locator, E_MALFORMED_LINE, reason, raw[:500])
+            continue
         try:
             yield record_to_linked(record, f"{p.stem}:{locator}", fields)
         except _Bad as bad:
@@ -150,8 +159,15 @@ def iter_linked(
 
 def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
     if fmt == "jsonl":
-        with p.open(encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, 1):
+        with p.open("rb") as fh:
+            for number, data in enumerate(fh, 1):
+                if number == 1:
+                    data = data.removeprefix(codecs.BOM_UTF8)
+                try:
+                    line = data.decode("utf-8")
+                except UnicodeDecodeError as err:  # a reject for this line, not U+FFFD in the text
+                    yield f"line {number}", err, data.decode("utf-8", errors="replace")
+                    continue
                 if not line.strip():
                     continue
                 try:
@@ -160,10 +176,20 @@ def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
                     yield f"line {number}", err, line
         return
     if fmt == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
+        try:
+            parquet = pq.ParquetFile(p)
+        except pa.ArrowInvalid as err:
+            raise InputFormatError(
+                f"not a Parquet file ({err}).",
+                fix="check the file, or pass the format (jsonl) for JSON Lines.",
+                file=str(p),
+                code=E_UNKNOWN_FORMAT,
+            ) from None
         count = 0
-        for batch in pq.ParquetFile(p).iter_batches(batch_size=1024):
+        for batch in parquet.iter_batches(batch_size=1024):
             for record in batch.to_pylist():
                 count += 1
                 yield f"row {count}", record, json.dumps(record, default=str)
@@ -181,9 +207,7 @@ def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
         yield f"row {count}", record, json.dumps(record, default=str)
 
 
-def _format_error(p: Path):
-    from xproj.schemas.errors import InputFormatError
-
+def _format_error(p: Path) -> InputFormatError:
     return InputFormatError(
         f"cannot tell the format of {p.name}.",
         fix="name the file *.jsonl or *.parquet, or pass the format (jsonl, parquet, hf).",
