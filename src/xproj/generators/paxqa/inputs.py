@@ -45,8 +45,10 @@ class ContextPair:
         context_en: the English context.
         context_x: the X context; ``None`` when the run translates it (SQuAD input).
         questions: the input's own questions (SQuAD input; ``SquadQuestion`` records).
-        position: the record's place in its input (0-based, rejected records counted), for
-            links read by position (``given.v1``); set by :func:`iter_contexts`.
+        position: the record's place in its input (0-based, rejected records counted; for
+            SQuAD the paragraph's place among the paragraphs read, as SQuAD rejects are mostly
+            single questions), for links read by position (``given.v1``); set by
+            :func:`iter_contexts`.
     """
 
     source_id: str
@@ -95,7 +97,7 @@ def iter_contexts(
             )
         )
     if fmt == "squad":
-        return _positioned(_iter_squad(path, id_prefix))
+        return _positioned(_iter_squad(path, id_prefix), count_rejects=False)
     raise ConfigError(
         f"unknown context format {fmt!r}.",
         fix="use bitext, hf or squad.",
@@ -103,10 +105,20 @@ def iter_contexts(
     )
 
 
-def _positioned(items: Iterator[ContextPair | Reject]) -> Iterator[ContextPair | Reject]:
-    """Each pair with its place in the input (a reader yields one item per record)."""
-    for position, item in enumerate(items):
-        yield replace(item, position=position) if isinstance(item, ContextPair) else item
+def _positioned(
+    items: Iterator[ContextPair | Reject], *, count_rejects: bool = True
+) -> Iterator[ContextPair | Reject]:
+    """Each pair with its place in the input: the items before it, rejects counted only when
+    ``count_rejects`` (a reader that yields one item per record)."""
+    position = 0
+    for item in items:
+        if isinstance(item, ContextPair):
+            yield replace(item, position=position)
+            position += 1
+        else:
+            yield item
+            if count_rejects:
+                position += 1
 
 
 def _iter_bitext(path, tgt_path, bitext_format, id_prefix) -> Iterator[ContextPair | Reject]:
