@@ -416,10 +416,9 @@ def build_marian(
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     out_dir = Path(out_dir)
-    source_spm, target_spm = (
-        _write_sentencepiece(out_dir, f"{side}.spm", MT_SAMPLE_TEXT[lang], vocab_size, "unigram")
-        for side, lang in (("source", source_lang), ("target", target_lang))
-    )
+    source_text, target_text = MT_SAMPLE_TEXT[source_lang], MT_SAMPLE_TEXT[target_lang]
+    source_spm = _write_sentencepiece(out_dir, "source.spm", source_text, vocab_size, "unigram")
+    target_spm = _write_sentencepiece(out_dir, "target.spm", target_text, vocab_size, "unigram")
     pieces = dict.fromkeys(["</s>", "<unk>", *_spm_pieces(source_spm), *_spm_pieces(target_spm)])
     vocab = {piece: i for i, piece in enumerate([*pieces, "<pad>"])}
 
