@@ -17,7 +17,6 @@ title index). Field names are configurable (:class:`LinkedFields`). A record tha
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import re
@@ -144,12 +143,8 @@ def iter_linked(
             reason = f"the line is not valid JSON ({record.msg}). Fix: one object per line."
             yield Reject("read", str(p), locator, E_MALFORMED_LINE, reason, raw[:500])
             continue
-        if isinstance(record, UnicodeDecodeError):
-            reason = (
-                f"the line is not valid UTF-8 (byte {record.start + 1}: {record.reason}). "
-                "Fix: convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)."
-            )
-            yield Reject("read", str(p), locator, E_MALFORMED_LINE, reason, raw[:500])
+        if isinstance(record, InputFormatError):
+            yield Reject.from_error("read", record, raw)
             continue
         try:
             yield record_to_linked(record, f"{p.stem}:{locator}", fields)
@@ -159,21 +154,18 @@ def iter_linked(
 
 def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
     if fmt == "jsonl":
-        with p.open("rb") as fh:
-            for number, data in enumerate(fh, 1):
-                if number == 1:
-                    data = data.removeprefix(codecs.BOM_UTF8)
-                try:
-                    line = data.decode("utf-8")
-                except UnicodeDecodeError as err:  # a reject for this line, not U+FFFD in the text
-                    yield f"line {number}", err, data.decode("utf-8", errors="replace")
-                    continue
-                if not line.strip():
-                    continue
-                try:
-                    yield f"line {number}", json.loads(line), line
-                except json.JSONDecodeError as err:
-                    yield f"line {number}", err, line
+        from xproj.io.readers._common import iter_checked_lines
+
+        for number, line, error in iter_checked_lines(p):
+            if error is not None:  # a reject for this line, not U+FFFD in the text
+                yield f"line {number}", error, line
+                continue
+            if not line.strip():
+                continue
+            try:
+                yield f"line {number}", json.loads(line), line
+            except json.JSONDecodeError as err:
+                yield f"line {number}", err, line
         return
     if fmt == "parquet":
         import pyarrow as pa

@@ -42,8 +42,20 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
     ``\\r\\n`` and ``\\n`` endings are both accepted (some shared TSV files use CRLF) and a leading
     byte-order mark is dropped. A final line without a newline is still a line; the empty string
     after the last newline is not. Each line is decoded on its own, so a byte that is not UTF-8
-    is reported on the line that holds it.
+    is reported (XP101) on the line that holds it; :func:`iter_checked_lines` goes on instead.
     """
+    for number, line, error in iter_checked_lines(path):
+        if error is not None:
+            raise error
+        yield number, line
+
+
+def iter_checked_lines(
+    path: str | os.PathLike[str],
+) -> Iterator[tuple[int, str, InputFormatError | None]]:
+    """:func:`iter_lines` for readers that reject a bad line and read on: ``(number, line,
+    error)``, where a line that is not UTF-8 comes with its located XP101 error and its text with
+    U+FFFD in place of the bad bytes (for the reject's raw text)."""
     p = Path(path)
     try:
         handle = p.open("rb")
@@ -53,15 +65,17 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, str]]:
         for number, raw in enumerate(handle, 1):
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
+            error = None
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as err:
                 problem = f"the line is not valid UTF-8 (byte {err.start + 1}: {err.reason})."
                 fix = "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)."
                 error = InputFormatError(problem, fix=fix, code=E_MALFORMED_LINE)
-                raise locate(error, file=str(path), line=number) from None
+                error = locate(error, file=str(path), line=number)
+                line = raw.decode("utf-8", errors="replace")
             line = line[:-1] if line.endswith("\n") else line
-            yield number, line[:-1] if line.endswith("\r") else line
+            yield number, line[:-1] if line.endswith("\r") else line, error
 
 
 def count_lines(path: str | os.PathLike[str]) -> int:
