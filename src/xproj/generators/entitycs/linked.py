@@ -168,18 +168,9 @@ def _records(p: Path, fmt: str, split: str) -> Iterator[tuple[str, Any, str]]:
                 yield f"line {number}", err, line
         return
     if fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        from xproj.io.readers._common import open_parquet
 
-        try:
-            parquet = pq.ParquetFile(p)
-        except pa.ArrowInvalid as err:
-            raise InputFormatError(
-                f"not a Parquet file ({err}).",
-                fix="check the file, or pass the format (jsonl) for JSON Lines.",
-                file=str(p),
-                code=E_UNKNOWN_FORMAT,
-            ) from None
+        parquet = open_parquet(p, fix="check the file, or pass the format (jsonl) for JSON Lines.")
         count = 0
         for batch in parquet.iter_batches(batch_size=1024):
             for record in batch.to_pylist():

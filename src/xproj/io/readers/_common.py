@@ -14,6 +14,7 @@ from xproj.schemas.errors import (
     E_FILE_NOT_FOUND,
     E_MALFORMED_LINE,
     E_TOKEN_TAG_MISMATCH,
+    E_UNKNOWN_FORMAT,
     InputFormatError,
     Reject,
     XprojError,
@@ -76,6 +77,22 @@ def iter_checked_lines(
                 line = raw.decode("utf-8", errors="replace")
             line = line[:-1] if line.endswith("\n") else line
             yield number, line[:-1] if line.endswith("\r") else line, error
+
+
+def open_parquet(path: str | os.PathLike[str], fix: str) -> Any:
+    """A ``pyarrow.parquet.ParquetFile``; XP110 for a missing file, XP109 (with ``fix``) for a
+    file that is not Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise file_not_found(path) from None
+    except pa.ArrowInvalid as err:
+        raise InputFormatError(
+            f"not a Parquet file ({err}).", fix=fix, file=str(path), code=E_UNKNOWN_FORMAT
+        ) from None
 
 
 def count_lines(path: str | os.PathLike[str]) -> int:

@@ -23,10 +23,10 @@ from typing import Any, Literal
 from xproj.io.readers._common import (
     OnError,
     check_on_error,
-    file_not_found,
     iter_lines,
     json_line_error,
     locate,
+    open_parquet,
     raise_or_reject,
     sentence_id,
     wrong_type,
@@ -353,20 +353,7 @@ def _iter_parquet(
     id_prefix: str | None,
     fields: SpanFields,
 ) -> Iterator[AnnotatedSentence | Reject]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise file_not_found(path) from None
-    except pa.ArrowInvalid as err:
-        raise InputFormatError(
-            f"not a Parquet file ({err}).",
-            fix='check the file, or pass fmt="jsonl" for JSON Lines.',
-            file=str(path),
-            code=E_UNKNOWN_FORMAT,
-        ) from None
+    parquet = open_parquet(path, fix='check the file, or pass fmt="jsonl" for JSON Lines.')
     names = parquet.schema_arrow.names
     missing = [c for c in (fields.text, fields.spans) if c not in names]
     if missing:
