@@ -129,21 +129,17 @@ def test_cli_bad_pin_is_a_coded_error(lake):
     assert out.returncode == 2 and "[XP301]" in out.stderr and "TABLE=VERSION" in out.stderr
 
 
+def _eval_alignment(pred: Path, gold: Path, lake_root: Path, *extra: str):
+    """``xproj eval alignment`` of ``pred`` against ``gold`` into ``lake_root``."""
+    args = ("eval", "alignment", "--pred", str(pred), "--gold", str(gold), *extra)
+    return _run(*args, "--lake", str(lake_root))
+
+
 def test_cli_eval_alignment(tmp_path, lake_root):
     gold, pred = write_texts(
         tmp_path, {"gold.align": "1-1 2p2\n1-1\n", "pred.align": "0-0 1-1 1-0\n0-0\n"}
     )
-    res = _run(
-        "eval",
-        "alignment",
-        "--pred",
-        str(pred),
-        "--gold",
-        str(gold),
-        "--gold-one-based",
-        "--lake",
-        str(lake_root),
-    )
+    res = _eval_alignment(pred, gold, lake_root, "--gold-one-based")
     assert res.exit_code == 0, res.output
     # A = 4 links, S = 2 (both hit), P = S + {(1,1)}: precision 3/4, recall 1, AER 1 - 5/6
     assert "P 0.7500" in res.output and "R 1.0000" in res.output and "AER 0.1667" in res.output
@@ -153,17 +149,7 @@ def test_cli_eval_alignment(tmp_path, lake_root):
 
 def test_cli_eval_alignment_no_store_leaves_the_lake_alone(tmp_path, lake_root):
     gold, pred = write_texts(tmp_path, {"gold.align": "0-0\n", "pred.align": "0-0\n"})
-    res = _run(
-        "eval",
-        "alignment",
-        "--pred",
-        str(pred),
-        "--gold",
-        str(gold),
-        "--no-store",
-        "--lake",
-        str(lake_root),
-    )
+    res = _eval_alignment(pred, gold, lake_root, "--no-store")
     assert res.exit_code == 0, res.output
     assert "F1 1.0000" in res.output
     assert Lake(lake_root).tables() == []
