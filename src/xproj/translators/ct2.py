@@ -42,6 +42,7 @@ from xproj.schemas.errors import (
     checked_strings,
 )
 from xproj.schemas.languages import language_script
+from xproj.text.sentences import sentence_spans
 from xproj.translators import store
 from xproj.translators.base import DecodingOptions, Translation, Translator
 from xproj.translators.ct2_search import SearchAndScore
@@ -53,7 +54,7 @@ from xproj.translators.families import (
     detect_family,
     get_family,
 )
-from xproj.translators.segment import joiner, pack, sentence_spans
+from xproj.translators.segment import joiner, pack
 
 # Texts tokenized per tokenizer call while filling a chunk.
 _TOKENIZE_GROUP = 64

@@ -5,68 +5,16 @@ into sentences, consecutive sentences are packed into segments that fit, each se
 translated, and the translations are joined. Nothing is truncated: when a single sentence is
 itself too long, the caller flags the text instead.
 
-The splitter is deliberately simple and language-agnostic. A sentence ends:
-
-* after a run of terminal punctuation (``.`` ``!`` ``?`` ``…`` Arabic ``؟`` Urdu ``۔``) and any
-  closing quotes or brackets, when whitespace or the end of the text follows (so ``3.14`` and
-  ``e.g.x`` do not split);
-* after CJK ``。`` ``！`` ``？`` ``｡``, Devanagari danda ``।`` and double danda ``॥``, or Ethiopic
-  ``።`` (plus closers), with or without following whitespace, since these scripts often write
-  none;
-* at every line break.
-
-Abbreviations (``Dr. Smith``) do split; that only matters for texts that have to be split anyway,
-and a split inside a sentence costs some translation quality, never data.
+Sentences come from :func:`xproj.text.sentences.sentence_spans` (ICU's sentence rules plus the
+script boundaries ICU does not mark), the splitter every route uses.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-
-_TERMINAL = ".!?…؟۔"
-_WIDE_TERMINAL = "。！？｡।॥።"
-_CLOSERS = "\"'”’»)]}」』）】》〉›"
-
-_BOUNDARY = re.compile(
-    rf"[{re.escape(_TERMINAL)}]+[{re.escape(_CLOSERS)}]*(?=\s|$)"
-    rf"|[{re.escape(_WIDE_TERMINAL)}]+[{re.escape(_CLOSERS)}]*"
-    r"|\r\n|\n|\r"
-)
 
 # Scripts written without spaces between sentences: translations into them are joined with "".
 _NO_SPACE_SCRIPTS = frozenset({"Hans", "Hant", "Jpan", "Thai", "Laoo", "Khmr", "Mymr"})
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans ``(start, end)`` of the sentences of ``text``, whitespace trimmed.
-
-    Every non-space character of ``text`` lies in exactly one span; spans are in order.
-
-    Example:
-        >>> text = "Dogs bark. Cats? Yes!  猫。狗。"
-        >>> [text[s:e] for s, e in sentence_spans(text)]
-        ['Dogs bark.', 'Cats?', 'Yes!', '猫。', '狗。']
-    """
-    cuts = [0, *(match.end() for match in _BOUNDARY.finditer(text)), len(text)]
-    spans: list[tuple[int, int]] = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
-        piece = text[start:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((start + lead, start + lead + len(stripped)))
-    return spans
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences of ``text`` (see :func:`sentence_spans`).
-
-    Example:
-        >>> split_sentences("यह एक वाक्य है। यह दूसरा है।")
-        ['यह एक वाक्य है।', 'यह दूसरा है।']
-    """
-    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 def pack(lengths: Sequence[int], limit: int) -> list[range]:
