@@ -17,6 +17,16 @@ the defaults about 19 % of the links of the en-fr Hansards set differ (|A △ B|
 with 6 samplers, 17 % with 3× the iterations).
 Store alignments (or their projections) when a rerun must reproduce them.
 
+Long pairs: eflomal stores sentence positions in 10 bits, so a side may have at most
+:data:`MAX_TOKENS` tokens. A longer pair (a paragraph, a document) is cut into pieces that fit
+(:func:`split_pair`): each side at its sentence ends, the two sides into the same number of
+consecutive pieces matched by relative position. The pieces are aligned in the same run as the
+other pairs and their links are shifted back into one alignment of the whole pair (no link
+crosses a cut). Where a side has no sentence end near enough, it is cut between two tokens at the
+matching relative position instead. The splits are logged (INFO, with counts). A pair that cannot
+be cut (its shorter side has fewer tokens than the pieces the longer one needs) gets no links, a
+warning, and an XP506 reject from :meth:`EflomalAligner.take_rejects`.
+
 Cost: sampling iterations follow eflomal's rule, 5000/√n for the last stage, so small corpora get
 many (450 pairs: 236 iterations, several seconds to tens of seconds for long sentences). Capping
 them cost up to 5 AER points on the 450-pair zh-en set, so the rule is kept; align shards of
@@ -26,12 +36,14 @@ quarters of its time in the binary; the rest is encoding, file I/O, parsing and 
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import logging
 import math
 import os
 import subprocess
 import tempfile
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,15 +54,28 @@ from xproj.schemas.errors import (
     E_BACKEND_FAILED,
     E_BACKEND_MISSING,
     E_BAD_CONFIG,
+    E_INPUT_TOO_LONG,
     BackendError,
     ConfigError,
+    Reject,
 )
 from xproj.schemas.records import Alignment
 
 logger = logging.getLogger(__name__)
 
-#: eflomal stores sentence positions in 10 bits: longer sentences cannot be aligned.
+#: eflomal stores sentence positions in 10 bits: longer sentences are aligned in pieces.
 MAX_TOKENS = 1023
+
+#: Punctuation that ends a sentence, where an over-long pair may be cut: a token made only of
+#: these (and closing quotes or brackets) ends one. Tokenizers split punctuation off words, so
+#: ``Dr.`` or ``3.14`` stay whole and do not count.
+_SENTENCE_FINAL = frozenset(".!?…;।॥。！？｡។။።؟۔།")
+_CLOSERS = frozenset("\"'”’»)]}」』）】》〉›")
+
+#: Piece counts tried above the fewest that fit, to find cuts that all fall on sentence ends.
+_EXTRA_PIECES = 3
+
+Piece = tuple[range, range]
 
 
 def _eflomal_binary() -> Path:
@@ -128,7 +153,9 @@ class EflomalAligner(Aligner):
 
     eflomal learns its statistics from the corpus it aligns, so align a whole shard at once, and
     give it more parallel text through ``extra_bitext`` when the shard is small: those pairs are
-    trained on but not returned.
+    trained on but not returned. A pair with a side over :data:`MAX_TOKENS` tokens is aligned in
+    pieces cut at sentence ends (:func:`split_pair`); one that cannot be cut is left without
+    links and reported by :meth:`take_rejects` (XP506).
 
     Args:
         symmetrization: how to combine the two directions (see
@@ -218,6 +245,30 @@ class EflomalAligner(Aligner):
         self.tgt_prefix_len = tgt_prefix_len
         self.extra_bitext = list(extra_bitext) if extra_bitext is not None else []
         self.threads = threads
+        # pairs left without links, shared with the views; where the views' pairs are in the input
+        self._rejects: list[Reject] = []
+        self._start = 0
+        self._positions: list[int] | None = None
+
+    def for_shard(self, start: int) -> EflomalAligner:
+        """A view whose rejects name the pairs' input positions from ``start`` on (the links do
+        not depend on positions)."""
+        view = copy.copy(self)
+        view._start, view._positions = start, None
+        return view
+
+    def for_positions(self, positions: Sequence[int]) -> EflomalAligner:
+        """A view whose rejects name the pairs by these input positions (0-based)."""
+        view = copy.copy(self)
+        view._start, view._positions = 0, list(positions)
+        return view
+
+    def take_rejects(self) -> list[Reject]:
+        """The pairs too long to align that could not be cut into pieces (XP506, one per pair;
+        they got an empty alignment), emptied once taken; shared with the views."""
+        taken = list(self._rejects)
+        self._rejects.clear()
+        return taken
 
     def describe(self) -> dict[str, Any]:
         """Every setting that shapes the output, plus the size of the extra bitext."""
@@ -241,8 +292,10 @@ class EflomalAligner(Aligner):
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """Align ``pairs`` (trained together with ``extra_bitext``); one alignment per pair.
 
-        Pairs with an empty side, and pairs with a side longer than :data:`MAX_TOKENS` tokens
-        (logged as a warning), get an empty alignment.
+        Pairs with an empty side get an empty alignment. A pair with a side longer than
+        :data:`MAX_TOKENS` tokens is aligned in pieces cut at sentence ends (:func:`split_pair`,
+        logged at INFO); one that cannot be cut gets an empty alignment, a warning and an XP506
+        reject (:meth:`take_rejects`).
 
         Raises:
             BackendError: XP501 when eflomal is not installed, XP502 when the binary fails.
@@ -258,26 +311,82 @@ class EflomalAligner(Aligner):
     ) -> tuple[list[set[tuple[int, int]]], list[set[tuple[int, int]]]]:
         """The forward and reverse links of every pair, both in ``(source, target)`` order.
 
-        Useful to try several symmetrisations on one sampling run.
+        Useful to try several symmetrisations on one sampling run. Over-long pairs are aligned
+        in pieces, as :meth:`align` describes.
         """
-        keep = [k for k, (s, t) in enumerate(pairs) if _alignable(s, t)]
-        too_long = sum(1 for s, t in pairs if len(s) > MAX_TOKENS or len(t) > MAX_TOKENS)
-        if too_long:
-            logger.warning(
-                "eflomal: %d pair(s) with a side over %d tokens get an empty alignment.",
-                too_long,
-                MAX_TOKENS,
-            )
         fwd: list[set[tuple[int, int]]] = [set() for _ in pairs]
         rev: list[set[tuple[int, int]]] = [set() for _ in pairs]
-        if not keep:
+        corpus: list[TokenPair] = []
+        # per corpus line: the pair it belongs to and where its piece starts in that pair
+        owners: list[tuple[int, int, int]] = []
+        n_split = n_pieces = n_inside = 0
+        refused: list[int] = []
+        for k, (src, tgt) in enumerate(pairs):
+            if not src or not tgt:
+                continue
+            if len(src) <= MAX_TOKENS and len(tgt) <= MAX_TOKENS:
+                corpus.append((src, tgt))
+                owners.append((k, 0, 0))
+                continue
+            split = split_pair(src, tgt)
+            if split is None:
+                refused.append(self._reject(k, src, tgt))
+                continue
+            pieces, inside = split
+            n_split, n_pieces, n_inside = n_split + 1, n_pieces + len(pieces), n_inside + inside
+            for s_range, t_range in pieces:
+                corpus.append(
+                    (src[s_range.start : s_range.stop], tgt[t_range.start : t_range.stop])
+                )
+                owners.append((k, s_range.start, t_range.start))
+        if n_split:
+            logger.info(
+                "eflomal: %d pair(s) with a side over %d tokens aligned in %d pieces cut at "
+                "sentence ends (%d cut(s) between two tokens of a sentence, where a side had no "
+                "sentence end near enough).",
+                n_split,
+                MAX_TOKENS,
+                n_pieces,
+                n_inside,
+            )
+        if refused:
+            logger.warning(
+                "eflomal: %d pair(s) with a side over %d tokens cannot be cut into pieces that "
+                "fit (input positions %s); they get an empty alignment and an %s reject each.",
+                len(refused),
+                MAX_TOKENS,
+                ", ".join(map(str, refused[:10])) + (", …" if len(refused) > 10 else ""),
+                E_INPUT_TOO_LONG,
+            )
+        if not corpus:
             return fwd, rev
-        corpus = [pairs[k] for k in keep]
+        n_wanted = len(corpus)
         corpus += [(s, t) for s, t in self.extra_bitext if _alignable(s, t)]
-        links_fwd, links_rev = self._run(corpus, len(keep))
-        for k, f, r in zip(keep, links_fwd, links_rev, strict=True):
-            fwd[k], rev[k] = f, r
+        links_fwd, links_rev = self._run(corpus, n_wanted)
+        for (k, i0, j0), f, r in zip(owners, links_fwd, links_rev, strict=True):
+            fwd[k].update((i + i0, j + j0) for i, j in f)
+            rev[k].update((i + i0, j + j0) for i, j in r)
         return fwd, rev
+
+    def _reject(self, k: int, src: Sequence[str], tgt: Sequence[str]) -> int:
+        """Record pair ``k`` of this call as too long to align; its input position."""
+        where = self._positions[k] if self._positions is not None else self._start + k
+        short, n_short = ("source", len(src)) if len(src) < len(tgt) else ("target", len(tgt))
+        needed = math.ceil(max(len(src), len(tgt)) / MAX_TOKENS)
+        self._rejects.append(
+            Reject(
+                "align",
+                "",
+                f"pair {where}",
+                E_INPUT_TOO_LONG,
+                f"{len(src)} source and {len(tgt)} target tokens: eflomal aligns at most "
+                f"{MAX_TOKENS} a side, and the pair cannot be cut into the {needed} pieces that "
+                f"would fit (its {short} side has only {n_short} token(s)); it has no links. "
+                "Fix: check that the two sides translate each other, or split the record.",
+                " ".join(src)[:240] + " ||| " + " ".join(tgt)[:240],
+            )
+        )
+        return where
 
     def _run(
         self, corpus: Sequence[TokenPair], n_wanted: int
@@ -330,6 +439,131 @@ class EflomalAligner(Aligner):
                 _read_links(folder / "fwd.txt", n_wanted, len(corpus)),
                 _read_links(folder / "rev.txt", n_wanted, len(corpus)),
             )
+
+
+def sentence_ends(tokens: Sequence[str]) -> list[int]:
+    """The positions ``1 … len(tokens) - 1`` where a sentence ends, in order: after a token of
+    sentence-final punctuation (:data:`_SENTENCE_FINAL`) and any closing quote or bracket tokens
+    that follow it.
+
+    Example:
+        >>> sentence_ends(["Hi", "!", "Yes", ".", "”", "No", "?"])
+        [2, 5]
+    """
+    ends: list[int] = []
+    n = len(tokens)
+    at = 0
+    while at < n:
+        tok = tokens[at]
+        at += 1
+        if any(c in _SENTENCE_FINAL for c in tok) and all(
+            c in _SENTENCE_FINAL or c in _CLOSERS for c in tok
+        ):
+            while at < n and tokens[at] and all(c in _CLOSERS for c in tokens[at]):
+                at += 1
+            if at < n:
+                ends.append(at)
+    return ends
+
+
+def split_pair(
+    src: Sequence[str], tgt: Sequence[str], limit: int = MAX_TOKENS
+) -> tuple[list[Piece], int] | None:
+    """Cut a pair into consecutive pieces of at most ``limit`` tokens a side, at sentence ends.
+
+    Both sides are cut into the same number of pieces, piece ``i`` of the source matching piece
+    ``i`` of the target. The cuts of one side (the leading side) are the sentence ends nearest to
+    even shares of its length; each cut of the other side is its sentence end nearest to the
+    matching leading cut: after as many sentences when both sides have as many, else at the same
+    relative position. A cut must keep every piece within ``limit`` and non-empty; where no
+    sentence end allows that, the side is cut between two tokens at that position. The fewest
+    pieces that fit and up to :data:`_EXTRA_PIECES` more are tried, with either side leading; the
+    split with the fewest cuts inside a sentence wins, then the one with fewer pieces, then the
+    one whose cuts match best in relative position.
+
+    Returns:
+        The pieces as ``(source range, target range)`` and how many cuts fell inside a sentence;
+        a single piece when the pair already fits; None when it cannot be cut (its shorter side
+        has fewer tokens than the pieces needed).
+
+    Example:
+        >>> src = ["a", "b", ".", "c", "d", ".", "e", "."]
+        >>> tgt = ["A", "B", ".", "C", "D", "E", "."]
+        >>> split_pair(src, tgt, limit=5)
+        ([(range(0, 3), range(0, 3)), (range(3, 8), range(3, 7))], 0)
+    """
+    n, m = len(src), len(tgt)
+    fewest = max(1, math.ceil(n / limit), math.ceil(m / limit))
+    if min(n, m) < fewest:
+        return None
+    if fewest == 1:
+        return [(range(n), range(m))], 0
+    ends = (sentence_ends(src), sentence_ends(tgt))
+    lengths = (n, m)
+    best: tuple[tuple[int, int, float], list[int], list[int]] | None = None
+    for k in range(fewest, min(fewest + _EXTRA_PIECES, min(n, m)) + 1):
+        for lead in (0, 1):
+            follow = 1 - lead
+            n_lead, n_follow = lengths[lead], lengths[follow]
+            lead_cuts, inside_lead = _cuts(
+                n_lead, k, limit, ends[lead], [i * n_lead / k for i in range(1, k)]
+            )
+            follow_cuts, inside_follow = _cuts(
+                n_follow, k, limit, ends[follow], _matching(lead_cuts[1:-1], ends, lead, lengths)
+            )
+            mismatch = sum(
+                abs(a / n_lead - b / n_follow)
+                for a, b in zip(lead_cuts[1:-1], follow_cuts[1:-1], strict=True)
+            )
+            score = (inside_lead + inside_follow, k, mismatch)
+            if best is None or score < best[0]:
+                cuts = (lead_cuts, follow_cuts) if lead == 0 else (follow_cuts, lead_cuts)
+                best = (score, *cuts)
+    assert best is not None
+    (inside, _, _), src_cuts, tgt_cuts = best
+    pieces = [
+        (range(src_cuts[i], src_cuts[i + 1]), range(tgt_cuts[i], tgt_cuts[i + 1]))
+        for i in range(len(src_cuts) - 1)
+    ]
+    return pieces, inside
+
+
+def _matching(
+    cuts: Sequence[int], ends: tuple[list[int], list[int]], lead: int, lengths: tuple[int, int]
+) -> list[float]:
+    """Where the other side should be cut to match the leading side's ``cuts``: after the same
+    number of sentences when both sides have as many (a cut on a sentence end), else at the
+    same relative position."""
+    follow = 1 - lead
+    rank = {e: r for r, e in enumerate(ends[lead])} if len(ends[0]) == len(ends[1]) else {}
+    return [
+        ends[follow][rank[c]] if c in rank else c * lengths[follow] / lengths[lead] for c in cuts
+    ]
+
+
+def _cuts(
+    n: int, k: int, limit: int, ends: Sequence[int], wanted: Sequence[float]
+) -> tuple[list[int], int]:
+    """Cut ``n`` tokens into ``k`` pieces of 1 … ``limit`` tokens (``n <= k * limit``,
+    ``n >= k``): ``[0, c1, …, n]``, each cut the sentence end (of the sorted ``ends``) nearest to
+    its ``wanted`` position that keeps the rest feasible, else the nearest feasible token
+    position; and how many cuts are of the second kind."""
+    cuts = [0]
+    inside = 0
+    for i, x in enumerate(wanted, start=1):
+        lo = max(cuts[-1] + 1, n - (k - i) * limit)
+        hi = min(cuts[-1] + limit, n - (k - i))
+        first, stop = bisect_left(ends, lo), bisect_right(ends, hi)
+        if first < stop:
+            j = bisect_left(ends, x, first, stop)
+            near = [ends[q] for q in (j - 1, j) if first <= q < stop]
+            cut = min(near, key=lambda e: abs(e - x))
+        else:
+            cut = min(hi, max(lo, round(x)))
+            inside += 1
+        cuts.append(cut)
+    cuts.append(n)
+    return cuts, inside
 
 
 def _alignable(src: Sequence[str], tgt: Sequence[str]) -> bool:
