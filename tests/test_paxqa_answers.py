@@ -16,12 +16,11 @@ from xproj.generators.paxqa.answers import (
     project_answer,
     sentence_pairing,
     split_clitics,
-    split_sentences,
     trim_span,
     whole_words,
 )
 from xproj.schemas.records import Alignment
-from xproj.text.words import CharacterScriptTokenizer, alignment_tokenizer, tokenizer_for
+from xproj.text.words import CharacterScriptTokenizer, tokenizer_for
 
 EN = "The Panthers won 24 games in 2015, led by Cam Newton (QB)."
 DE = "Die Panthers gewannen 2015 24 Spiele, angeführt von Cam Newton (QB)."
@@ -111,20 +110,6 @@ def test_chinese_characters():
     assert (out.text, out.start) == ("北京", 3)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Anna left. Bob stayed! Why?", ["Anna left.", "Bob stayed!", "Why?"]),
-        ("Mr. Smith met J. Doe. Fine.", ["Mr. Smith met J. Doe.", "Fine."]),
-        ("他来了。她走了", ["他来了。", "她走了"]),
-        ("No end", ["No end"]),
-        ("", []),
-    ],
-)
-def test_split_sentences(text, expected):
-    assert [text[s:e] for s, e in split_sentences(text)] == expected
-
-
 def test_pair_sentences_covers_everything():
     beads = pair_sentences([10, 20, 30, 5], [11, 52, 6])
     assert [i for b in beads for i in b[0]] == [0, 1, 2, 3]
@@ -195,9 +180,10 @@ def test_character_script_tokenizer(text, expected):
 
 
 def test_alignment_tokenizer_per_language():
-    assert isinstance(alignment_tokenizer("zh"), CharacterScriptTokenizer)
-    assert isinstance(alignment_tokenizer("ja"), CharacterScriptTokenizer)
-    assert alignment_tokenizer("de").name == tokenizer_for("de").name
+    assert tokenizer_for("zh").name == "xproj.cjk-chars"
+    assert tokenizer_for("ja").name == "icu:ja"
+    assert tokenizer_for("th").name == "icu:th"
+    assert tokenizer_for("de").name == "spacy.blank:de"
     assert policy_for("zh") is CHARACTER_POLICY and policy_for("zh-Hans") is CHARACTER_POLICY
     assert policy_for("ar") is ANSWER_POLICY
 

@@ -274,6 +274,24 @@ CASES = [
         {},
         [(0, 2)],
     ),
+    (
+        "anchor_only_replaces_links",
+        "Obama spoke",
+        "Der Obama sprach",
+        "0-0",
+        [(0, 1, "PER")],
+        {"anchor_only": True},
+        [(1, 2)],
+    ),
+    (
+        "anchor_only_keeps_links_of_unanchored_tokens",
+        "Obama spoke in 2019",
+        "2019 sprach Obama",
+        "0-0 1-1 3-1",
+        [(0, 4, "X")],
+        {"anchor_only": True, "grouping": "extent"},
+        [(0, 3)],
+    ),
     # overlapping projections
     (
         "same_type_merge",

@@ -32,6 +32,9 @@ class ProjectionPolicy:
         anchor_identical: link source span tokens to target tokens with the identical surface form
             (numbers, names, codes) when the alignment missed them and the match is unique on both
             sides; the exact rule is in :mod:`xproj.projectors.anchors`.
+        anchor_only: an anchored source token keeps only its identical copy, and the aligner's
+            other links for it are ignored (a copied number or name is better evidence than a
+            statistical link). Off by default; the answer policies of PAXQA turn it on.
     """
 
     __pydantic_config__ = FORBID_EXTRA
@@ -41,6 +44,7 @@ class ProjectionPolicy:
     grouping: Grouping = "largest"
     overlap: Overlap = "type_then_length"
     anchor_identical: bool = True
+    anchor_only: bool = False
 
     def __post_init__(self) -> None:
         choices = [

@@ -217,7 +217,10 @@ def _place(
         targets = by_src.get(i, [])
         if anchors is not None:
             j = anchors.target_of(i)
-            if j is not None and j not in targets:
+            if j is not None and policy.anchor_only and targets != [j]:
+                targets = [j]
+                anchored.append(f"{src_tokens[i]!r}->{j} only")
+            elif j is not None and j not in targets:
                 targets = [*targets, j]
                 anchored.append(f"{src_tokens[i]!r}->{j}")
         if targets:

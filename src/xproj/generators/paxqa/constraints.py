@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xproj.generators.paxqa.answers import AlignedContext, policy_for, project_answer
 from xproj.projectors.policy import ProjectionPolicy
@@ -198,7 +198,8 @@ def extract_constraints(
     from xproj.text.words import tokenizer_for
 
     settings = settings or ConstrainedSettings()
-    policy = policy or policy_for(lang_x or "")
+    # anchor_only was measured on answers; question constraints keep the aligner's links too
+    policy = policy or replace(policy_for(lang_x or ""), anchor_only=False)
     q_tokens = tokenizer_for("en").tokenize(question_en)
     q_keys = [_key(t) for t, _, _ in q_tokens]
     c_keys = [_key(t) for t, _, _ in aligned.en_tokens]
