@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,8 @@ def test_flows_project_writes_versions_and_lineage(lake_root):
     assert len(outcomes) == n_src_spans == 65
     run = query(lake, "SELECT * FROM runs").to_pylist()[0]
     assert run["flow"] == "project_parallel" and run["status"] == "ok"
+    # the target came tokenized: the run records who tokenized it
+    assert json.loads(run["parameters"])["tokenizers"] == {"es": "given:conll"}
     assert {i["name"] for i in run["inputs"]} == {"source", "target"}
     assert all(i["sha256"] for i in run["inputs"])
     assert {o["table"] for o in run["outputs"]} >= {"projected", "outcomes"}

@@ -171,10 +171,14 @@ def test_flows_translate_train_killed_run_resumes_without_loss(tiny_mt_models, t
         lake, "SELECT tgt_lang, sentence_id, count(*) AS n FROM translations GROUP BY ALL"
     ).to_pylist()
     assert len(rows) == 108 * 2 and all(r["n"] == 1 for r in rows)
-    runs = query(lake, "SELECT run_id, metrics FROM runs").to_pylist()
+    runs = query(lake, "SELECT run_id, metrics, parameters FROM runs").to_pylist()
     assert len(runs) == 1
     import json
 
+    # the word tokenizer of each target language, with its version, is in the run's lineage
+    tokenizers = json.loads(runs[0]["parameters"])["tokenizers"]
+    assert set(tokenizers) == {"de", "es"}
+    assert all(v.startswith(("spacy.blank:", "icu:")) and "(" in v for v in tokenizers.values())
     metrics = json.loads(runs[0]["metrics"])
     # the rerun reused what the killed attempt had staged and cached
     assert metrics["attempt"]["shards_reused"] >= 4

@@ -92,6 +92,8 @@ class Identity:
         inputs: the inputs with their content fingerprints.
         aligner: the aligner's strategy name, if any.
         models: the ids of the models the run uses.
+        tokenizers: language → the word tokenizer and its version (recorded in
+            ``runs.parameters`` as ``tokenizers``).
     """
 
     parameters: dict[str, Any]
@@ -99,6 +101,7 @@ class Identity:
     inputs: list[Any]
     aligner: str | None = None
     models: tuple[str, ...] = ()
+    tokenizers: dict[str, str] = field(default_factory=dict)
 
 
 class Plan(Protocol):
@@ -217,9 +220,12 @@ def execute(
     t0 = time.perf_counter()
     with trap():
         ident = plan.identity()
+        parameters = ident.parameters
+        if ident.tokenizers:
+            parameters = {**parameters, "tokenizers": ident.tokenizers}
         run = RunRecord.start(
             plan.flow,
-            ident.parameters,
+            parameters,
             ident.inputs,
             aligner=ident.aligner,
             models=ident.models,

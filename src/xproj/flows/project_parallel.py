@@ -44,7 +44,13 @@ class ProjectParallel:
 
         key_parameters, inputs = key_of(self.config)
         key_parameters["dataset_name"] = self.config.dataset_name()  # written to evaluations
-        return Identity(self.config.recorded(), key_parameters, inputs, aligner=self.config.aligner)
+        return Identity(
+            self.config.recorded(),
+            key_parameters,
+            inputs,
+            aligner=self.config.aligner,
+            tokenizers={self.config.target.lang: self._tokenizer_name(describe=True)},
+        )
 
     def prepare(self, run: Any, log: Any) -> None:
         from xproj.io.inputs import read_bitext_tokens
@@ -124,11 +130,12 @@ class ProjectParallel:
     def close(self) -> None:
         """Nothing to release."""
 
-    def _tokenizer_name(self) -> str:
+    def _tokenizer_name(self, describe: bool = False) -> str:
         from xproj.text.words import tokenizer_for
 
         if self.config.target.format == "text":
-            return tokenizer_for(self.config.target.lang).name
+            tokenizer = tokenizer_for(self.config.target.lang)
+            return tokenizer.describe() if describe else tokenizer.name
         return f"given:{self.config.target.format}"
 
 

@@ -169,6 +169,9 @@ class TranslateTest(TranslatingPlan):
     def check_languages(self) -> None:
         self._inner.language_codes(self.lang, self.pivot)
 
+    def tokenized_langs(self) -> tuple[str, ...]:
+        return (self.lang,)
+
     def prepare(self, run: Any, log: Any) -> None:
         self.open_translator(run)
         self._read_rejects = []

@@ -66,6 +66,10 @@ class TranslatingPlan:
             self._models = models
         return self._models
 
+    def tokenized_langs(self) -> tuple[str, ...]:
+        """The languages whose text the run cuts into words (the target languages)."""
+        return self.keys or ()
+
     def aligner(self) -> str | None:
         """The aligner the run's rows name, if its projector aligns words."""
         return self.config.aligner if self.config.projector_info()["uses_aligner"] else None
@@ -73,6 +77,7 @@ class TranslatingPlan:
     def identity(self) -> Identity:
         from xproj.executor.identity import key_of
         from xproj.flows._steps import model_identity
+        from xproj.text.words import describe_tokenizers
 
         key_parameters, inputs = key_of(self.config)
         key_parameters["dataset_name"] = self.config.dataset_name()  # from the file name
@@ -86,6 +91,7 @@ class TranslatingPlan:
             inputs,
             aligner=self.aligner(),
             models=tuple(m.model_id for m in models.values()),
+            tokenizers=describe_tokenizers(self.tokenized_langs()),
         )
 
     def check_languages(self) -> None:
