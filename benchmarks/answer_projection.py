@@ -27,15 +27,19 @@ from xproj.generators.paxqa.answers import (
     ANSWER_POLICY,
     CHARACTER_POLICY,
     align_contexts,
-    alignment_tokenizer,
     policy_for,
     project_answer,
     sentence_pairing,
 )
 from xproj.projectors.aligners import get_aligner
 from xproj.projectors.policy import ProjectionPolicy
+from xproj.text.words import tokenizer_for
 
-LANGS = ("es", "de", "ar", "zh", "ru", "el", "ro")
+LANGS = ("es", "de", "ar", "zh", "ru", "el", "ro", "th")
+#: Languages scored on characters, not whitespace tokens (written without spaces between words).
+CHARACTER_SCORED = frozenset({"zh", "th"})
+#: The Thai file holds the first 24 articles only (same question ids as the English file).
+FILES = {"th": "xquad.th.dev.json"}
 SENTENCE_SETTINGS = {"symmetrization": "grow-diag-final-and", "threads": 2}
 BASELINE_SETTINGS = {"symmetrization": "union", "threads": 2}
 BASELINE_POLICY = ProjectionPolicy(
@@ -45,7 +49,8 @@ BASELINE_POLICY = ProjectionPolicy(
 
 def load(lang: str) -> list[dict[str, Any]]:
     """Paragraphs of XQuAD in one language, in file order."""
-    doc = json.loads((shared_data_dir() / "xquad" / f"xquad.{lang}.json").read_text())
+    name = FILES.get(lang, f"xquad.{lang}.json")
+    doc = json.loads((shared_data_dir() / "xquad" / name).read_text())
     return [p for art in doc["data"] for p in art["paragraphs"]]
 
 
@@ -63,11 +68,11 @@ def _normalize(text: str) -> str:
 
 def _units(text: str, lang: str) -> list[str]:
     norm = _normalize(text)
-    return [ch for ch in norm if not ch.isspace()] if lang == "zh" else norm.split()
+    return [ch for ch in norm if not ch.isspace()] if lang in CHARACTER_SCORED else norm.split()
 
 
 def em_f1(pred: str, gold: str, lang: str) -> tuple[float, float]:
-    """SQuAD exact match and token F1 (characters for zh)."""
+    """SQuAD exact match and token F1 (characters for zh and th)."""
     em = float(_normalize(pred) == _normalize(gold))
     p, g = _units(pred, lang), _units(gold, lang)
     common = sum((Counter(p) & Counter(g)).values())
@@ -77,17 +82,28 @@ def em_f1(pred: str, gold: str, lang: str) -> tuple[float, float]:
     return em, 2 * prec * rec / (prec + rec)
 
 
-def run_language(lang: str, en_pars: list[dict[str, Any]], mode: str) -> dict[str, Any]:
+def run_language(
+    lang: str, en_pars: list[dict[str, Any]], mode: str, segmenter: str | None = None
+) -> dict[str, Any]:
     """Project every answer for one language; ``mode`` is ``sentence`` or ``paragraph``."""
     x_pars = load(lang)
+    en_pars = en_pars[: len(x_pars)]  # the Thai dev file: the first 24 articles
+    for pe, px in zip(en_pars, x_pars, strict=True):
+        if [q["id"] for q in pe["qas"]] != [q["id"] for q in px["qas"]]:
+            raise SystemExit(f"{lang}: question ids differ from the English file's")
+    tokenizer = tokenizer_for(lang, segmenter)
     settings = SENTENCE_SETTINGS if mode == "sentence" else BASELINE_SETTINGS
     policy = policy_for(lang) if mode == "sentence" else BASELINE_POLICY
     aligner = get_aligner("eflomal.v1", **settings)
     with Timer() as t:
         contexts = [(pe["context"], px["context"]) for pe, px in zip(en_pars, x_pars, strict=True)]
-        aligned = align_contexts(contexts, lang, aligner, by_sentence=mode == "sentence")
+        aligned = align_contexts(
+            contexts, lang, aligner, by_sentence=mode == "sentence", tokenizer=tokenizer
+        )
         pairs = sum(
-            len(sentence_pairing(en, x, a.en_tokens, a.x_tokens).pairs) if mode == "sentence" else 1
+            len(sentence_pairing(en, x, a.en_tokens, a.x_tokens, lang).pairs)
+            if mode == "sentence"
+            else 1
             for (en, x), a in zip(contexts, aligned, strict=True)
         )
         gold_x = {q["id"]: q["answers"][0] for p in x_pars for q in p["qas"]}
@@ -122,6 +138,7 @@ def run_language(lang: str, en_pars: list[dict[str, Any]], mode: str) -> dict[st
         "aligned_pairs": pairs,
         "seconds": round(t.seconds, 2),
         "aligner": aligner.describe(),
+        "tokenizer": tokenizer.describe(),
         "policy": policy.as_dict(),
     }
 
@@ -134,8 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         default="es,de",
         help="languages that also get the whole-paragraph baseline (slow: ~2 min each); '' for none",
     )
+    ap.add_argument(
+        "--segmenter",
+        action="append",
+        default=[],
+        metavar="LANG=NAME",
+        help="use another segmenter for a language (icu, cjk-chars, pythainlp, spacy)",
+    )
     args = ap.parse_args(argv)
     langs = [x for x in args.langs.split(",") if x]
+    segmenters = dict(item.split("=", 1) for item in args.segmenter)
     en_pars = load("en")
     base_langs = [x for x in args.baseline_langs.split(",") if x]
     modes = ["sentence", "paragraph"] if base_langs else ["sentence"]
@@ -145,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             for mode in modes:
                 if mode == "paragraph" and lang not in base_langs:
                     continue
-                r = run_language(lang, en_pars, mode)
+                r = run_language(lang, en_pars, mode, segmenters.get(lang))
                 results[mode][lang] = r
                 print(
                     f"{lang} {mode:9s} EM {r['em']:6.2f} F1 {r['f1']:6.2f} "
@@ -196,8 +221,11 @@ def main(argv: list[str] | None = None) -> int:
                 "(answers.CHARACTER_POLICY)",
                 "policy": ANSWER_POLICY.as_dict(),
                 "character_policy": CHARACTER_POLICY.as_dict(),
-                "tokenizers": {lang: alignment_tokenizer(lang).name for lang in ["en", *langs]},
-                "scoring": "SQuAD normalisation; token F1, character F1 for zh",
+                "tokenizers": {
+                    lang: tokenizer_for(lang, segmenters.get(lang)).describe()
+                    for lang in ["en", *langs]
+                },
+                "scoring": "SQuAD normalisation; token F1, character F1 for zh and th",
             },
             "results": results,
             "summary": summary,
