@@ -185,6 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         }
         for m, res in results.items()
     }
+    sen = results["sentence"]
+    spaced = [x for x in sen if x not in CHARACTER_SCORED]
+    if spaced:
+        spaced_f1 = sum(sen[x]["f1"] for x in spaced) / len(spaced)
+        summary["unspaced_vs_spaced"] = {
+            "spaced_langs": spaced,
+            "spaced_avg_f1": round(spaced_f1, 2),
+            "gap_f1": {x: round(spaced_f1 - sen[x]["f1"], 2) for x in sen if x in CHARACTER_SCORED},
+        }
     if "paragraph" in results:
         both = [x for x in results["paragraph"] if x in results["sentence"]]
         sen, par = results["sentence"], results["paragraph"]

@@ -10,6 +10,7 @@ from xproj.generators.paxqa.answers import (
     REASONS,
     _merge_orphans,
     align_contexts,
+    glued_fragments,
     pair_sentences,
     paragraph_links,
     policy_for,
@@ -19,7 +20,7 @@ from xproj.generators.paxqa.answers import (
     trim_span,
     whole_words,
 )
-from xproj.schemas.records import Alignment
+from xproj.schemas.records import Alignment, TokenSpan
 from xproj.text.words import CharacterScriptTokenizer, tokenizer_for
 
 EN = "The Panthers won 24 games in 2015, led by Cam Newton (QB)."
@@ -285,3 +286,29 @@ def test_align_contexts_keeps_numbers_whole_in_chinese():
         en_text, 3, "1996", zh_text, al.en_tokens, al.x_tokens, al.links, policy=policy_for("zh")
     )
     assert out.text == "1996"
+
+
+def test_align_contexts_thai_pairs_sentences_by_a_first_alignment():
+    # two English sentences; Thai marks its two sentences with a space only
+    en_text, th_text = "Cats sleep. Dogs run fast.", "แมวนอน สุนัขวิ่งเร็ว"
+    aligner = _DictAligner({("Cats", "แมว"), ("sleep", "นอน"), ("Dogs", "สุนัข"), ("run", "วิ่ง")})
+    (al,) = align_contexts([(en_text, th_text)], "th", aligner)
+    x_words = [t for t, _, _ in al.x_tokens]
+    assert x_words == ["แมว", "นอน", "สุนัข", "วิ่ง", "เร็ว"]
+    # first call: the whole paragraph; second: one bead per English sentence
+    assert len(aligner.seen) == 3 and al.beads == 2
+    assert aligner.seen[1][1] == ["แมว", "นอน"] and aligner.seen[2][1] == ["สุนัข", "วิ่ง", "เร็ว"]
+    out = project_answer(
+        en_text, en_text.index("Dogs"), "Dogs", th_text, al.en_tokens, al.x_tokens, al.links
+    )
+    assert out.text == "สุนัข"
+
+
+def test_glued_pieces_join_a_thai_answer_but_not_across_a_space():
+    th_text = "โมมุส คือ"  # a transliterated name ICU cuts into pieces, then a word
+    tokens = [("โม", 0, 2), ("มุส", 2, 5), ("คือ", 6, 9)]
+    assert glued_fragments(tokens, {1}, TokenSpan(1, 2, "A")) == TokenSpan(0, 2, "A")
+    # a linked neighbour is not taken; nor is one across a space
+    assert glued_fragments(tokens, {0, 1}, TokenSpan(1, 2, "A")) == TokenSpan(1, 2, "A")
+    assert glued_fragments(tokens, {0}, TokenSpan(0, 2, "A")) == TokenSpan(0, 2, "A")
+    assert th_text[tokens[0][1] : tokens[1][2]] == "โมมุส"

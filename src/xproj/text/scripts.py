@@ -17,8 +17,6 @@ import unicodedata
 #: Languages written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese,
 #: Tibetan and Dzongkha): word boundaries must be found, constraints match as substrings.
 UNSPACED_LANGS: frozenset[str] = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo", "dz"})
-#: Of those, the languages written with Han characters (and kana): one token per character.
-HAN_LANGS: frozenset[str] = frozenset({"zh", "ja"})
 #: Unicode character-name prefixes of the scripts written without spaces.
 UNSPACED_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
 

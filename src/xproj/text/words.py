@@ -82,6 +82,8 @@ class WordTokenizer:
         name: what made the tokens (``icu:th``, ``spacy.blank:es``, ``xproj.cjk-chars``).
         version: the segmenter's library version.
         suffix_marks: characters that separate a name from its case suffix (may be empty).
+        per_character: its tokens are single characters of the script (Chinese), so a word is
+            several tokens.
         whole_latin: never split a Latin word (languages not written in Latin script; in Latin
             text the tokenizer's own splits, such as English ``can`` ``not``, stand).
     """
@@ -91,6 +93,7 @@ class WordTokenizer:
     split: Callable[[str], list[Token]]
     suffix_marks: str = ""
     whole_latin: bool = False
+    per_character: bool = False
 
     def tokenize(self, text: str) -> list[Token]:
         tokens = keep_whole(text, self.split(text), latin=self.whole_latin)
@@ -241,7 +244,9 @@ def _build(code: str, kind: str) -> WordTokenizer:
         )
         return WordTokenizer(f"icu:{code}", icu_version(), split, marks)
     if kind == "cjk-chars":
-        return WordTokenizer("xproj.cjk-chars", "1", CharacterScriptTokenizer().tokenize, marks)
+        return WordTokenizer(
+            "xproj.cjk-chars", "1", CharacterScriptTokenizer().tokenize, marks, per_character=True
+        )
     if kind == "pythainlp":
         return _pythainlp(marks)
     if kind != "spacy":

@@ -13,16 +13,19 @@ An English answer is a character span of the English context. It is projected in
    punctuation at the edges (e.g. a trailing comma); an opened bracket or quote whose closer
    follows within a few characters is closed (:func:`trim_span`).
 
-Chinese and Japanese are tokenized for alignment by :class:`~xproj.text.words.CharacterScriptTokenizer`: one token
-per Han/kana character, but numbers and Latin words whole, so ``1996`` and ``MPEG-2`` are anchored
-and aligned like in the English text. Token surfaces are compared after NFKC (``１９９６`` = ``1996``).
+Contexts are tokenized by the registry (:func:`xproj.text.words.tokenizer_for`): Chinese one token
+per Han character, but numbers and Latin words whole, so ``1996`` and ``MPEG-2`` are anchored and
+aligned like in the English text; Thai, Lao, Khmer, Burmese and Japanese in ICU's dictionary
+words. Token surfaces are compared after NFKC (``１９９６`` = ``1996``).
 
 The result always satisfies ``context_x[start:start + len(text)] == text``; anything that cannot be
 projected is a :class:`ProjectedAnswer` with ``text=None`` and a ``reason`` (see :data:`REASONS`).
 
-Paragraphs are aligned sentence by sentence: :func:`split_sentences` splits each context,
-:func:`pair_sentences` pairs the two lists by length (1-1, 1-2, 2-1, 1-0, 0-1 beads), and
-:func:`paragraph_links` joins the per-sentence links back into paragraph token indices.
+Paragraphs are aligned sentence by sentence: :func:`xproj.text.sentences.sentence_spans` splits
+each context, :func:`pair_sentences` pairs the two lists by length (1-1, 1-2, 2-1, 1-0, 0-1
+beads) or, for Thai and Lao, :func:`pairing_by_links` pairs them by a first paragraph-level
+alignment, and :func:`paragraph_links` joins the per-sentence links back into paragraph token
+indices.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.project import project_spans
 from xproj.projectors.punct import is_punct
 from xproj.schemas.records import CharSpan, TokenSpan, char_span_to_token
-from xproj.text.scripts import HAN_LANGS, base_lang, is_unspaced_char
+from xproj.text.scripts import base_lang, is_unspaced_char
 from xproj.text.sentences import sentence_spans
 from xproj.text.words import tokenizer_for
 
@@ -451,9 +454,10 @@ def sentence_pairing(
 
 #: Languages that mark sentences with spaces (Thai, Lao): their pieces are paired with English
 #: sentences through a first, paragraph-level alignment (:func:`pairing_by_links`) rather than by
-#: length, since a space also separates clauses and the piece lengths say little. On XQuAD th
-#: (dev) the two passes gave character F1 81.8 against 74 for one paragraph-level pass and 57 for
-#: length pairing of the space-delimited pieces.
+#: length, since a space also separates clauses and the piece lengths say little; the links of
+#: both passes are kept. On XQuAD th (dev, before anchor_only and glued pieces) the bead pass gave
+#: character F1 81.8 against 74 for the paragraph pass alone and 57 for length pairing of the
+#: space-delimited pieces; keeping both passes' links then added about 2.5 (85.6 → 88.1).
 LINK_PAIRED_LANGS = frozenset({"th", "lo"})
 
 
@@ -573,8 +577,9 @@ _CLITIC_LANGS = frozenset({"ar"})
 
 
 def policy_for(lang: str) -> ProjectionPolicy:
-    """The answer policy for an X language: :data:`CHARACTER_POLICY` for zh/ja, else the default."""
-    return CHARACTER_POLICY if base_lang(lang) in HAN_LANGS else ANSWER_POLICY
+    """The answer policy for an X language: :data:`CHARACTER_POLICY` where its tokens are
+    characters (Chinese), else the default."""
+    return CHARACTER_POLICY if tokenizer_for(lang).per_character else ANSWER_POLICY
 
 
 @dataclass(frozen=True, slots=True)
@@ -610,8 +615,10 @@ def align_contexts(
 
     With ``by_sentence`` each context pair is split into sentence beads
     (:func:`sentence_pairing`) and all beads of all contexts go to the aligner together; links are
-    joined back into paragraph token indices. Without it each context pair is one aligner item
-    (what a ``given.v1`` aligner with one Pharaoh line per context expects).
+    joined back into paragraph token indices. Thai and Lao (:data:`LINK_PAIRED_LANGS`) take two
+    calls: whole paragraphs first, whose links pair the sentences (:func:`pairing_by_links`), then
+    the beads; the links of both are kept. Without ``by_sentence`` each context pair is one
+    aligner item (what a ``given.v1`` aligner with one Pharaoh line per context expects).
 
     Args:
         contexts: ``(context_en, context_x)`` pairs.
@@ -636,6 +643,12 @@ def align_contexts(
         pairings = [
             pairing_by_links(en, x, ten, tx, links, lang_x)
             for (en, x), (ten, tx), links in zip(contexts, tokens, first, strict=True)
+        ]
+        second = _align_pairings(tokens, pairings, aligner)
+        # the paragraph-level links add what a misassigned piece cost the bead alignment
+        return [
+            AlignedContext(ten, tx, frozenset(a | b), len(p.pairs))
+            for (ten, tx), a, b, p in zip(tokens, second, first, pairings, strict=True)
         ]
     else:
         pairings = [

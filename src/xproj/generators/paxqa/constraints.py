@@ -36,7 +36,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from xproj.generators.paxqa.answers import AlignedContext, policy_for, project_answer
+from xproj.generators.paxqa.answers import (
+    ANSWER_POLICY,
+    AlignedContext,
+    policy_for,
+    project_answer,
+)
 from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.punct import is_punct
 from xproj.translators.constrained import ConstrainedSettings
@@ -199,7 +204,7 @@ def extract_constraints(
 
     settings = settings or ConstrainedSettings()
     # anchor_only was measured on answers; question constraints keep the aligner's links too
-    policy = policy or replace(policy_for(lang_x or ""), anchor_only=False)
+    policy = policy or replace(policy_for(lang_x) if lang_x else ANSWER_POLICY, anchor_only=False)
     q_tokens = tokenizer_for("en").tokenize(question_en)
     q_keys = [_key(t) for t, _, _ in q_tokens]
     c_keys = [_key(t) for t, _, _ in aligned.en_tokens]
