@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,3 +28,16 @@ def lake_with_outcome_runs(lake_root: Path, flow: str, sizes: Iterable[int]) -> 
         run = RunRecord.start(flow, {"n": n})
         lake.commit(run, {"outcomes": sample_rows("outcomes", run.run_id, n)})
     return lake
+
+
+def toy_sentence_pair(rng: random.Random) -> tuple[list[str], list[str], set[tuple[int, int]]]:
+    """A toy sentence pair for aligner tests, with its gold links: source word ``wK`` translates
+    target word ``WK``; the target starts with an untranslated filler word and has the words
+    shuffled, so source and target positions differ and a swapped orientation would show."""
+    k = rng.randint(3, 7)
+    words = rng.sample(range(40), k)
+    order = list(range(k))
+    rng.shuffle(order)
+    src = [f"w{w}" for w in words]
+    tgt = [f"filler{rng.randint(0, 3)}"] + [f"W{words[p]}" for p in order]
+    return src, tgt, {(p, pos + 1) for pos, p in enumerate(order)}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import xproj.projectors.aligners.eflomal as eflomal_mod
+from tests.helpers import toy_sentence_pair
 from xproj.projectors.aligners import ALIGNERS, get_aligner
 from xproj.projectors.aligners.eflomal import MAX_TOKENS, EflomalAligner, default_iterations
 from xproj.schemas.errors import BackendError, ConfigError
@@ -19,22 +20,13 @@ FAST = {"iterations": (3, 3, 6), "n_samplers": 2}
 
 
 def _toy_corpus(n: int, seed: int = 0):
-    """Pairs where source word ``wK`` translates target word ``WK``, shuffled, plus gold links.
-
-    Every target sentence starts with an untranslated filler word, so source and target
-    positions differ and a swapped orientation would show.
-    """
+    """``n`` toy pairs (:func:`tests.helpers.toy_sentence_pair`) and their gold links."""
     rng = random.Random(seed)
     pairs, gold = [], []
     for _ in range(n):
-        k = rng.randint(3, 7)
-        words = rng.sample(range(40), k)
-        order = list(range(k))
-        rng.shuffle(order)
-        src = [f"w{w}" for w in words]
-        tgt = [f"filler{rng.randint(0, 3)}"] + [f"W{words[p]}" for p in order]
+        src, tgt, links = toy_sentence_pair(rng)
         pairs.append((src, tgt))
-        gold.append({(p, pos + 1) for pos, p in enumerate(order)})
+        gold.append(links)
     return pairs, gold
 
 

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from tests.helpers import toy_sentence_pair
 from xproj.projectors.aligners.eflomal import (
     MAX_TOKENS,
     EflomalAligner,
@@ -20,15 +21,9 @@ LOGGER = "xproj.projectors.aligners.eflomal"
 
 
 def _sentence(rng: random.Random, end: bool = True):
-    """A toy sentence pair (source word ``wK`` translates ``WK``; the target starts with an
-    untranslated filler word and has the words shuffled), with its gold links."""
-    k = rng.randint(3, 7)
-    words = rng.sample(range(40), k)
-    order = list(range(k))
-    rng.shuffle(order)
-    src = [f"w{w}" for w in words]
-    tgt = [f"filler{rng.randint(0, 3)}"] + [f"W{words[p]}" for p in order]
-    gold = {(p, pos + 1) for pos, p in enumerate(order)}
+    """A toy sentence pair (:func:`tests.helpers.toy_sentence_pair`), ended by ``.`` on both
+    sides when ``end``, with its gold links."""
+    src, tgt, gold = toy_sentence_pair(rng)
     if end:
         gold.add((len(src), len(tgt)))
         src, tgt = [*src, "."], [*tgt, "."]

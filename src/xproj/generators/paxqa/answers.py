@@ -34,7 +34,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from xproj.projectors.policy import ProjectionPolicy
@@ -564,14 +564,7 @@ def paragraph_links(
 #: Characters-as-tokens languages (Han and kana are one token per character): a word is several
 #: tokens of which the aligner often links only some, so gaps of up to 5 characters are filled;
 #: the largest group wins (on XQuAD zh it beat ``extent``, which reaches stray links far away).
-CHARACTER_POLICY = ProjectionPolicy(
-    punctuation="drop",
-    gap_fill=5,
-    grouping="largest",
-    overlap="keep",
-    anchor_identical=True,
-    anchor_only=True,
-)
+CHARACTER_POLICY = replace(ANSWER_POLICY, gap_fill=5)
 #: Languages whose proclitics :func:`align_contexts` splits off for alignment.
 _CLITIC_LANGS = frozenset({"ar"})
 
