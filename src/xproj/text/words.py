@@ -8,8 +8,8 @@ answers and constraints, input text all call it):
   (and Shan) and Japanese; syllables for Tibetan and Dzongkha, for which ICU has no dictionary.
   Numbers and Latin words between those runs are cut like spaced text (:func:`mixed_script_tokens`).
   Thai: ICU gave XQuAD answer F1 86.6 against 85.2 for PyThaiNLP's ``newmm`` and aligned as many
-  Tatoeba content words (0.95 both), at twice the speed. Japanese: ICU aligned 0.89 of Tatoeba's
-  English content words, one token per character 0.86.
+  Tatoeba content words (0.95 both), 1.5-3 times as fast. Japanese: ICU aligned 0.89 of
+  Tatoeba's English content words, one token per character 0.85.
 * ``cjk-chars`` — Chinese (and Cantonese): one token per Han character, numbers and Latin words
   whole (:class:`CharacterScriptTokenizer`). On XQuAD zh it scored as ICU's words did (83.4 and
   83.3 F1) and keeps character-exact span edges.
