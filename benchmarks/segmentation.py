@@ -1,6 +1,7 @@
-"""Word segmenters for Thai, Khmer, Japanese and Korean, compared through eflomal on Tatoeba.
+"""Word segmenters for Thai, Khmer, Japanese, Korean and Chinese, compared through eflomal on Tatoeba.
 
-For each language (``bitext/tatoeba-1k``: tha 548 pairs, khm 722, jpn 1,000, kor 1,000) and each
+For each language (``bitext/tatoeba-1k``: tha 548 pairs, khm 722, jpn 1,000, kor 1,000, cmn 1,000)
+and each
 candidate segmenter of :func:`xproj.text.words.tokenizer_for` (see :data:`CANDIDATES`):
 
 * ``tokens_per_sent``: mean number of tokens of the non-English side;
@@ -38,16 +39,18 @@ import regex
 
 from benchmarks._common import Timer, shared_data_dir, versions, write_result
 from xproj.projectors.aligners import get_aligner
+from xproj.schemas.errors import ConfigError
 from xproj.text.words import WordTokenizer, tokenizer_for
 
 #: Tatoeba file code → language code.
-LANGS = {"th": "tha", "km": "khm", "ja": "jpn", "ko": "kor"}
+LANGS = {"th": "tha", "km": "khm", "ja": "jpn", "ko": "kor", "zh": "cmn"}
 #: Segmenters compared per language (``tokenizer_for(lang, name)``).
 CANDIDATES: dict[str, list[str]] = {
     "th": ["icu", "pythainlp", "spacy", "cjk-chars"],
-    "km": ["icu", "spacy"],
-    "ja": ["cjk-chars", "icu", "spacy"],
+    "km": ["icu", "khmer-nltk", "spacy"],
+    "ja": ["cjk-chars", "icu", "sudachi", "spacy"],
     "ko": ["spacy", "icu"],
+    "zh": ["cjk-chars", "icu", "jieba"],
 }
 ALIGNER_SETTINGS = {"symmetrization": "grow-diag-final-and", "threads": 2}
 #: English function words: an alphabetic English token not in this set is a content word.
@@ -162,7 +165,12 @@ def run_language(lang: str, repeats: int) -> dict[str, Any]:
     en_tokens = [[t for t, _, _ in en_tok.tokenize(line)] for line in en_lines]
     rows: dict[str, Any] = {}
     for name in CANDIDATES[lang]:
-        tok = segmenter(lang, name)
+        try:
+            tok = segmenter(lang, name)
+        except ConfigError as err:  # a dedicated segmenter that is not installed
+            print(f"{lang} {name}: skipped: {err}", flush=True)
+            rows[name] = {"skipped": str(err)}
+            continue
         triples = [tok.tokenize(line) for line in xx_lines]
         raw = [tok.split(line) for line in xx_lines]
         xx_tokens = [[t for t, _, _ in toks] for toks in triples]
@@ -203,6 +211,9 @@ def print_table(results: dict[str, Any]) -> None:
     print("-" * len(head))
     for lang, res in results.items():
         for name, r in res["segmenters"].items():
+            if "skipped" in r:
+                print(f"{lang:4s} {name:10s}  skipped (not installed)")
+                continue
             mark = "*" if r["tokenizer"].startswith(res["registry"] + " ") else " "
             print(
                 f"{lang:4s} {name:10s} {mark}{r['tokenizer'].split(' (')[0]:21s} "
