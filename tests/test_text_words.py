@@ -81,3 +81,26 @@ def test_text_words_readme_table_matches_registry():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for segmenter, langs in segmenter_table():
         assert f"| `{segmenter}` | {langs} |" in readme
+
+
+def test_text_words_missing_dedicated_segmenter_says_what_to_install(monkeypatch):
+    from xproj.schemas.errors import ConfigError
+    from xproj.text import words
+
+    def missing():
+        raise ImportError("no module", name="jieba")
+
+    monkeypatch.setitem(words._DEDICATED, "jieba", missing)
+    with pytest.raises(ConfigError, match="pip install jieba"):
+        words._dedicated("jieba", "")
+
+
+def test_text_words_offsets_from_a_segmenter_that_drops_zero_width_spaces():
+    from xproj.text.words import words_to_tokens
+
+    text = "នឹង\u200bមាន ធ្វើការ\u200bរួច ។"
+    tokens = words_to_tokens(text, lambda t: ["នឹង", "មាន", "ធ្វើ", "ការរួច", " ", "។"])
+    assert [t for t, _, _ in tokens] == ["នឹង", "មាន", "ធ្វើ", "ការ\u200bរួច", "។"]
+    assert all(text[s:e] == t for t, s, e in tokens)
+    with pytest.raises(ValueError, match="not next in the text"):
+        words_to_tokens("abc", lambda t: ["x"])
