@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -50,3 +51,45 @@ class Aligner(ABC):
         """What the aligner left out since the last call (none unless it reads links that may
         not fit), for the ``rejected`` table; each is returned once."""
         return []
+
+
+class PositionedAligner(Aligner):
+    """An aligner that knows where its pairs are in the input: it reads links by position
+    (``given.v1``) or names the pairs it leaves out by position (eflomal's over-long pairs).
+
+    :meth:`for_shard` and :meth:`for_positions` return shallow copies (views) that share
+    :attr:`rejects`, and every other attribute, with the aligner they came from; so the aligner a
+    projector keeps collects what all its views reject.
+
+    Attributes:
+        rejects: what the views left out, until :meth:`take_rejects`.
+        start: the first pair's input position (a view from :meth:`for_shard`), else ``None``.
+        positions: each pair's input position (a view from :meth:`for_positions`), else ``None``.
+    """
+
+    def __init__(self) -> None:
+        self.rejects: list[Reject] = []
+        self.start: int | None = None
+        self.positions: list[int] | None = None
+
+    def for_shard(self, start: int) -> PositionedAligner:
+        view = copy.copy(self)
+        view.start, view.positions = start, None
+        return view
+
+    def for_positions(self, positions: Sequence[int]) -> PositionedAligner:
+        view = copy.copy(self)
+        view.start, view.positions = None, list(positions)
+        return view
+
+    def position(self, k: int) -> int:
+        """The input position of pair ``k`` of this view's call (0-based)."""
+        if self.positions is not None:
+            return self.positions[k]
+        return (self.start or 0) + k
+
+    def take_rejects(self) -> list[Reject]:
+        """What the aligner and its views left out since the last call, each once."""
+        taken = list(self.rejects)
+        self.rejects.clear()
+        return taken

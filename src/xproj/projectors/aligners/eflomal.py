@@ -36,7 +36,6 @@ quarters of its time in the binary; the rest is encoding, file I/O, parsing and 
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import logging
 import math
@@ -48,7 +47,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xproj.projectors.aligners.base import Aligner, TokenPair
+from xproj.projectors.aligners.base import PositionedAligner, TokenPair
 from xproj.projectors.aligners.symmetrize import check_method, symmetrize
 from xproj.schemas.errors import (
     E_BACKEND_FAILED,
@@ -148,7 +147,7 @@ def _parse_links(line: str) -> set[tuple[int, int]]:
     return set(zip(numbers[::2], numbers[1::2], strict=True))
 
 
-class EflomalAligner(Aligner):
+class EflomalAligner(PositionedAligner):
     """Word alignment with eflomal in both directions, then symmetrisation.
 
     eflomal learns its statistics from the corpus it aligns, so align a whole shard at once, and
@@ -207,6 +206,7 @@ class EflomalAligner(Aligner):
         threads: int | None = None,
         seed: int | None = None,
     ) -> None:
+        super().__init__()
         check_method(symmetrization)
         if seed is not None:
             raise ConfigError(
@@ -245,30 +245,6 @@ class EflomalAligner(Aligner):
         self.tgt_prefix_len = tgt_prefix_len
         self.extra_bitext = list(extra_bitext) if extra_bitext is not None else []
         self.threads = threads
-        # pairs left without links, shared with the views; where the views' pairs are in the input
-        self._rejects: list[Reject] = []
-        self._start = 0
-        self._positions: list[int] | None = None
-
-    def for_shard(self, start: int) -> EflomalAligner:
-        """A view whose rejects name the pairs' input positions from ``start`` on (the links do
-        not depend on positions)."""
-        view = copy.copy(self)
-        view._start, view._positions = start, None
-        return view
-
-    def for_positions(self, positions: Sequence[int]) -> EflomalAligner:
-        """A view whose rejects name the pairs by these input positions (0-based)."""
-        view = copy.copy(self)
-        view._start, view._positions = 0, list(positions)
-        return view
-
-    def take_rejects(self) -> list[Reject]:
-        """The pairs too long to align that could not be cut into pieces (XP506, one per pair;
-        they got an empty alignment), emptied once taken; shared with the views."""
-        taken = list(self._rejects)
-        self._rejects.clear()
-        return taken
 
     def describe(self) -> dict[str, Any]:
         """Every setting that shapes the output, plus the size of the extra bitext."""
@@ -370,10 +346,10 @@ class EflomalAligner(Aligner):
 
     def _reject(self, k: int, src: Sequence[str], tgt: Sequence[str]) -> int:
         """Record pair ``k`` of this call as too long to align; its input position."""
-        where = self._positions[k] if self._positions is not None else self._start + k
+        where = self.position(k)
         short, n_short = ("source", len(src)) if len(src) < len(tgt) else ("target", len(tgt))
         needed = math.ceil(max(len(src), len(tgt)) / MAX_TOKENS)
-        self._rejects.append(
+        self.rejects.append(
             Reject(
                 "align",
                 "",

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from xproj.io.readers.alignments import parse_pharaoh, read_pharaoh
-from xproj.projectors.aligners.base import Aligner, TokenPair
+from xproj.projectors.aligners.base import PositionedAligner, TokenPair
 from xproj.schemas.errors import Reject
 from xproj.schemas.records import Alignment
 
 
-class GivenAligner(Aligner):
+class GivenAligner(PositionedAligner):
     """Returns the links of a Pharaoh file, line ``k`` for pair ``k`` (registered ``"given.v1"``).
 
     The file is parsed once, on the first ``align`` call, and shared with the shard views. An
@@ -51,31 +51,12 @@ class GivenAligner(Aligner):
     def __init__(
         self, path: str | os.PathLike[str], one_based: bool = False, *, strict: bool = True
     ) -> None:
+        super().__init__()
         self.path = Path(path)
         self.one_based = one_based
         self.strict = strict
-        self.rejects: list[Reject] = []
-        self.start: int | None = None
-        self.positions: Sequence[int] | None = None
         # the parsed file, shared with the views: each shard's call would otherwise read it all
         self._parsed: dict[str, Any] = {}
-
-    def for_shard(self, start: int) -> GivenAligner:
-        """This file's lines from ``start`` on (0-based), for the shard that begins there."""
-        view = self._view()
-        view.start = start
-        return view
-
-    def for_positions(self, positions: Sequence[int]) -> GivenAligner:
-        """This file's lines ``positions`` (0-based), one per pair the view will align."""
-        view = self._view()
-        view.positions = list(positions)
-        return view
-
-    def _view(self) -> GivenAligner:
-        view = GivenAligner(self.path, self.one_based, strict=self.strict)
-        view.rejects, view._parsed = self.rejects, self._parsed
-        return view
 
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:
         """The file's alignments in order, range-checked against ``pairs``."""
@@ -97,12 +78,6 @@ class GivenAligner(Aligner):
         if issues:
             self.rejects.extend(issues)
         return result
-
-    def take_rejects(self) -> list[Reject]:
-        """The out-of-range links a lenient (``strict=False``) file had, emptied once taken."""
-        taken = list(self.rejects)
-        self.rejects.clear()
-        return taken
 
     def describe(self) -> dict[str, Any]:
         """Name, file path and content hash (so lineage pins the exact links used)."""
