@@ -26,15 +26,14 @@ from __future__ import annotations
 import re
 
 from xproj.text.breaks import icu_sentences
-from xproj.text.scripts import base_lang
+from xproj.text.scripts import SPACE_SENTENCE_SCRIPTS, base_lang
 
 #: Terminals ICU does not mark: Khmer khan and bariyoosan, Tibetan shad and nyis shad.
 _EXTRA_TERMINAL = re.compile(r"[\u17d4\u17d5\u0f0d\u0f0e]+(?=\s)")
 #: A space between two Thai or two Lao characters.
-_SPACE_BETWEEN = {
-    "th": re.compile(r"(?<=[\u0e00-\u0e7f])\s+(?=[\u0e00-\u0e7f])"),
-    "lo": re.compile(r"(?<=[\u0e80-\u0eff])\s+(?=[\u0e80-\u0eff])"),
-}
+_SPACE_BETWEEN = [
+    re.compile(rf"(?<=[{chars}])\s+(?=[{chars}])") for chars in SPACE_SENTENCE_SCRIPTS.values()
+]
 #: Locales with an ICU abbreviation list (sentence-break suppressions).
 _SUPPRESSIONS = frozenset({"en", "de", "es", "fr", "it", "pt", "ru"})
 #: A period that ends an initial or a common title rather than a sentence (``J. Doe``, ``Dr.``),
@@ -63,7 +62,7 @@ def sentence_spans(text: str, lang: str | None = None) -> list[tuple[int, int]]:
     }
     cuts.update(m.end() for m in _EXTRA_TERMINAL.finditer(text))
     # the script rule runs whatever the language says, so mixed or mislabelled text splits too
-    for pattern in _SPACE_BETWEEN.values():
+    for pattern in _SPACE_BETWEEN:
         cuts.update(m.start() for m in pattern.finditer(text))
     out: list[tuple[int, int]] = []
     start = 0

@@ -47,7 +47,7 @@ from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 from xproj.schemas.languages import language_script, normalize_lang
 from xproj.text.breaks import grapheme_boundaries, icu_version, icu_words
 from xproj.text.pipelines import blank
-from xproj.text.scripts import base_lang
+from xproj.text.scripts import DICTIONARY_SCRIPTS, HAN_KANA, base_lang
 
 Token = tuple[str, int, int]
 
@@ -279,23 +279,15 @@ def _build(code: str, kind: str) -> WordTokenizer:
     )
 
 
-_CJK = (
-    "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\U00020000-\U0003134f"
-)
-CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_TOKEN = re.compile(
-    rf"[{_CJK}]"  # one Han or kana character
+    rf"[{HAN_KANA}]"  # one Han or kana character
     r"|\d+(?:[.,:]\d+)*"  # a number with its separators: 14,000 / 51.6 / 1:30
-    rf"|(?:(?![{_CJK}])[^\W_])+(?:[-'’.](?:(?![{_CJK}])[^\W_])+)*"  # a Latin/other word: MPEG-2
+    rf"|(?:(?![{HAN_KANA}])[^\W_])+(?:[-'’.](?:(?![{HAN_KANA}])[^\W_])+)*"  # a Latin/other word: MPEG-2
     r"|\S"  # anything else, one character at a time
 )
 #: A run of characters of the scripts written without spaces, combining marks included: Thai,
 #: Lao, Khmer, Burmese, Tibetan, Han and kana.
-_UNSPACED_RUN = re.compile(
-    r"(?:(?!\d)[\u0e00-\u0e7f\u0e80-\u0eff\u1780-\u17ff\u19e0-\u19ff\u1000-\u109f\uaa60-\uaa7f"
-    rf"\ua9e0-\ua9ff\u0f00-\u0fff\u200b-\u200d{_CJK}])+"
-)
+_UNSPACED_RUN = re.compile(rf"(?:(?!\d)[{DICTIONARY_SCRIPTS}\u200b-\u200d{HAN_KANA}])+")
 #: Tokens outside those runs: numbers with their separators (``16,000`` ``3:08``), words, symbols.
 _OTHER_TOKEN = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_](?:[\w]|[-'’.](?=\w))*|\S")
 

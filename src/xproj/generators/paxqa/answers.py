@@ -41,7 +41,7 @@ from xproj.projectors.policy import ProjectionPolicy
 from xproj.projectors.project import project_spans
 from xproj.projectors.punct import is_punct
 from xproj.schemas.records import CharSpan, TokenSpan, char_span_to_token
-from xproj.text.scripts import base_lang, is_unspaced_char
+from xproj.text.scripts import DICTIONARY_SCRIPTS, base_lang, is_unspaced_char
 from xproj.text.sentences import sentence_spans
 from xproj.text.words import tokenizer_for
 
@@ -131,7 +131,7 @@ def _wordish(ch: str) -> bool:
 
 #: Scripts written without spaces whose words a dictionary segmenter may cut into pieces (Thai,
 #: Lao, Khmer, Burmese, Tibetan; not Han and kana, which are one token per character anyway).
-_FRAGMENTED = re.compile(r"[\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f\u0f00-\u0fff]")
+_FRAGMENTED = re.compile(f"[{DICTIONARY_SCRIPTS}]")
 #: At most this many unaligned pieces are taken on each side (:func:`glued_fragments`).
 _MAX_FRAGMENTS = 2
 
