@@ -40,6 +40,7 @@ import regex
 from benchmarks._common import Timer, shared_data_dir, versions, write_result
 from xproj.projectors.aligners import get_aligner
 from xproj.schemas.errors import ConfigError
+from xproj.text.breaks import grapheme_boundaries
 from xproj.text.words import WordTokenizer, tokenizer_for
 
 #: Tatoeba file code → language code.
@@ -89,16 +90,11 @@ def segmenter(lang: str, name: str) -> WordTokenizer:
     return tokenizer_for(lang, name)
 
 
-def grapheme_starts(text: str) -> set[int]:
-    """Extended grapheme cluster boundaries of ``text`` (``regex`` ``\\X``), 0 and end included."""
-    return {0, *(m.end() for m in regex.finditer(r"\X", text))}
-
-
 def grapheme_violations(texts: list[str], tokens: list[list[tuple[str, int, int]]]) -> int:
     """Tokens whose start or end falls inside an extended grapheme cluster."""
     bad = 0
     for text, toks in zip(texts, tokens, strict=True):
-        cuts = grapheme_starts(text)
+        cuts = set(grapheme_boundaries(text))
         bad += sum(1 for _, s, e in toks if s not in cuts or e not in cuts)
     return bad
 

@@ -46,13 +46,22 @@ def test_flows_inputs_jsonl_source_text_target(tmp_path):
     assert first.tgt.text == "Angela Merkel a visité Paris."
 
 
-def test_flows_inputs_blank_target_line_rejects_the_pair(tmp_path):
+def _read_conll_and_text(tmp_path, conll: str, text: str, **kw):
+    """``read_parallel`` over an English ``s.conll`` and a Spanish plain-text ``t.txt``."""
     src = tmp_path / "s.conll"
-    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n")
+    src.write_text(conll)
     tgt = tmp_path / "t.txt"
-    tgt.write_text("Anna\n\nOslo\n")
-    data = read_parallel(
-        InputSpec(path=str(src), lang="en"), InputSpec(path=str(tgt), lang="es", format="text")
+    tgt.write_text(text)
+    return read_parallel(
+        InputSpec(path=str(src), lang="en"),
+        InputSpec(path=str(tgt), lang="es", format="text"),
+        **kw,
+    )
+
+
+def test_flows_inputs_blank_target_line_rejects_the_pair(tmp_path):
+    data = _read_conll_and_text(
+        tmp_path, "Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n", "Anna\n\nOslo\n"
     )
     assert [p.src.tokens for p in data.pairs] == [("Anna",), ("Oslo",)]
     assert [(r.code, r.locator) for r in data.rejects] == [
@@ -102,13 +111,10 @@ def test_flows_inputs_io_module_imports_no_flow_code():
 
 def test_flows_inputs_limit_counts_records_not_rejects(tmp_path):
     # --limit 3 uses the first three records; a rejected pair is one of them, not two
-    src = tmp_path / "s.conll"
-    src.write_text("Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n\nLima\tB-LOC\n")
-    tgt = tmp_path / "t.txt"
-    tgt.write_text("Anna\n\nOslo\nLima\n")
-    data = read_parallel(
-        InputSpec(path=str(src), lang="en"),
-        InputSpec(path=str(tgt), lang="es", format="text"),
+    data = _read_conll_and_text(
+        tmp_path,
+        "Anna\tB-PER\n\nRome\tB-LOC\n\nOslo\tB-LOC\n\nLima\tB-LOC\n",
+        "Anna\n\nOslo\nLima\n",
         limit=3,
     )
     assert [p.src.tokens for p in data.pairs] == [("Anna",), ("Oslo",)]
