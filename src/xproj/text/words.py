@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -155,6 +156,29 @@ def keep_whole(text: str, tokens: list[Token], *, latin: bool = True) -> list[To
     return [(text[s:e], s, e) for s, e in out]
 
 
+#: Characters before which a cluster may go on although the next one is a letter (Unicode's
+#: Prepend class, letters and format characters: Arabic number signs, Malayalam dot reph …).
+_PREPEND = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\u0d4e")
+
+
+def _may_join(text: str, b: int) -> bool:
+    """Whether offset ``b`` could lie inside a grapheme cluster: a mark or joiner follows it, a
+    virama, joiner or prepended sign precedes it, or Hangul jamo, regional indicators or CR LF
+    meet there. A cheap test that lets most texts skip the full cluster scan."""
+    after, before = text[b], text[b - 1]
+    if unicodedata.category(after)[0] == "M" or after in "\u200c\u200d":
+        return True
+    if unicodedata.combining(before) == 9 or before in _PREPEND or before == "\u200d":
+        return True
+    pair = ord(before), ord(after)
+    return (
+        any(0x1100 <= c <= 0x11FF or 0xD7B0 <= c <= 0xD7FF for c in pair)  # jamo
+        or all(0x1F1E6 <= c <= 0x1F1FF for c in pair)  # regional indicators
+        or 0x1F3FB <= pair[1] <= 0x1F3FF  # emoji modifiers
+        or (before, after) == ("\r", "\n")
+    )
+
+
 def keep_graphemes(text: str, tokens: list[Token]) -> list[Token]:
     """Join adjacent tokens whose shared edge falls inside an extended grapheme cluster.
 
@@ -162,6 +186,12 @@ def keep_graphemes(text: str, tokens: list[Token]) -> list[Token]:
         >>> keep_graphemes("กี", [("ก", 0, 1), ("ี", 1, 2)])
         [('กี', 0, 2)]
     """
+    if not any(
+        _may_join(text, b)
+        for (_, _, b), (_, a, _) in zip(tokens, tokens[1:], strict=False)
+        if a == b
+    ):
+        return tokens  # no shared edge where a cluster could continue: nothing to compute
     starts = set(grapheme_boundaries(text))
     out: list[Token] = []
     for tok in tokens:
