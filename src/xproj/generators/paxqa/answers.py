@@ -410,11 +410,6 @@ def pair_sentences(
     return beads
 
 
-def tokens_in(tokens: Sequence[Token], start: int, end: int) -> list[int]:
-    """Indices of the tokens that start inside ``[start, end)``."""
-    return [k for k, (_, s, _) in enumerate(tokens) if start <= s < end]
-
-
 @dataclass(frozen=True, slots=True)
 class SentencePairing:
     """The sentence-level pieces of one paragraph pair, ready for one aligner call.
@@ -440,16 +435,7 @@ def sentence_pairing(
     """
     sent_en, sent_x = sentence_spans(context_en, "en"), sentence_spans(context_x, lang_x)
     beads = _merge_orphans(pair_sentences([e - s for s, e in sent_en], [e - s for s, e in sent_x]))
-    pairs = []
-    for en_idx, x_idx in beads:
-        en_toks: list[int] = []
-        for k in en_idx:
-            en_toks.extend(tokens_in(en_tokens, *sent_en[k]))
-        x_toks: list[int] = []
-        for k in x_idx:
-            x_toks.extend(tokens_in(x_tokens, *sent_x[k]))
-        pairs.append((tuple(en_toks), tuple(x_toks)))
-    return SentencePairing(tuple(pairs))
+    return _bead_tokens(beads, _sentence_of(sent_en, en_tokens), _sentence_of(sent_x, x_tokens))
 
 
 #: Languages that mark sentences with spaces (Thai, Lao): their pieces are paired with English
@@ -509,12 +495,26 @@ def pairing_by_links(
         assign[j] = i
         i = back[j][i]
     beads = _merge_orphans([([i], [j for j in range(m) if assign[j] == i]) for i in range(n)])
-    pairs = []
-    for en_idx, x_idx in beads:
-        en_toks = [k for k, s in enumerate(of_en) if s in en_idx]
-        x_toks = [k for k, s in enumerate(of_x) if s in x_idx]
-        pairs.append((tuple(en_toks), tuple(x_toks)))
-    return SentencePairing(tuple(pairs))
+    return _bead_tokens(beads, of_en, of_x)
+
+
+def _bead_tokens(
+    beads: Sequence[tuple[list[int], list[int]]],
+    of_en: Sequence[int | None],
+    of_x: Sequence[int | None],
+) -> SentencePairing:
+    """Sentence beads as token indices: each token goes with the bead of its sentence."""
+    bead_en = {s: b for b, (en_idx, _) in enumerate(beads) for s in en_idx}
+    bead_x = {s: b for b, (_, x_idx) in enumerate(beads) for s in x_idx}
+    en_toks: list[list[int]] = [[] for _ in beads]
+    x_toks: list[list[int]] = [[] for _ in beads]
+    for k, s in enumerate(of_en):
+        if s in bead_en:
+            en_toks[bead_en[s]].append(k)
+    for k, s in enumerate(of_x):
+        if s in bead_x:
+            x_toks[bead_x[s]].append(k)
+    return SentencePairing(tuple(zip(map(tuple, en_toks), map(tuple, x_toks), strict=True)))
 
 
 def _sentence_of(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> list[int | None]:
