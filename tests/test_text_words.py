@@ -92,7 +92,7 @@ def test_text_words_missing_dedicated_segmenter_says_what_to_install(monkeypatch
 
     monkeypatch.setitem(words._DEDICATED, "jieba", missing)
     with pytest.raises(ConfigError, match="pip install jieba"):
-        words._dedicated("jieba", "")
+        words._dedicated("jieba")
 
 
 def test_text_words_offsets_from_a_segmenter_that_drops_zero_width_spaces():

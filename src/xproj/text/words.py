@@ -227,6 +227,7 @@ def _is_suffix(tail: str) -> bool:
     return 0 < len(tail) <= 8 and tail.isalpha() and tail.islower()
 
 
+@functools.lru_cache(maxsize=1024)
 def tokenizer_for(lang: str, segmenter: str | None = None) -> WordTokenizer:
     """The word tokenizer for a language code (any form ``normalize_lang`` accepts).
 
@@ -249,10 +250,11 @@ def tokenizer_for(lang: str, segmenter: str | None = None) -> WordTokenizer:
     code = base_lang(normalized)
     script = language_script(normalized)
     kind = segmenter or SEGMENTERS.get(code) or _SCRIPT_SEGMENTERS.get(script, "spacy")
-    tokenizer = _build(code, kind)
-    if script != "Latn" and not tokenizer.whole_latin:
-        return replace(tokenizer, whole_latin=True)
-    return tokenizer
+    return replace(
+        _build(code, kind),
+        suffix_marks=NAME_SUFFIX_MARKS.get(code, ""),
+        whole_latin=script != "Latn",
+    )
 
 
 #: Segmenter by script, for languages the registry does not name (``yue_Hant``, ``shn_Mymr``).
@@ -270,19 +272,19 @@ _SCRIPT_SEGMENTERS = {
 
 @functools.lru_cache(maxsize=256)
 def _build(code: str, kind: str) -> WordTokenizer:
-    marks = NAME_SUFFIX_MARKS.get(code, "")
+    """The segmenter ``kind`` for language ``code``, without the language's options."""
     if kind == "icu":
         locale = _ICU_LOCALE.get(code, code)
         split = functools.partial(
             mixed_script_tokens, words=functools.partial(icu_words, locale=locale)
         )
-        return WordTokenizer(f"icu:{code}", icu_version(), split, marks)
+        return WordTokenizer(f"icu:{code}", icu_version(), split)
     if kind == "cjk-chars":
         return WordTokenizer(
-            "xproj.cjk-chars", "1", CharacterScriptTokenizer().tokenize, marks, per_character=True
+            "xproj.cjk-chars", "1", CharacterScriptTokenizer().tokenize, per_character=True
         )
     if kind in _DEDICATED:
-        return _dedicated(kind, marks)
+        return _dedicated(kind)
     if kind != "spacy":
         known = ", ".join(["icu", "cjk-chars", "spacy", *_DEDICATED])
         raise ValueError(f"unknown segmenter {kind!r}: {known}")
@@ -296,16 +298,9 @@ def _build(code: str, kind: str) -> WordTokenizer:
             raise
         if code == "xx":
             raise
-        return (
-            _build("xx", "spacy")
-            if not marks
-            else replace(_build("xx", "spacy"), suffix_marks=marks)
-        )
+        return _build("xx", "spacy")
     return WordTokenizer(
-        f"spacy.blank:{code}",
-        f"spaCy {spacy.__version__}",
-        functools.partial(_spacy_tokens, nlp),
-        marks,
+        f"spacy.blank:{code}", f"spaCy {spacy.__version__}", functools.partial(_spacy_tokens, nlp)
     )
 
 
@@ -351,7 +346,7 @@ def _spacy_tokens(nlp: Any, text: str) -> list[Token]:
     return [(t.text, t.idx, t.idx + len(t.text)) for t in nlp.make_doc(text) if not t.is_space]
 
 
-def _dedicated(kind: str, marks: str) -> WordTokenizer:
+def _dedicated(kind: str) -> WordTokenizer:
     """A dedicated segmenter, for comparison with ICU (``benchmarks/segmentation.py``).
 
     None of them is a dependency: each is imported here, and a missing one says what to install.
@@ -364,7 +359,7 @@ def _dedicated(kind: str, marks: str) -> WordTokenizer:
             fix=f"pip install {_PACKAGES[kind]}",
             code=E_BAD_CONFIG,
         ) from None
-    return WordTokenizer(name, version, functools.partial(words_to_tokens, words=words), marks)
+    return WordTokenizer(name, version, functools.partial(words_to_tokens, words=words))
 
 
 def words_to_tokens(text: str, words: Callable[[str], Iterable[str]]) -> list[Token]:
