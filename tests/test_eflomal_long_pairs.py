@@ -241,3 +241,15 @@ def test_short_pairs_keep_their_order_around_a_long_one(real_eflomal):
     short_out = out[:100] + out[102:]
     correct = sum(len(a.links & g) for a, (_, _, g) in zip(short_out, short, strict=True))
     assert correct / sum(len(a.links) for a in short_out) > 0.9
+
+
+def test_long_extra_bitext_pairs_train_in_pieces(fake_run, caplog):
+    src, tgt, _ = _long_pair(2500)
+    extra = [(src, tgt), (["w"] * 1500, ["x"]), ([], ["y"])]
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        EflomalAligner(extra_bitext=extra).align([(["a"], ["x"])])
+    pieces, _ = split_pair(src, tgt)
+    ((corpus, n_wanted),) = fake_run
+    assert n_wanted == 1
+    assert corpus[1:] == [(src[s.start : s.stop], tgt[t.start : t.stop]) for s, t in pieces]
+    assert "2 extra bitext pair(s) left out of training" in caplog.text

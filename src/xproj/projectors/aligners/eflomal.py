@@ -337,12 +337,32 @@ class EflomalAligner(PositionedAligner):
         if not corpus:
             return fwd, rev
         n_wanted = len(corpus)
-        corpus += [(s, t) for s, t in self.extra_bitext if _alignable(s, t)]
+        corpus += self._training_pairs()
         links_fwd, links_rev = self._run(corpus, n_wanted)
         for (k, i0, j0), f, r in zip(owners, links_fwd, links_rev, strict=True):
             fwd[k].update((i + i0, j + j0) for i, j in f)
             rev[k].update((i + i0, j + j0) for i, j in r)
         return fwd, rev
+
+    def _training_pairs(self) -> list[TokenPair]:
+        """The extra bitext as eflomal lines: an over-long pair in pieces like an aligned one;
+        a pair with an empty side, or one that cannot be cut, is left out and counted."""
+        out: list[TokenPair] = []
+        left_out = 0
+        for src, tgt in self.extra_bitext:
+            split = split_pair(src, tgt) if src and tgt else None
+            if split is None:
+                left_out += 1
+                continue
+            out.extend((src[a.start : a.stop], tgt[b.start : b.stop]) for a, b in split[0])
+        if left_out:
+            logger.info(
+                "eflomal: %d extra bitext pair(s) left out of training (an empty side, or too "
+                "long a side to cut into pieces of %d tokens).",
+                left_out,
+                MAX_TOKENS,
+            )
+        return out
 
     def _reject(self, k: int, src: Sequence[str], tgt: Sequence[str]) -> int:
         """Record pair ``k`` of this call as too long to align; its input position."""
@@ -540,10 +560,6 @@ def _cuts(
         cuts.append(cut)
     cuts.append(n)
     return cuts, inside
-
-
-def _alignable(src: Sequence[str], tgt: Sequence[str]) -> bool:
-    return 0 < len(src) <= MAX_TOKENS and 0 < len(tgt) <= MAX_TOKENS
 
 
 def _read_links(path: Path, n_wanted: int, n_total: int) -> list[set[tuple[int, int]]]:
