@@ -88,9 +88,13 @@ def run_language(
     """Project every answer for one language; ``mode`` is ``sentence`` or ``paragraph``."""
     x_pars = load(lang)
     en_pars = en_pars[: len(x_pars)]  # the Thai dev file: the first 24 articles
-    for pe, px in zip(en_pars, x_pars, strict=True):
+    for k, (pe, px) in enumerate(zip(en_pars, x_pars, strict=True)):
         if [q["id"] for q in pe["qas"]] != [q["id"] for q in px["qas"]]:
-            raise SystemExit(f"{lang}: question ids differ from the English file's")
+            name = FILES.get(lang, f"xquad.{lang}.json")
+            raise SystemExit(
+                f"{name}: paragraph {k} has other question ids than xquad.en.json's; the "
+                "benchmark pairs paragraphs by position, so give the file in the English order."
+            )
     tokenizer = tokenizer_for(lang, segmenter)
     settings = SENTENCE_SETTINGS if mode == "sentence" else BASELINE_SETTINGS
     policy = policy_for(lang) if mode == "sentence" else BASELINE_POLICY
