@@ -47,10 +47,14 @@ BASELINE_POLICY = ProjectionPolicy(
 )
 
 
+def file_name(lang: str) -> str:
+    """The XQuAD file of a language (``xquad.th.dev.json`` for Thai)."""
+    return FILES.get(lang, f"xquad.{lang}.json")
+
+
 def load(lang: str) -> list[dict[str, Any]]:
     """Paragraphs of XQuAD in one language, in file order."""
-    name = FILES.get(lang, f"xquad.{lang}.json")
-    doc = json.loads((shared_data_dir() / "xquad" / name).read_text())
+    doc = json.loads((shared_data_dir() / "xquad" / file_name(lang)).read_text())
     return [p for art in doc["data"] for p in art["paragraphs"]]
 
 
@@ -90,9 +94,8 @@ def run_language(
     en_pars = en_pars[: len(x_pars)]  # the Thai dev file: the first 24 articles
     for k, (pe, px) in enumerate(zip(en_pars, x_pars, strict=True)):
         if [q["id"] for q in pe["qas"]] != [q["id"] for q in px["qas"]]:
-            name = FILES.get(lang, f"xquad.{lang}.json")
             raise SystemExit(
-                f"{name}: paragraph {k} has other question ids than xquad.en.json's; the "
+                f"{file_name(lang)}: paragraph {k} has other question ids than xquad.en.json's; the "
                 "benchmark pairs paragraphs by position, so give the file in the English order."
             )
     tokenizer = tokenizer_for(lang, segmenter)
