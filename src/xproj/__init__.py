@@ -5,7 +5,7 @@ or with the translation model, generate synthetic corpora (EntityCS, PAXQA), and
 as a versioned Delta Lake table queried with DuckDB.
 
 Layers (imports point down): ``xproj.cli`` → ``xproj.flows`` → ``xproj.executor`` →
-``xproj.generators`` → ``xproj.catalog`` / ``xproj.io`` → ``xproj.projectors`` /
+``xproj.publish`` → ``xproj.generators`` → ``xproj.catalog`` / ``xproj.io`` → ``xproj.projectors`` /
 ``xproj.translators`` → ``xproj.text`` → ``xproj.schemas``. Heavy libraries (torch,
 transformers, ctranslate2, spaCy, Prefect) are imported inside the modules that use them.
 """

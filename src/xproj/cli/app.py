@@ -167,6 +167,73 @@ def paxqa_export_cmd(
             typer.echo(f"  {f.direction} {f.layout}: {f.path.name} ({f.questions} questions)")
 
 
+@app.command(
+    "publish",
+    epilog="Example: xproj publish projected@3 --repo my-org/conll-sw --license cc-by-4.0 "
+    "--dry-run out/conll-sw",
+)
+def publish_cmd(
+    table: Annotated[str, typer.Argument(help="TABLE or TABLE@VERSION (latest by default).")],
+    repo: Annotated[str, typer.Option("--repo", help="The Hub dataset repository, OWNER/NAME.")],
+    config_by: Annotated[
+        str,
+        typer.Option(
+            "--config-by",
+            help="One config per language (language), one config (none), or per column "
+            "(tables without a layout).",
+        ),
+    ] = "language",
+    split: Annotated[str, typer.Option(help="The split the rows go to.")] = "train",
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="Publish only this run's rows (repeatable).")
+    ] = None,
+    lang: _opt("Publish only these languages (de,sw).", "--lang") = None,
+    private: Annotated[bool, typer.Option(help="Create the repository private.")] = False,
+    create_pr: Annotated[
+        bool, typer.Option("--create-pr", help="Open a pull request instead of committing.")
+    ] = False,
+    revision: _opt("Commit to this branch (created from main when missing).", "--revision") = None,
+    dry_run: _opt(
+        "Write the folder that would be uploaded here instead (no network, no token).",
+        "--dry-run",
+    ) = None,
+    license: _opt(
+        "Licence of the data for the card (default: the sources' card, or the existing card).",
+        "--license",
+    ) = None,
+    pretty_name: _opt("Title of the dataset card.", "--pretty-name") = None,
+    tokenizer: _opt(
+        "EntityCS: a local fast tokenizer, for token ids and entity indices.", "--tokenizer"
+    ) = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Publish a table version to the Hugging Face Hub: Parquet per config and split, a dataset
+    card from the lineage, a tag naming the table version and runs. The token comes from
+    HF_TOKEN or `hf auth login` and is never printed or stored."""
+    from xproj.cli.flows import csv
+    from xproj.flows.publish import PublishConfig, publish
+    from xproj.flows.runtime import launch
+
+    config = PublishConfig(
+        table=table,
+        repo=repo,
+        config_by=config_by,
+        split=split,
+        runs=list(run or []),
+        langs=csv(lang) if lang else [],
+        private=private,
+        create_pr=create_pr,
+        revision=revision,
+        dry_run=dry_run,
+        license=license,
+        pretty_name=pretty_name,
+        tokenizer=tokenizer,
+        lake=lake,
+    )
+    result = launch(publish, config, debug=_DEBUG["on"])
+    typer.echo(result.render())
+
+
 @models_app.command(
     "convert",
     epilog="Example: xproj models convert facebook/nllb-200-distilled-600M --quantization int8",

@@ -226,12 +226,32 @@ class _TranslationSettings(_Model):
         )
 
 
+class PublishTarget(_Model):
+    """Where and how a flow's committed run is published (a flow config's ``publish:``; the
+    ``publish`` flow, ``xproj.flows.publish``, does it once the run is committed)."""
+
+    repo: str
+    split: str = "train"
+    config_by: str = "language"
+    private: bool = False
+    create_pr: bool = False
+    revision: str | None = None
+    #: write the folder here instead of uploading
+    dry_run: str | None = None
+    license: str | None = None
+    pretty_name: str | None = None
+    #: EntityCS: a local fast tokenizer for token ids
+    tokenizer: str | None = None
+
+
 class _RunSettings(_Model):
-    """Where a run commits and how it treats an earlier or an empty run (not in the run key)."""
+    """Where a run commits, how it treats an earlier or an empty run, and where it is published
+    once committed (none of them in the run key)."""
 
     lake: Annotated[str | None, LOCAL] = None
     force: Annotated[bool, LOCAL] = False
     allow_empty: Annotated[bool, LOCAL] = False
+    publish: Annotated[PublishTarget | None, LOCAL] = None
 
 
 class _Aligning(_Model):

@@ -56,17 +56,24 @@ def in_flow_run() -> bool:
 
 def run_plan(plan: Plan, config: Any) -> RunSummary:
     """Execute ``plan`` with the lake, ``force`` and ``allow_empty`` of ``config`` (every flow
-    config has them: :class:`~xproj.flows.config._RunSettings`)."""
+    config has them: :class:`~xproj.flows.config._RunSettings`), then publish the committed run
+    when the config has a ``publish:`` block."""
     from xproj.catalog import Lake
 
     reporter = PrefectReporter(plan.flow) if in_flow_run() else Reporter()
-    return execute(
+    summary = execute(
         plan,
         lake=Lake(config.lake),
         force=config.force,
         allow_empty=config.allow_empty,
         reporter=reporter,
     )
+    if config.publish is not None:
+        from xproj.flows.publish import publish_run
+
+        published = publish_run(summary, config.publish, config.lake)
+        summary.notes.append(published.render())
+    return summary
 
 
 def prefect_api_url() -> str | None:

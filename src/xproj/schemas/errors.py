@@ -1,7 +1,8 @@
 """Coded errors with actionable messages.
 
 Every error a user can cause carries a stable code (``XP1xx`` input formats, ``XP2xx`` language
-codes, ``XP3xx`` configuration, ``XP4xx`` catalog/storage, ``XP5xx`` models and backends), the
+codes, ``XP3xx`` configuration, ``XP4xx`` catalog/storage, ``XP5xx`` models and backends,
+``XP6xx`` the Hugging Face Hub), the
 place it happened (file and line, or record id) and what to do about it::
 
     [XP103] data/en.conll:17: 3 tokens but 2 tags. Fix: give every token exactly one tag.
@@ -96,6 +97,12 @@ class BackendError(XprojError):
     code = "XP500"
 
 
+class HubError(XprojError):
+    """Publishing to the Hugging Face Hub cannot start or failed (XP6xx)."""
+
+    code = "XP600"
+
+
 # Stable codes. Keep numbers; add new ones at the end of each block.
 E_MALFORMED_LINE = "XP101"
 E_EMPTY_SENTENCE = "XP102"
@@ -135,6 +142,11 @@ E_MODEL_CORRUPT = "XP504"
 E_CONVERSION_FAILED = "XP505"
 E_INPUT_TOO_LONG = "XP506"
 E_UNKNOWN_FAMILY = "XP507"
+E_HUB_OFFLINE = "XP601"
+E_HUB_NO_TOKEN = "XP602"
+E_HUB_TOKEN_REFUSED = "XP603"
+E_HUB_UNREACHABLE = "XP604"
+E_HUB_FAILED = "XP605"
 
 
 def check_settings(what: str, checks: list[tuple[bool, str]], fix: str) -> None:

@@ -223,31 +223,52 @@ class Alignment:
 
 
 class DropReason(StrEnum):
-    """Why a source span has no target span of its own. Stable values: stored in tables."""
+    """Why a source span has no target span of its own. Stable values: stored in tables.
+
+    :attr:`explanation` says what each one means, in one sentence (cards and reports show it).
+    """
 
     NO_ALIGNMENT = "no_alignment"
-    """None of the span's tokens is aligned to any target token."""
     PUNCTUATION_ONLY = "punctuation_only"
-    """The span's tokens are aligned only to target punctuation."""
     LOST_OVERLAP = "lost_overlap"
-    """Its target overlapped the projection of a span of another type that won (longer, or first)."""
     MERGED = "merged"
-    """Its target overlapped a projection of the same type; the two were merged into the other one."""
     EMPTY_TARGET = "empty_target"
-    """The target sentence has no tokens."""
     MARKER_COUNT_MISMATCH = "marker_count_mismatch"
-    """Marker projection: the translation has a different number of marked spans than the source
-    (strict mode)."""
     MALFORMED_MARKERS = "malformed_markers"
-    """Marker projection: the translation's markers are unbalanced, nested or empty (strict mode)."""
     UNMATCHED = "unmatched"
-    """Marker projection: no marked target span matched the span exactly or above the fuzzy
-    threshold."""
     NOT_IN_ORIGINAL = "not_in_original"
-    """Marker projection for translate-test: the marked span's text was not found (exactly or above
-    the fuzzy threshold) in the original text."""
     NO_CANDIDATE = "no_candidate"
-    """Constrained decoding: no candidate marker position survived the thresholds and limits."""
+
+    @property
+    def explanation(self) -> str:
+        """What the reason means, in one sentence.
+
+        Example:
+            >>> DropReason("merged").explanation.split(";")[0]
+            'Its target overlapped a projection of the same type'
+        """
+        return DROP_EXPLANATIONS[self]
+
+
+DROP_EXPLANATIONS: dict[DropReason, str] = {
+    DropReason.NO_ALIGNMENT: "None of the span's tokens is aligned to any target token.",
+    DropReason.PUNCTUATION_ONLY: "The span's tokens are aligned only to target punctuation.",
+    DropReason.LOST_OVERLAP: "Its target overlapped the projection of a span of another type "
+    "that won (longer, or first).",
+    DropReason.MERGED: "Its target overlapped a projection of the same type; the two were merged "
+    "into the other one.",
+    DropReason.EMPTY_TARGET: "The target sentence has no tokens.",
+    DropReason.MARKER_COUNT_MISMATCH: "Marker projection: the translation has a different number "
+    "of marked spans than the source (strict mode).",
+    DropReason.MALFORMED_MARKERS: "Marker projection: the translation's markers are unbalanced, "
+    "nested or empty (strict mode).",
+    DropReason.UNMATCHED: "Marker projection: no marked target span matched the span exactly or "
+    "above the fuzzy threshold.",
+    DropReason.NOT_IN_ORIGINAL: "Marker projection for translate-test: the marked span's text was "
+    "not found (exactly or above the fuzzy threshold) in the original text.",
+    DropReason.NO_CANDIDATE: "Constrained decoding: no candidate marker position survived the "
+    "thresholds and limits.",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,100 @@
+"""Flow ``publish``: a table version → a dataset on the Hugging Face Hub (``xproj.publish``).
+
+Publishing writes nothing to the lake, so it does not go through the run executor: it reads
+committed rows only and its result is the Hub commit and tag (or the dry-run folder). Under
+Prefect the result becomes the flow run's artifact.
+
+A flow that makes data can publish when its run is committed: give its config a ``publish:``
+block (:class:`PublishTarget`), e.g. in a ``translate-train`` deployment::
+
+    source: {path: train.en.conll, lang: en}
+    target_langs: [sw, yo]
+    model: facebook--nllb-200-distilled-600M-int8
+    publish: {repo: my-org/conll-sw-yo, license: cc-by-4.0}
+
+The rows of that run are published (``projected`` for translate-train, ``paxqa``,
+``entitycs_cs``) as a subflow run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from prefect import flow
+from pydantic import Field
+
+from xproj.executor.identity import LOCAL
+from xproj.flows.config import PublishTarget
+
+FLOW_NAME = "publish"
+
+
+class PublishConfig(PublishTarget):
+    """Configuration of the ``publish`` flow (the options of ``xproj publish``)."""
+
+    #: ``TABLE`` or ``TABLE@VERSION``
+    table: str
+    runs: list[str] = Field(default_factory=list)
+    langs: list[str] = Field(default_factory=list)
+    lake: Annotated[str | None, LOCAL] = None
+
+
+#: The table a flow's run is published from.
+PUBLISHED_TABLE = {
+    "translate_train": "projected",
+    "translate_test": "projected",
+    "project_parallel": "projected",
+    "paxqa": "paxqa",
+    "entitycs": "entitycs_cs",
+}
+
+
+def _artifact(text: str) -> None:
+    from prefect.artifacts import create_markdown_artifact
+
+    from xproj.flows.runtime import in_flow_run
+
+    if in_flow_run():
+        create_markdown_artifact("```\n" + text + "\n```", key="publish-summary")
+
+
+@flow(name=FLOW_NAME, log_prints=True)
+def publish(config: PublishConfig) -> Any:
+    """Publish a table version (committed rows only) to the Hub, or into a dry-run folder."""
+    from xproj.publish import publish as publish_table
+
+    result = publish_table(
+        config.table,
+        config.repo,
+        lake=config.lake,
+        config_by=config.config_by,
+        split=config.split,
+        runs=config.runs,
+        langs=config.langs,
+        private=config.private,
+        create_pr=config.create_pr,
+        revision=config.revision,
+        dry_run=config.dry_run,
+        license=config.license,
+        pretty_name=config.pretty_name,
+        tokenizer=config.tokenizer,
+    )
+    _artifact(result.render())
+    return result
+
+
+def publish_run(summary: Any, target: PublishTarget | None, lake: str | None) -> Any:
+    """Publish the rows of a committed run (a flow's ``publish:`` block); None without one."""
+    if target is None:
+        return None
+    table = PUBLISHED_TABLE[summary.flow]
+    version = (summary.versions or {}).get(table)
+    config = PublishConfig(
+        **target.model_dump(),
+        table=f"{table}@{version}" if version is not None else table,
+        runs=[summary.run_id],
+        lake=lake,
+    )
+    from xproj.flows.runtime import in_flow_run
+
+    return publish(config) if in_flow_run() else publish.fn(config)

@@ -1,0 +1,787 @@
+"""Publish a table version to the Hugging Face Hub as a dataset: Parquet per config and split,
+a dataset card from the lineage, one commit and one tag per push.
+
+Order of work, so that nothing is half done:
+
+1. **Before any work**: the table spec and options are checked; unless ``dry_run``, the Hub must
+   be reachable (``HF_HUB_OFFLINE`` set is XP601), a token must exist (``HF_TOKEN`` or the
+   login that ``hf auth login`` stores: XP602 without one) and the Hub must accept it
+   (``whoami``: XP603 refused, XP604 unreachable). The token is handed to ``HfApi`` only: it is
+   never printed, logged, or written into a card, a file or the lake.
+2. **The rows**: the committed rows of the table version (``Lake.read`` keeps committed runs
+   only), filtered by ``runs`` and ``langs``, become configs (:mod:`xproj.publish.layouts`).
+3. **The card**: the existing card (the folder's ``README.md`` for a dry run, else the repo's at
+   ``revision``) is merged with this push (:mod:`xproj.publish.card`).
+4. **The folder**: Parquet files ``{config}/{split}-{i:05d}-of-{n:05d}.parquet`` and
+   ``README.md``. A dry run writes them into ``dry_run`` (built beside it first, then moved in;
+   files of a replaced config split are removed), and that folder is what an upload sends: it
+   loads with ``datasets.load_dataset(folder, config)``.
+5. **The upload**: ``create_repo`` (``exist_ok``, ``private``), ``create_branch`` for a
+   ``revision`` that is not ``main``, one ``create_commit`` with the files added and the replaced
+   ones deleted (``create_pr`` opens a pull request instead), then ``create_tag`` on that commit:
+   ``xproj-{table}-v{version}-{digest}``, its message naming the table version, the split, the
+   configs and the run ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from xproj.publish.card import Push, build_card, known_class_names, split_card
+from xproj.publish.layouts import (
+    LANGUAGE_COLUMNS,
+    Config,
+    check_not_empty,
+    entitycs_configs,
+    layout_of,
+    ner_configs,
+    qa_configs,
+    table_configs,
+)
+from xproj.schemas.errors import (
+    E_BAD_CONFIG,
+    E_HUB_FAILED,
+    E_HUB_NO_TOKEN,
+    E_HUB_OFFLINE,
+    E_HUB_TOKEN_REFUSED,
+    E_HUB_UNREACHABLE,
+    ConfigError,
+    HubError,
+)
+
+logger = logging.getLogger("xproj")
+
+REPO_TYPE = "dataset"
+_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """``TABLE[@VERSION]`` as the user wrote it."""
+
+    table: str
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> TableSpec:
+        """``projected@3`` → ``TableSpec("projected", 3)``; ``paxqa`` → latest.
+
+        Raises:
+            ConfigError: XP301 for anything else.
+        """
+        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*(\d+))?\s*", text or "")
+        if not match:
+            raise ConfigError(
+                f"table {text!r} is not TABLE or TABLE@VERSION.",
+                fix="write e.g. projected or projected@3 (xproj tables lists the tables).",
+                code=E_BAD_CONFIG,
+            )
+        version = match.group(2)
+        return cls(match.group(1), int(version) if version is not None else None)
+
+
+@dataclass(slots=True)
+class Published:
+    """What a publish did.
+
+    Attributes:
+        repo: the Hub repository.
+        table: the table published, and ``version`` its version.
+        split: the split the rows went to.
+        configs: config → rows written.
+        rejected: config → reason → rows the layout could not write.
+        files: the files written (relative to the folder), README.md last.
+        removed: files of replaced config splits, removed from the folder or the repo.
+        folder: the dry-run folder (None for an upload).
+        tag: the Hub tag (made on upload).
+        commit_url: the commit on the Hub, and ``pr_url`` its pull request (``create_pr``).
+    """
+
+    repo: str
+    table: str
+    version: int
+    split: str
+    configs: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, dict[str, int]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    folder: str | None = None
+    tag: str = ""
+    commit_url: str | None = None
+    pr_url: str | None = None
+    runs: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """Lines for the CLI."""
+        lines = []
+        where = (
+            f"folder {self.folder} (dry run)"
+            if self.folder
+            else f"https://huggingface.co/datasets/{self.repo}"
+        )
+        lines.append(f"published {self.table}@{self.version} ({self.split}) to {where}")
+        for name, rows in self.configs.items():
+            extra = self.rejected.get(name)
+            not_written = (
+                f" (not written: {', '.join(f'{k} {v}' for k, v in extra.items())})"
+                if extra
+                else ""
+            )
+            lines.append(f"  {name}: {rows} rows{not_written}")
+        lines.append(f"  runs: {', '.join(self.runs)}")
+        if self.removed:
+            lines.append(f"  replaced: {', '.join(self.removed)}")
+        if self.commit_url:
+            lines.append(f"  commit: {self.commit_url}")
+        if self.pr_url:
+            lines.append(f"  pull request: {self.pr_url}")
+        if self.tag:
+            lines.append(f"  tag: {self.tag}" + (" (on upload)" if self.folder else ""))
+        return "\n".join(lines)
+
+
+# -- before any work -------------------------------------------------------------------------------
+
+
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` is set (now or when huggingface_hub was imported)."""
+    from huggingface_hub import constants
+
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE or bool(
+        constants.HF_HUB_OFFLINE
+    )
+
+
+def _scrub(text: str, token: str | None) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def make_api() -> Any:
+    """An ``HfApi`` with the user's token (``HF_TOKEN`` or the stored login).
+
+    Raises:
+        HubError: XP601 when ``HF_HUB_OFFLINE`` is set, XP602 without a token.
+    """
+    from huggingface_hub import HfApi, get_token
+
+    if hub_offline():
+        raise HubError(
+            "HF_HUB_OFFLINE is set, so nothing can be published; nothing was done.",
+            fix="unset HF_HUB_OFFLINE on a machine that reaches the Hub, or write the folder "
+            "with --dry-run DIR and upload it from elsewhere (hf upload OWNER/NAME DIR "
+            "--repo-type dataset).",
+            code=E_HUB_OFFLINE,
+        )
+    token = get_token()
+    if not token:
+        raise HubError(
+            "no Hugging Face token: HF_TOKEN is not set and no login is stored; nothing was done.",
+            fix="set HF_TOKEN to a token with write access, or run `hf auth login`.",
+            code=E_HUB_NO_TOKEN,
+        )
+    return HfApi(token=token)
+
+
+def check_access(api: Any, repo: str) -> str:
+    """The user the token belongs to (``whoami``), before any work.
+
+    Raises:
+        HubError: XP603 when the Hub refuses the token, XP604 when it cannot be reached.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    token = getattr(api, "token", None)
+    try:
+        who = api.whoami()
+    except HfHubHTTPError as err:
+        status = getattr(getattr(err, "response", None), "status_code", None)
+        if status in (401, 403):
+            raise HubError(
+                f"the Hub refused the token ({status}); nothing was done.",
+                fix="check HF_TOKEN (or `hf auth login` again) and that the token may write "
+                f"to {repo}.",
+                code=E_HUB_TOKEN_REFUSED,
+            ) from None
+        raise HubError(
+            f"the Hub answered {status} to whoami: {_scrub(str(err), token)}; nothing was done.",
+            fix="try again later; https://status.huggingface.co says whether the Hub is down.",
+            code=E_HUB_UNREACHABLE,
+        ) from None
+    except OSError as err:
+        raise _unreachable(err, token) from None
+    except Exception as err:  # the HTTP client's own errors are not OSErrors
+        if _network_error(err):
+            raise _unreachable(err, token) from None
+        raise
+    return str(who.get("name") or "")
+
+
+def _network_error(err: BaseException) -> bool:
+    """Whether ``err`` comes from the HTTP client (httpx, httpcore, requests, urllib3 and their
+    renamed builds) rather than from the Hub's answer."""
+    clients = ("httpx", "httpcore", "requests", "urllib3")
+    return any(c.__module__.startswith(clients) for c in type(err).__mro__)
+
+
+def _unreachable(err: BaseException, token: str | None) -> HubError:
+    return HubError(
+        f"cannot reach the Hub ({type(err).__name__}: {_scrub(str(err), token)[:200]}); "
+        "nothing was done.",
+        fix="check the network (HF_ENDPOINT if you use a mirror), or write the folder with "
+        "--dry-run DIR and upload it later.",
+        code=E_HUB_UNREACHABLE,
+    )
+
+
+def _check_options(repo: str, split: str, config_by: str, revision: str | None) -> None:
+    if not _REPO_RE.match(repo or ""):
+        raise ConfigError(
+            f"repository {repo!r} is not OWNER/NAME.",
+            fix="give --repo OWNER/NAME, e.g. --repo my-org/conll-projected.",
+            code=E_BAD_CONFIG,
+        )
+    if not _NAME_RE.match(split or ""):
+        raise ConfigError(
+            f"split {split!r} is not a valid split name.",
+            fix="use letters, digits, '_', '.' or '-' (train, validation, test).",
+            code=E_BAD_CONFIG,
+        )
+    if not _NAME_RE.match(config_by or ""):
+        raise ConfigError(
+            f"--config-by {config_by!r} is not language, none or a column name.",
+            fix="use --config-by language (default) or none.",
+            code=E_BAD_CONFIG,
+        )
+    if revision is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_./-]*", revision):
+        raise ConfigError(
+            f"revision {revision!r} is not a branch name.",
+            fix="give a branch name.",
+            code=E_BAD_CONFIG,
+        )
+
+
+# -- rows → configs --------------------------------------------------------------------------------
+
+
+def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str]):
+    """The committed rows of the table version, filtered by run ids and languages."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from xproj.schemas.errors import E_NOTHING_TO_EXPORT, E_UNKNOWN_VERSION, CatalogError
+    from xproj.schemas.languages import normalize_lang
+
+    version = spec.version if spec.version is not None else lake.latest_version(spec.table)
+    if version is None:
+        raise CatalogError(
+            f"table {spec.table!r} has no version yet, so there is nothing to publish.",
+            fix="run a flow that writes it first (xproj tables lists what the lake holds).",
+            code=E_UNKNOWN_VERSION,
+        )
+    data = lake.read(spec.table, version)
+    if runs:
+        present = set(data["run_id"].to_pylist()) if "run_id" in data.column_names else set()
+        missing = [r for r in runs if r not in present]
+        if missing:
+            raise CatalogError(
+                f"{spec.table}@{version} holds no committed rows of run(s) {', '.join(missing)}.",
+                fix=f"list the runs with: xproj versions {spec.table}",
+                code=E_NOTHING_TO_EXPORT,
+            )
+        data = data.filter(pc.is_in(data["run_id"], value_set=pa.array(list(runs), pa.string())))
+    if langs:
+        column = LANGUAGE_COLUMNS.get(spec.table)
+        if column is None:
+            raise ConfigError(
+                f"table {spec.table!r} has no language column to filter by.",
+                fix="leave --lang out for this table.",
+                code=E_BAD_CONFIG,
+            )
+        wanted = [normalize_lang(lang) for lang in langs]
+        data = data.filter(pc.is_in(data[column], value_set=pa.array(wanted, pa.string())))
+    return version, data
+
+
+def _entitycs_tags(run_rows: Sequence[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Run id → the run's switch tag templates (``switch.open_tag`` / ``close_tag``)."""
+    from xproj.schemas.tables import CS_CLOSE_TAG, CS_OPEN_TAG
+
+    out = {}
+    for run in run_rows:
+        params = json.loads(run.get("parameters") or "{}")
+        switch = params.get("switch") or {}
+        out[run["run_id"]] = (
+            switch.get("open_tag") or CS_OPEN_TAG,
+            switch.get("close_tag") or CS_CLOSE_TAG,
+        )
+    return out
+
+
+def build_configs(
+    lake: Any,
+    table: str,
+    data: Any,
+    config_by: str,
+    *,
+    known_names: Sequence[str] = (),
+    tokenizer: str | None = None,
+    run_rows: Sequence[dict[str, Any]] = (),
+    with_english: bool = True,
+) -> list[Config]:
+    """The configs of ``data`` (rows of ``table``) in the table's layout; for EntityCS also the
+    English sentences of its runs (``with_english``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = layout_of(table).kind
+    if kind != "table" and config_by not in ("language", "none"):
+        raise ConfigError(
+            f"--config-by {config_by!r}: {table} is published by language or as one config.",
+            fix="use --config-by language or --config-by none.",
+            code=E_BAD_CONFIG,
+        )
+    if kind == "ner":
+        return ner_configs(data.to_pylist(), config_by, known_names)
+    if kind == "qa":
+        return qa_configs(data.to_pylist(), config_by)
+    if kind == "entitycs":
+        rows = data.to_pylist()
+        if with_english:  # the English sentences of the same runs: config ``en``
+            run_ids = sorted({r["run_id"] for r in rows})
+            english = lake.read(
+                "entitycs_en", filter=pc.is_in(pc.field("run_id"), pa.array(run_ids, pa.string()))
+            )
+            rows = english.to_pylist() + rows
+        loaded = None
+        if tokenizer is not None:
+            from xproj.io.exports.entitycs import load_tokenizer
+
+            loaded = load_tokenizer(tokenizer)
+        return entitycs_configs(rows, config_by, tokenizer=loaded, tags=_entitycs_tags(run_rows))
+    return table_configs(table, data, config_by)
+
+
+# -- licence ------------------------------------------------------------------------------------------
+
+
+def _card_license(text: str | None) -> str | None:
+    meta, _ = split_card(text)
+    value = meta.get("license")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value) if value else None
+
+
+def source_licenses(run_rows: Sequence[dict[str, Any]], api: Any = None) -> dict[str, str]:
+    """Input → the licence its dataset card states: a local dataset folder's ``README.md``, or
+    (with ``api``) a Hub dataset's card. Inputs whose card says nothing are left out."""
+    found: dict[str, str] = {}
+    for run in run_rows:
+        for ref in run.get("inputs") or []:
+            if ref["name"] not in ("source", "contexts", "input"):
+                continue
+            where = Path(ref["ref"])
+            card = where / "README.md" if where.is_dir() else where.parent / "README.md"
+            if ref.get("sha256") and card.is_file():
+                license_ = _card_license(card.read_text(encoding="utf-8"))
+            elif not ref.get("sha256") and ref.get("version") is None and api is not None:
+                try:
+                    info = api.dataset_info(ref["ref"])
+                    data = getattr(info, "card_data", None) or {}
+                    license_ = data.get("license") if hasattr(data, "get") else None
+                    if isinstance(license_, list):
+                        license_ = license_[0] if license_ else None
+                except Exception as err:  # the card is a courtesy: say so, go on
+                    logger.warning(
+                        "could not read the card of %s (%s)", ref["ref"], type(err).__name__
+                    )
+                    license_ = None
+            else:
+                license_ = None
+            if license_:
+                found[ref["ref"]] = str(license_)
+    return found
+
+
+def choose_license(given: str | None, inherited: dict[str, str], existing: str | None) -> str:
+    """The card's licence: the one given, else the sources' (when they agree), else the card's.
+
+    Raises:
+        ConfigError: XP301 when none is known, or the sources disagree and none is given.
+    """
+    values = sorted(set(inherited.values()))
+    if given:
+        if values and given not in values:
+            logger.warning(
+                "--license %s differs from the source data's licence (%s): check that it allows this",
+                given,
+                ", ".join(values),
+            )
+        return given
+    if len(values) == 1:
+        return values[0]
+    if len(values) > 1:
+        raise ConfigError(
+            "the sources state different licences ("
+            + ", ".join(f"{k}: {v}" for k, v in sorted(inherited.items()))
+            + "), so the card's cannot be inherited.",
+            fix="give the licence of the published data with --license ID.",
+            code=E_BAD_CONFIG,
+        )
+    if existing:
+        return existing
+    raise ConfigError(
+        "the licence of the data is unknown: its sources have no dataset card that states one.",
+        fix="give the licence the source data allows with --license ID (e.g. cc-by-4.0, "
+        "cc-by-sa-4.0, other).",
+        code=E_BAD_CONFIG,
+    )
+
+
+# -- the folder ------------------------------------------------------------------------------------------
+
+
+def _write_parquet(table: Any, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path, compression="zstd")
+
+
+def config_files(config: Config, split: str) -> dict[str, Config | Any]:
+    """Relative path → Arrow table, for each Parquet file of ``config``'s ``split``."""
+    shards = config.shards()
+    n = len(shards)
+    return {
+        f"{config.name}/{split}-{i:05d}-of-{n:05d}.parquet": shard for i, shard in enumerate(shards)
+    }
+
+
+def _replaced(
+    existing: Sequence[str], configs: Sequence[Config], split: str, new: set[str]
+) -> list[str]:
+    """Existing files of the config splits this push replaces, that it does not write again."""
+    prefixes = tuple(f"{c.name}/{split}-" for c in configs)
+    return sorted(
+        f for f in existing if f.startswith(prefixes) and f.endswith(".parquet") and f not in new
+    )
+
+
+def write_folder(
+    root: Path, configs: Sequence[Config], split: str, card: str, existing: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
+    """Write the Parquet files and ``README.md`` into ``root``; remove the files of the replaced
+    config splits among ``existing``. Files are written beside ``root`` first and moved in once
+    all are complete, README.md last. Returns ``(written, removed)``."""
+    root.mkdir(parents=True, exist_ok=True)
+    planned: dict[str, Any] = {}
+    for config in configs:
+        planned.update(config_files(config, split))
+    removed = _replaced(existing, configs, split, set(planned))
+    work = Path(tempfile.mkdtemp(prefix=".xproj-publish-", dir=root))
+    try:
+        for rel, table in planned.items():
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            _write_parquet(table, work / rel)
+        (work / "README.md").write_text(card, encoding="utf-8")
+        for rel in planned:
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work / rel, root / rel)
+        for rel in removed:
+            (root / rel).unlink(missing_ok=True)
+        os.replace(work / "README.md", root / "README.md")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return [*planned, "README.md"], removed
+
+
+def _folder_files(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*.parquet")
+        if not p.relative_to(root).as_posix().startswith(".")
+    )
+
+
+# -- the push -----------------------------------------------------------------------------------------------
+
+
+def tag_name(table: str, version: int, split: str, configs: Sequence[Config]) -> str:
+    """``xproj-{table}-v{version}-{digest}``: the digest names the split, configs and runs, so
+    pushing the same rows again gives the same tag."""
+    key = json.dumps(
+        [split, sorted(c.name for c in configs), sorted({r for c in configs for r in c.runs})]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    return f"xproj-{table.replace('_', '-')}-v{version}-{digest}"
+
+
+def _existing_card(api: Any, repo: str, revision: str | None) -> tuple[str | None, list[str], bool]:
+    """``(card text, files, repo exists)`` of the repo at ``revision``."""
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        files = api.list_repo_files(repo, repo_type=REPO_TYPE, revision=revision)
+    except RepositoryNotFoundError:
+        return None, [], False
+    except RevisionNotFoundError:  # a new branch: start from main
+        files = api.list_repo_files(repo, repo_type=REPO_TYPE)
+        revision = None
+    if "README.md" not in files:
+        return None, files, True
+    try:
+        path = api.hf_hub_download(repo, "README.md", repo_type=REPO_TYPE, revision=revision)
+    except EntryNotFoundError:
+        return None, files, True
+    return Path(path).read_text(encoding="utf-8"), files, True
+
+
+def publish(
+    table: str,
+    repo: str,
+    *,
+    lake: Any = None,
+    config_by: str = "language",
+    split: str = "train",
+    runs: Sequence[str] = (),
+    langs: Sequence[str] = (),
+    private: bool = False,
+    create_pr: bool = False,
+    revision: str | None = None,
+    dry_run: str | os.PathLike[str] | None = None,
+    license: str | None = None,
+    pretty_name: str | None = None,
+    tokenizer: str | None = None,
+    api: Any = None,
+) -> Published:
+    """Publish ``table`` (``TABLE[@VERSION]``) to the Hub repo ``repo`` (see the module docstring).
+
+    Args:
+        table: ``projected``, ``projected@3``, ``paxqa``, ``entitycs_cs`` or any table.
+        repo: ``OWNER/NAME`` of the dataset repository.
+        lake: a ``Lake`` or its root (None: ``$XPROJ_LAKE`` or ./data/lake).
+        config_by: ``language`` (one config per language), ``none``, or (other tables) a column.
+        split: the split the rows go to.
+        runs: publish only the rows of these runs.
+        langs: publish only these languages.
+        private: create the repository private.
+        create_pr: open a pull request instead of committing to the branch.
+        revision: the branch to commit to (created from main when missing).
+        dry_run: write the folder here instead of uploading (no network, no token).
+        license: the data's licence for the card (default: the sources', or the card's).
+        pretty_name: the card's title.
+        tokenizer: EntityCS: a local fast tokenizer for token ids in the export.
+        api: an ``HfApi``-like client (tests pass a fake); default :func:`make_api`.
+
+    Raises:
+        HubError: XP601–XP605 (offline, no token, refused, unreachable, upload failed).
+        ConfigError, CatalogError: bad options, unknown table, version or run, nothing to publish.
+    """
+    from xproj.catalog import Lake
+
+    spec = TableSpec.parse(table)
+    _check_options(repo, split, config_by, revision)
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
+    if dry_run is None:
+        api = api if api is not None else make_api()
+        user = check_access(api, repo)
+        logger.info("publishing %s to %s as %s", table, repo, user or "(unknown user)")
+    version, data = _select(lake, spec, runs, langs)
+
+    if dry_run is not None:
+        folder = Path(dry_run)
+        existing_text = (
+            (folder / "README.md").read_text(encoding="utf-8")
+            if (folder / "README.md").is_file()
+            else None
+        )
+        existing_files = _folder_files(folder)
+    else:
+        try:
+            existing_text, existing_files, _ = _existing_card(api, repo, revision)
+        except Exception as err:
+            raise _hub_failed("reading the repository", err, api) from None
+    meta, _ = split_card(existing_text)
+
+    run_ids = sorted(set(data["run_id"].to_pylist())) if "run_id" in data.column_names else []
+    run_rows = _run_rows(lake, run_ids)
+    configs = build_configs(
+        lake,
+        spec.table,
+        data,
+        config_by,
+        known_names=known_class_names(meta),
+        tokenizer=tokenizer,
+        run_rows=run_rows,
+        with_english=not langs or "en" in langs,
+    )
+    check_not_empty(spec.table, version, configs, _filters(runs, langs))
+    for config in configs:
+        logger.info("%s/%s: %d rows", config.name, split, config.rows)
+    license_ = choose_license(
+        license, source_licenses(run_rows, api if dry_run is None else None), meta.get("license")
+    )
+    push = Push(
+        repo=repo,
+        table=spec.table,
+        version=version,
+        split=split,
+        layout=layout_of(spec.table),
+        configs=configs,
+        runs=run_rows,
+        evaluations=_evaluations(lake, run_ids),
+        published_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        tag=tag_name(spec.table, version, split, configs),
+        license=license_,
+        pretty_name=pretty_name,
+        tokenizer=Path(tokenizer).name if tokenizer else None,
+    )
+    card = build_card(existing_text, push)
+    result = Published(
+        repo,
+        spec.table,
+        version,
+        split,
+        configs={c.name: c.rows for c in configs},
+        rejected={c.name: c.rejected for c in configs if c.rejected},
+        tag=push.tag,
+        runs=run_ids,
+    )
+    if dry_run is not None:
+        result.files, result.removed = write_folder(
+            Path(dry_run), configs, split, card, existing_files
+        )
+        result.folder = str(dry_run)
+        return result
+    with tempfile.TemporaryDirectory(prefix="xproj-publish-") as work:
+        result.files, _ = write_folder(Path(work), configs, split, card)
+        result.removed = _replaced(existing_files, configs, split, set(result.files))
+        _upload(api, Path(work), result, private=private, create_pr=create_pr, revision=revision)
+    return result
+
+
+def _filters(runs: Sequence[str], langs: Sequence[str]) -> str:
+    parts = []
+    if runs:
+        parts.append(f"runs {', '.join(runs)}")
+    if langs:
+        parts.append(f"languages {', '.join(langs)}")
+    return f" for {' and '.join(parts)}" if parts else ""
+
+
+def _run_rows(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not run_ids:
+        return []
+    rows = lake.read(
+        "runs", filter=pc.is_in(pc.field("run_id"), pa.array(list(run_ids), pa.string()))
+    )
+    return sorted(rows.to_pylist(), key=lambda r: (r["finished_at"], r["run_id"]))
+
+
+def _evaluations(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not run_ids or lake.latest_version("evaluations") is None:
+        return []
+    rows = lake.read(
+        "evaluations",
+        filter=pc.is_in(pc.field("run_id"), pa.array(list(run_ids), pa.string()))
+        & (pc.field("label") == "ALL"),
+    )
+    return sorted(rows.to_pylist(), key=lambda r: (r["created_at"], r["eval_id"]))
+
+
+def _hub_failed(doing: str, err: BaseException, api: Any) -> HubError:
+    token = getattr(api, "token", None)
+    return HubError(
+        f"the Hub failed while {doing} ({type(err).__name__}: {_scrub(str(err), token)[:300]}).",
+        fix="nothing was committed unless the message says so; run the same command again.",
+        code=E_HUB_FAILED,
+    )
+
+
+def _upload(
+    api: Any,
+    folder: Path,
+    result: Published,
+    *,
+    private: bool,
+    create_pr: bool,
+    revision: str | None,
+) -> None:
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    repo = result.repo
+    try:
+        api.create_repo(repo, repo_type=REPO_TYPE, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo, branch=revision, repo_type=REPO_TYPE, exist_ok=True)
+    except Exception as err:
+        raise _hub_failed(f"creating {repo}", err, api) from None
+    operations = [
+        CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(folder / rel))
+        for rel in result.files
+    ]
+    operations += [CommitOperationDelete(path_in_repo=rel) for rel in result.removed]
+    message = f"xproj publish {result.table}@{result.version} ({result.split}: {', '.join(result.configs)})"
+    description = "\n".join(
+        [
+            f"Table {result.table} version {result.version}, split {result.split}.",
+            "Configs: " + ", ".join(f"{k} ({v} rows)" for k, v in result.configs.items()) + ".",
+            "Runs: " + ", ".join(result.runs) + ".",
+        ]
+    )
+    logger.info("uploading %d files to %s", len(result.files), repo)
+    try:
+        commit = api.create_commit(
+            repo,
+            operations,
+            commit_message=message,
+            commit_description=description,
+            repo_type=REPO_TYPE,
+            revision=revision,
+            create_pr=create_pr,
+        )
+    except Exception as err:
+        raise _hub_failed(f"committing to {repo}", err, api) from None
+    result.commit_url = getattr(commit, "commit_url", None)
+    result.pr_url = getattr(commit, "pr_url", None)
+    try:
+        api.create_tag(
+            repo,
+            tag=result.tag,
+            tag_message=f"{message}; runs {', '.join(result.runs)}",
+            revision=commit.oid,
+            repo_type=REPO_TYPE,
+            exist_ok=True,
+        )
+    except Exception as err:
+        raise HubError(
+            f"the files were committed ({result.commit_url}), but tagging failed "
+            f"({type(err).__name__}).",
+            fix=f"tag the commit by hand: hf repo tag create {repo} {result.tag} "
+            f"--revision {commit.oid} --repo-type dataset",
+            code=E_HUB_FAILED,
+        ) from None
