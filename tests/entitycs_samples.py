@@ -39,3 +39,18 @@ def write_small_fewrel(root: Path) -> tuple[Path, Path]:
     for lang, text in LABELS.items():
         (labels / f"{lang}.txt").write_text(text, encoding="utf-8")
     return src, labels
+
+
+def small_entitycs_config(root: Path):
+    """An entitycs config over the sample written under ``root`` (de, fr, sw; seed 7), committing
+    into ``root/lake``."""
+    from xproj.flows.entitycs import EntityCSConfig
+
+    src, labels = write_small_fewrel(root)
+    return EntityCSConfig(
+        source={"path": str(src), "format": "fewrel"},
+        names={"path": str(labels)},
+        languages=["de", "fr", "sw"],
+        seed=7,
+        lake=str(root / "lake"),
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.entitycs_samples import write_small_fewrel
+from tests.entitycs_samples import small_entitycs_config
 from xproj.io.exports.entitycs import (
     EntitySpan,
     ExportStats,
@@ -564,18 +564,10 @@ def prefect_backend():
 @pytest.fixture(scope="module")
 def entitycs_run(prefect_backend, tmp_path_factory):
     """A lake with one small entitycs run (the FewRel-style file of test_flows_entitycs)."""
-    from xproj.flows.entitycs import EntityCSConfig, entitycs
+    from xproj.flows.entitycs import entitycs
 
     root = tmp_path_factory.mktemp("entitycs")
-    src, labels = write_small_fewrel(root)
-    config = EntityCSConfig(
-        source={"path": str(src), "format": "fewrel"},
-        names={"path": str(labels)},
-        languages=["de", "fr", "sw"],
-        seed=7,
-        lake=str(root / "lake"),
-    )
-    result = entitycs(config)
+    result = entitycs(small_entitycs_config(root))
     return root / "lake", result.run_id
 
 

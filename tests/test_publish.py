@@ -265,19 +265,12 @@ def test_publish_paxqa_squad_configs_per_direction(tmp_path, tiny_mt_models, tin
 
 
 def test_publish_entitycs_training_export(tmp_path):
-    from tests.entitycs_samples import write_small_fewrel
+    from tests.entitycs_samples import small_entitycs_config
     from tests.test_entitycs_export import build_tokenizer
-    from xproj.flows.entitycs import EntityCSConfig, entitycs
+    from xproj.flows.entitycs import entitycs
     from xproj.publish import publish
 
-    src, labels = write_small_fewrel(tmp_path)
-    config = EntityCSConfig(
-        source={"path": str(src), "format": "fewrel"},
-        names={"path": str(labels)},
-        languages=["de", "fr", "sw"],
-        seed=7,
-        lake=str(tmp_path / "lake"),
-    )
+    config = small_entitycs_config(tmp_path)
     run_id = entitycs.fn(config).run_id
     tokenizer = build_tokenizer("wordpiece", tmp_path / "tok")
     out = tmp_path / "cs"
