@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import REPO
 from xproj.catalog import Lake, query
 from xproj.flows.config import ProjectParallelConfig
-from xproj.schemas.errors import CatalogError, ConfigError, HubError
+from xproj.publish.layouts import natural_key
+from xproj.schemas.errors import CatalogError, ConfigError, HubError, InputFormatError
 
 SAMPLES = REPO / "data" / "samples" / "ner"
 SENTINEL = "hf_SENTINELtoken0123456789abcdefXYZ"
@@ -83,8 +84,8 @@ def test_publish_ner_dry_run_loads_with_features_and_card(ner_lake, tmp_path):
     lake = Lake(root)
     names = ["O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
     for lang in ("de", "es"):
-        rows = query(lake, f"SELECT * FROM projected WHERE tgt_lang = '{lang}' ORDER BY pair_id")
-        rows = rows.to_pylist()
+        rows = query(lake, f"SELECT * FROM projected WHERE tgt_lang = '{lang}'").to_pylist()
+        rows.sort(key=lambda r: natural_key(r["pair_id"]))  # ids in number order
         ds = _load(out, lang)["train"]
         assert ds.num_rows == len(rows) == 36
         tag_feature = ds.features["ner_tags"].feature
@@ -191,6 +192,13 @@ def test_publish_refuses_rows_of_two_runs_with_the_same_ids(tmp_path):
         ("projected", {"license": None}, ConfigError, "--license"),
         ("projected", {"langs": ["zz-nope"]}, Exception, "XP201"),
         ("projected", {"config_by": "src_lang"}, ConfigError, "--config-by"),
+        ("projected", {"repo": "me/x..y"}, ConfigError, "cannot be a Hub repository"),
+        ("projected", {"split": "train-extra"}, ConfigError, "split"),
+        ("projected", {"license": "not a licence"}, ConfigError, "licence id"),
+        ("projected", {"tokenizer": "xlm-roberta-base"}, ConfigError, "--tokenizer"),
+        ("projected", {"revision": "a..b"}, ConfigError, "branch name"),
+        ("runs", {}, ConfigError, "bookkeeping"),
+        ("outcomes", {"config_by": "src_text"}, ConfigError, "cannot be a config name"),
     ],
 )
 def test_publish_bad_requests_are_coded_errors(ner_lake, tmp_path, spec, kwargs, error, needle):
@@ -322,17 +330,26 @@ def _response(status: int):
     return SimpleNamespace(status_code=status, headers={}, request=None)
 
 
+class FakeHub:
+    """One repository's state on a pretend Hub: branches (head commit and files) and tags."""
+
+    def __init__(self):
+        self.exists = False
+        self.branches: dict[str, dict] = {}
+        self.tags: dict[str, str] = {}
+        self.commits = 0
+
+
 class FakeHfApi:
-    """Records every call; keeps the files committed, so a second push reads the first's card."""
+    """Records every call against a shared :class:`FakeHub`, so a later push reads what an
+    earlier one committed. Never touches the network."""
 
     instances: list[FakeHfApi] = []
+    hub = FakeHub()
 
     def __init__(self, token=None, endpoint=None, **_):
         self.token = token
         self.calls: list[tuple[str, dict]] = []
-        self.files: dict[str, bytes] = {}
-        self.tags: dict[str, str] = {}
-        self.exists = False
         self.whoami_error: Exception | None = None
         FakeHfApi.instances.append(self)
 
@@ -342,51 +359,85 @@ class FakeHfApi:
             raise self.whoami_error
         return {"name": "me"}
 
-    def list_repo_files(self, repo_id, **kw):
-        from huggingface_hub.errors import RepositoryNotFoundError
+    def _branch(self, revision):
+        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-        self.calls.append(("list_repo_files", {"repo_id": repo_id, **kw}))
-        if not self.exists:
+        if not self.hub.exists:
             raise RepositoryNotFoundError("no such repo", response=_response(404))
-        return sorted(self.files)
+        for branch in self.hub.branches.values():
+            if revision == branch["sha"]:
+                return branch
+        if (revision or "main") not in self.hub.branches:
+            raise RevisionNotFoundError("no such revision", response=_response(404))
+        return self.hub.branches[revision or "main"]
 
-    def hf_hub_download(self, repo_id, filename, **kw):
+    def repo_info(self, repo_id, revision=None, **kw):
+        self.calls.append(("repo_info", {"repo_id": repo_id, "revision": revision, **kw}))
+        return SimpleNamespace(sha=self._branch(revision)["sha"])
+
+    def list_repo_files(self, repo_id, revision=None, **kw):
+        self.calls.append(("list_repo_files", {"repo_id": repo_id, "revision": revision, **kw}))
+        return sorted(self._branch(revision)["files"])
+
+    def list_repo_refs(self, repo_id, **kw):
+        self.calls.append(("list_repo_refs", {"repo_id": repo_id, **kw}))
+        tags = [SimpleNamespace(name=n, target_commit=c) for n, c in self.hub.tags.items()]
+        return SimpleNamespace(tags=tags)
+
+    def hf_hub_download(self, repo_id, filename, revision=None, **kw):
         import tempfile
 
         self.calls.append(("hf_hub_download", {"repo_id": repo_id, "filename": filename, **kw}))
         path = Path(tempfile.mkdtemp()) / filename
-        path.write_bytes(self.files[filename])
+        path.write_bytes(self._branch(revision)["files"][filename])
         return str(path)
 
     def create_repo(self, repo_id, **kw):
         self.calls.append(("create_repo", {"repo_id": repo_id, **kw}))
-        self.exists = True
+        if not self.hub.exists:
+            self.hub.exists = True
+            self.hub.branches["main"] = {"sha": "0" * 40, "files": {}}
 
-    def create_branch(self, repo_id, **kw):
-        self.calls.append(("create_branch", {"repo_id": repo_id, **kw}))
+    def create_branch(self, repo_id, branch, **kw):
+        self.calls.append(("create_branch", {"repo_id": repo_id, "branch": branch, **kw}))
+        main = self.hub.branches["main"]
+        self.hub.branches.setdefault(branch, {"sha": main["sha"], "files": dict(main["files"])})
 
-    def create_commit(self, repo_id, operations, **kw):
+    def create_commit(self, repo_id, operations, revision=None, create_pr=False, **kw):
         from huggingface_hub import CommitOperationAdd
+        from huggingface_hub.errors import HfHubHTTPError
 
-        paths = []
-        for op in operations:
-            if isinstance(op, CommitOperationAdd):
-                self.files[op.path_in_repo] = Path(op.path_or_fileobj).read_bytes()
-                paths.append(("add", op.path_in_repo))
-            else:
-                self.files.pop(op.path_in_repo, None)
-                paths.append(("delete", op.path_in_repo))
-        oid = f"{len(self.calls):040x}"
-        self.calls.append(("create_commit", {"repo_id": repo_id, "operations": paths, **kw}))
+        paths = [
+            ("add" if isinstance(op, CommitOperationAdd) else "delete", op.path_in_repo)
+            for op in operations
+        ]
+        record = {"repo_id": repo_id, "operations": paths, "revision": revision}
+        self.calls.append(("create_commit", {**record, "create_pr": create_pr, **kw}))
+        branch = self._branch(revision)
+        parent = kw.get("parent_commit")
+        if parent is not None and parent != branch["sha"]:
+            raise HfHubHTTPError("412 precondition failed", response=_response(412))
+        self.hub.commits += 1
+        oid = f"{self.hub.commits:040x}"
+        if not create_pr:  # a pull request leaves the branch as it is
+            for op in operations:
+                if isinstance(op, CommitOperationAdd):
+                    branch["files"][op.path_in_repo] = Path(op.path_or_fileobj).read_bytes()
+                else:
+                    branch["files"].pop(op.path_in_repo, None)
+            branch["sha"] = oid
         return SimpleNamespace(
             oid=oid,
             commit_url=f"https://huggingface.co/datasets/{repo_id}/commit/{oid}",
-            pr_url="https://huggingface.co/datasets/me/pr/1" if kw.get("create_pr") else None,
+            pr_url="https://huggingface.co/datasets/me/pr/1" if create_pr else None,
         )
 
-    def create_tag(self, repo_id, **kw):
-        self.calls.append(("create_tag", {"repo_id": repo_id, **kw}))
-        self.tags[kw["tag"]] = kw["revision"]
+    def create_tag(self, repo_id, tag, revision=None, **kw):
+        self.calls.append(
+            ("create_tag", {"repo_id": repo_id, "tag": tag, "revision": revision, **kw})
+        )
+        assert tag not in self.hub.tags, "a tag never moves"
+        self.hub.tags[tag] = revision
 
 
 @pytest.fixture
@@ -394,6 +445,7 @@ def fake_hub(monkeypatch):
     import huggingface_hub
 
     FakeHfApi.instances = []
+    FakeHfApi.hub = FakeHub()
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHfApi)
     monkeypatch.setenv("HF_TOKEN", SENTINEL)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
@@ -404,9 +456,15 @@ def _all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
 
 
-def test_publish_upload_through_the_cli_records_commit_and_tag(
-    ner_lake, fake_hub, caplog, monkeypatch
-):
+def _names(api: FakeHfApi) -> list[str]:
+    return [name for name, _ in api.calls]
+
+
+def _call(api: FakeHfApi, name: str) -> dict:
+    return [kw for n, kw in api.calls if n == name][-1]
+
+
+def test_publish_upload_through_the_cli_records_commit_and_tag(ner_lake, fake_hub, caplog):
     from typer.testing import CliRunner
 
     from xproj.cli.app import app
@@ -419,62 +477,108 @@ def test_publish_upload_through_the_cli_records_commit_and_tag(
     assert first.exit_code == 0, first.output
     api = fake_hub.instances[-1]
     assert api.token == SENTINEL  # the token reached the client …
-    names = [name for name, _ in api.calls]
-    assert names == [
-        "whoami",
-        "list_repo_files",
-        "create_repo",
-        "create_commit",
-        "create_tag",
-    ]
-    create_repo = dict(api.calls)["create_repo"]
-    assert create_repo == {
+    assert _names(api) == ["whoami", "repo_info", "create_repo", "create_commit", "create_tag"]
+    assert _call(api, "create_repo") == {
         "repo_id": "me/ner",
         "repo_type": "dataset",
         "private": True,
         "exist_ok": True,
     }
-    commit = dict(api.calls)["create_commit"]
+    commit = _call(api, "create_commit")
     assert commit["operations"] == [
         ("add", "de/train-00000-of-00001.parquet"),
         ("add", "README.md"),
     ]
     assert commit["repo_type"] == "dataset" and commit["create_pr"] is False
-    tag = dict(api.calls)["create_tag"]
+    tag = _call(api, "create_tag")
     assert tag["tag"].startswith("xproj-projected-v") and runs["de"] in tag["tag_message"]
-    assert tag["revision"] == api.tags[tag["tag"]]
-    assert "projected@" in tag["tag_message"]
-    # a second push (another language, into a pull request) reads the card on the "Hub"
-    second_api = FakeHfApi()
-    second_api.files, second_api.exists = dict(api.files), True
-
-    def reuse(token=None, **_):
-        second_api.token = token
-        return second_api
-
-    monkeypatch.setattr("huggingface_hub.HfApi", reuse)
+    assert tag["revision"] == fake_hub.hub.branches["main"]["sha"]  # the commit just made
+    assert "projected@" in tag["tag_message"] and f"tag: {tag['tag']}" in first.output
+    # the same rows again: a new commit and a new tag; the first tag stays where it was
+    again = runner.invoke(app, [*args, "--run", runs["de"]])
+    assert again.exit_code == 0, again.output
+    retag = _call(fake_hub.instances[-1], "create_tag")
+    assert retag["tag"] == tag["tag"] + "-2" and fake_hub.hub.tags[tag["tag"]] == tag["revision"]
+    # another language into a pull request on a new branch: reads the card on the "Hub"
     second = runner.invoke(app, [*args, "--run", runs["es"], "--create-pr", "--revision", "data"])
     assert second.exit_code == 0, second.output
     assert "pull request: https://huggingface.co/datasets/me/pr/1" in second.output
-    names = [name for name, _ in second_api.calls]
-    assert names == [
+    api = fake_hub.instances[-1]
+    assert _names(api) == [
         "whoami",
+        "repo_info",
+        "repo_info",
         "list_repo_files",
+        "list_repo_refs",
         "hf_hub_download",
         "create_repo",
         "create_branch",
         "create_commit",
-        "create_tag",
-    ]
-    commit = [kw for name, kw in second_api.calls if name == "create_commit"][0]
+    ]  # no tag on an unmerged pull request
+    commit = _call(api, "create_commit")
     assert commit["create_pr"] is True and commit["revision"] == "data"
-    card = second_api.files["README.md"].decode()
-    assert "config_name: de" in card and "config_name: es" in card and "license: cc-by-4.0" in card
-    # … and nowhere else: not in the output, the logs, the card, the files, or the lake
-    uploaded = b"".join(second_api.files.values())
-    for text in (first.output, second.output, caplog.text, card):
+    assert ("add", "README.md") in commit["operations"]
+    assert ("add", "es/train-00000-of-00001.parquet") in commit["operations"]
+    uploaded_card = fake_hub.hub.branches["main"]["files"]["README.md"].decode()
+    # … and nowhere else: not in the output, the logs, the cards, the files, or the lake
+    files = b"".join(
+        b for branch in fake_hub.hub.branches.values() for b in branch["files"].values()
+    )
+    for text in (first.output, again.output, second.output, caplog.text, uploaded_card):
         assert SENTINEL not in text
-    assert SENTINEL.encode() not in uploaded and SENTINEL.encode() not in _all_bytes(root)
+    assert SENTINEL.encode() not in files and SENTINEL.encode() not in _all_bytes(root)
+
+
+def test_publish_upload_replaces_a_config_split_and_merges_the_card(ner_lake, fake_hub):
+    """A push of a config split the repo already holds deletes the old files it does not write
+    again, and its card keeps the other configs."""
+    from xproj.publish import publish
+
+    root, runs = ner_lake
+    publish("projected", "me/ner", lake=root, runs=[runs["de"]], license="mit")
+    main = fake_hub.hub.branches["main"]
+    main["files"]["es/train-00000-of-00002.parquet"] = b"old"  # an earlier, larger push of es
+    main["files"]["es/train-00001-of-00002.parquet"] = b"old"
+    result = publish("projected", "me/ner", lake=root, runs=[runs["es"]])
+    commit = _call(fake_hub.instances[-1], "create_commit")
+    assert ("delete", "es/train-00000-of-00002.parquet") in commit["operations"]
+    assert ("delete", "es/train-00001-of-00002.parquet") in commit["operations"]
+    assert commit["parent_commit"] is not None  # on top of the commit the card was read at
+    assert result.removed == [
+        "es/train-00000-of-00002.parquet",
+        "es/train-00001-of-00002.parquet",
+    ]
+    assert sorted(main["files"]) == [
+        "README.md",
+        "de/train-00000-of-00001.parquet",
+        "es/train-00000-of-00001.parquet",
+    ]
+    from xproj.publish.card import split_card
+
+    meta, _ = split_card(main["files"]["README.md"].decode())
+    assert [c["config_name"] for c in meta["configs"]] == ["de", "es"]
+    assert meta["license"] == "mit"
+
+
+def test_publish_upload_refuses_a_repo_that_moved(ner_lake, fake_hub, monkeypatch):
+    """Another push between reading the card and committing: the commit is refused (412), so
+    the card it merged is never written over the newer one."""
+    from xproj.publish import hub as hub_module
+    from xproj.publish import publish
+
+    root, runs = ner_lake
+    publish("projected", "me/ner", lake=root, runs=[runs["de"]], license="mit")
+    real = hub_module._remote
+
+    def racing(api, repo, revision):
+        remote = real(api, repo, revision)
+        fake_hub.hub.branches["main"]["sha"] = "f" * 40  # someone else committed meanwhile
+        return remote
+
+    monkeypatch.setattr(hub_module, "_remote", racing)
+    with pytest.raises(HubError) as err:
+        publish("projected", "me/ner", lake=root, runs=[runs["es"]])
+    assert err.value.code == "XP605" and "changed while" in str(err.value)
 
 
 def test_publish_checks_the_hub_before_any_work(ner_lake, fake_hub, monkeypatch, tmp_path):
@@ -647,3 +751,149 @@ def test_publish_card_of_a_translated_hub_dataset_and_its_licence(tmp_path):
     assert "`no_alignment`: None of the span's tokens is aligned" in body
     assert "xproj translate-train -c run.yaml" in body and "/home/me" not in text
     assert "@article{nllb-2022" in body and "@article{ostling-tiedemann-2016-efficient" in body
+
+
+def test_publish_run_prefixes_versions_and_splits(ner_lake, tmp_path):
+    """Runs as cards show them (8 characters), versions as ``xproj versions`` prints them
+    (``@v1``), a second split, and the same run refused in two splits."""
+    from xproj.publish import publish
+
+    root, runs = ner_lake
+    version = Lake(root).latest_version("projected")
+    out = tmp_path / "splits"
+    first = publish(
+        f"projected@v{version}",
+        "me/s",
+        lake=root,
+        dry_run=out,
+        runs=[runs["de"][:8]],
+        license="mit",
+    )
+    assert first.runs == [runs["de"]] and first.version == version
+    publish("projected", "me/s", lake=root, dry_run=out, runs=[runs["es"]], split="train_extra")
+    publish("projected", "me/s", lake=root, dry_run=out, runs=[runs["de"]])  # train again
+    assert (out / "es" / "train_extra-00000-of-00001.parquet").exists()
+    with pytest.raises(ConfigError) as err:
+        publish("projected", "me/s", lake=root, dry_run=out, runs=[runs["de"]], split="test")
+    assert "two splits" in str(err.value)
+    with pytest.raises(ConfigError) as err:  # a folder made for another repository
+        publish("projected", "me/other", lake=root, dry_run=out, runs=[runs["de"]])
+    assert "belongs to me/s" in str(err.value)
+    data = _card(out).data.to_dict()
+    assert len(data["xproj"]["publications"]) == 2  # the same push twice is listed once
+
+
+def test_publish_merges_a_hand_written_card(ner_lake, tmp_path):
+    """A card xproj did not write: its fields are merged (a string is a one-item list), its
+    configs are never overwritten, and a broken card is a coded error."""
+    from xproj.publish import publish
+
+    root, runs = ner_lake
+    out = tmp_path / "theirs"
+    out.mkdir()
+    card = (
+        "---\nlicense: cc-by-4.0\nlanguage: fr\ntask_categories: token-classification\n"
+        "tags: [ner, 2023]\nannotations_creators: expert-generated\n"
+        "configs:\n- config_name: default\n  data_files: data/*.parquet\n---\n\n# Theirs\n"
+    )
+    (out / "README.md").write_text(card)
+    publish("projected", "me/t", lake=root, dry_run=out, runs=[runs["de"]])
+    data = _card(out).data.to_dict()
+    assert data["language"] == ["de", "en", "fr"] and data["tags"][:2] == [
+        "2023",
+        "label-projection",
+    ]
+    assert data["task_categories"] == ["token-classification"]
+    assert data["annotations_creators"] == ["expert-generated", "machine-generated"]
+    assert [c["config_name"] for c in data["configs"]] == ["de", "default"]
+    assert data["license"] == "cc-by-4.0" and "# Theirs" in (out / "README.md").read_text()
+    with pytest.raises(ConfigError) as err:
+        publish("projected", "me/t", lake=root, dry_run=out, runs=[runs["es"]], config_by="none")
+    assert "xproj did not write" in str(err.value)
+    (out / "README.md").write_text("---\nlicense: [unclosed\n---\n")
+    with pytest.raises(InputFormatError) as err:
+        publish("projected", "me/t", lake=root, dry_run=out, runs=[runs["es"]])
+    assert "README.md" in str(err.value)
+
+
+def test_publish_card_survives_hostile_values(ner_lake, tmp_path):
+    """Values from the lake (a run title, a path) cannot open markup or end the generated block:
+    three pushes give one block, one Publications section."""
+    import pyarrow as pa
+
+    from xproj.publish.card import END, Push, build_card, split_card
+    from xproj.publish.layouts import Config, layout_of, ner_features
+
+    features = ner_features(["O"])
+    empty = pa.Table.from_pylist([], schema=features.arrow_schema)
+    run = _translate_train_run("h" * 32, "2026-12-01T10:00:00+00:00")
+    metrics = json.loads(run["metrics"])
+    metrics["title"] = f"evil {END} <script>alert(1)</script> ``` `x`"
+    run["metrics"] = json.dumps(metrics)
+    params = json.loads(run["parameters"])
+    params["name"] = "```\n" + END
+    run["parameters"] = json.dumps(params)
+    text = None
+    for k in range(3):
+        push = Push(
+            repo="me/h",
+            table="projected",
+            version=k,
+            split="train",
+            layout=layout_of("projected"),
+            configs=[Config("sw", empty, features, ("sw",), {run["run_id"]: 0})],
+            runs=[run],
+            published_at=f"2026-12-0{k + 1}",
+            tag=f"t{k}",
+            license="mit",
+        )
+        text = build_card(text, push)
+    meta, body = split_card(text)
+    assert body.count(END) == 1 and body.count("## Publications") == 1
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert body.count("### Run ") == 1 and len(meta["xproj"]["publications"]) == 3
+    assert meta["xproj"]["runs"][run["run_id"]]["title"] == metrics["title"]  # data kept as is
+
+
+def test_publish_card_refuses_other_features_in_another_split(tmp_path):
+    """One config, one set of features: an EntityCS split with token ids beside one without."""
+    import pyarrow as pa
+
+    from xproj.publish.card import Push, build_card
+    from xproj.publish.layouts import Config, entitycs_features, layout_of, qa_configs
+
+    def push(split: str, tokens: bool, run: str, existing=None) -> str:
+        features = entitycs_features(tokens)
+        table = pa.Table.from_pylist([], schema=features.arrow_schema)
+        lineage = {**_translate_train_run(run, "2026-12-01T10:00:00+00:00"), "flow": "entitycs"}
+        return build_card(
+            existing,
+            Push(
+                repo="me/e",
+                table="entitycs_cs",
+                version=1,
+                split=split,
+                layout=layout_of("entitycs_cs"),
+                configs=[Config("de", table, features, ("de",), {run: 0})],
+                runs=[lineage],
+                license="mit",
+                tag=split,
+            ),
+        )
+
+    first = push("train", True, "a" * 32)
+    assert push("train", False, "a" * 32, first)  # the only split may change its features
+    with pytest.raises(ConfigError) as err:
+        push("test", False, "b" * 32, first)
+    assert "other features" in str(err.value)
+    with pytest.raises(ConfigError):  # paxqa is per language: --config-by none is refused
+        qa_configs([], "none")
+
+
+def test_publish_block_checks_the_hub_before_the_run(tmp_path, monkeypatch):
+    """A flow's publish: block that cannot upload (offline) fails before the run, not after."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubError) as err:
+        _project(tmp_path / "lake", "de", publish={"repo": "me/de", "license": "mit"})
+    assert err.value.code == "XP601"
+    assert Lake(tmp_path / "lake").latest_version("runs") is None  # nothing ran

@@ -83,10 +83,29 @@ def publish(config: PublishConfig) -> Any:
     return result
 
 
+def check_target(target: PublishTarget | None) -> None:
+    """Before a run with a ``publish:`` block: its options, and unless it is a dry run the
+    Hub (offline, token, access), so a long run does not end in a publish that cannot start."""
+    if target is None:
+        return
+    from xproj.publish.hub import _check_options, check_access, make_api
+
+    _check_options(target.repo, target.split, target.config_by, target.revision, target.license)
+    if target.dry_run is None:
+        check_access(make_api(), target.repo)
+
+
 def publish_run(summary: Any, target: PublishTarget | None, lake: str | None) -> Any:
-    """Publish the rows of a committed run (a flow's ``publish:`` block); None without one."""
+    """Publish the rows of a committed run (a flow's ``publish:`` block); None without one.
+
+    Raises:
+        XprojError: the publish failed; the message says that the run itself is committed and
+            how to publish it once the problem is fixed.
+    """
     if target is None:
         return None
+    from xproj.schemas.errors import XprojError
+
     table = PUBLISHED_TABLE[summary.flow]
     version = (summary.versions or {}).get(table)
     config = PublishConfig(
@@ -97,4 +116,13 @@ def publish_run(summary: Any, target: PublishTarget | None, lake: str | None) ->
     )
     from xproj.flows.runtime import in_flow_run
 
-    return publish(config) if in_flow_run() else publish.fn(config)
+    try:
+        return publish(config) if in_flow_run() else publish.fn(config)
+    except XprojError as err:
+        raise type(err)(
+            f"run {summary.run_id} is committed, but publishing it failed: {err.message}",
+            fix=(err.fix + " " if err.fix else "")
+            + f"Then publish the run with: xproj publish {config.table} --repo {target.repo} "
+            f"--run {summary.run_id} (options of the publish: block as flags).",
+            code=err.code,
+        ) from err

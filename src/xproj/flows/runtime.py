@@ -61,6 +61,10 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
     from xproj.catalog import Lake
 
     reporter = PrefectReporter(plan.flow) if in_flow_run() else Reporter()
+    if config.publish is not None:
+        from xproj.flows.publish import check_target
+
+        check_target(config.publish)
     summary = execute(
         plan,
         lake=Lake(config.lake),

@@ -167,23 +167,52 @@ def split_card(text: str | None) -> tuple[dict[str, Any], str]:
     match = re.match(r"^---\s*\n(.*?)\n---\s*\n?", text, flags=re.S)
     if not match:
         return {}, text
-    meta = yaml.safe_load(match.group(1)) or {}
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as err:
+        from xproj.schemas.errors import E_MALFORMED_LINE, InputFormatError
+
+        raise InputFormatError(
+            f"the existing dataset card's YAML does not parse ({str(err).splitlines()[0]}).",
+            fix="repair the YAML between the two --- lines of README.md (or remove the card), "
+            "then publish again.",
+            file="README.md",
+            code=E_MALFORMED_LINE,
+        ) from None
     return (meta if isinstance(meta, dict) else {}), text[match.end() :]
 
 
+def as_list(value: Any) -> list[str]:
+    """A card field as a list of strings (a field may be one string, a list, or absent).
+
+    Example:
+        >>> as_list("ner"), as_list(["a", 2023]), as_list(None)
+        (['ner'], ['a', '2023'], [])
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
+
+
 def known_class_names(meta: Mapping[str, Any], feature: str = "ner_tags") -> list[str]:
-    """The ``ClassLabel`` names of ``feature`` in an existing card's ``dataset_info`` (the first
-    config that has one), so a later push keeps the tag ids stable."""
+    """The ``ClassLabel`` names of ``feature`` over all configs of an existing card's
+    ``dataset_info``, in the order they first appear, so a later push keeps the ids of the tags
+    the card already has."""
     infos = meta.get("dataset_info") or []
+    found: list[str] = []
     for info in [infos] if isinstance(infos, dict) else infos:
-        for feat in info.get("features") or []:
+        for feat in (info or {}).get("features") or []:
             if feat.get("name") != feature:
                 continue
             inner = feat.get("list") or feat.get("sequence") or {}
-            names = (inner.get("class_label") or {}).get("names")
+            names = (
+                (inner.get("class_label") or {}).get("names") if isinstance(inner, dict) else None
+            )
             if isinstance(names, dict):
-                return [names[k] for k in sorted(names, key=int)]
-    return []
+                found += [str(names[k]) for k in sorted(names, key=int) if names[k] not in found]
+    return found
 
 
 # -- lineage of a run, as the card keeps it --------------------------------------------------------
@@ -295,9 +324,23 @@ def _source_datasets(runs: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return sorted(out) or ["extended"]
 
 
+def _refuse(message: str, fix: str):
+    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+
+    return ConfigError(message, fix=fix, code=E_BAD_CONFIG)
+
+
 def _merge_config(entry: dict[str, Any] | None, push: Push, config: Config) -> dict[str, Any]:
     entry = dict(entry or {})
     splits = dict(entry.get("splits") or {})
+    for split, old in splits.items():
+        shared = sorted(set(old.get("runs") or {}) & set(config.runs))
+        if split != push.split and shared:
+            raise _refuse(
+                f"config {config.name!r} already holds the rows of run {shared[0]} in split "
+                f"{split!r}; the same rows in two splits would leak one into the other.",
+                fix=f"publish another run into {push.split!r}, or push to {split!r} again.",
+            )
     splits[push.split] = {
         "rows": config.rows,
         "table": push.table,
@@ -306,11 +349,16 @@ def _merge_config(entry: dict[str, Any] | None, push: Push, config: Config) -> d
         **({"rejected": config.rejected} if config.rejected else {}),
         **({"tokenizer": push.tokenizer} if push.tokenizer else {}),
     }
+    languages = set(config.languages) | (
+        set(entry.get("languages") or []) if len(splits) > 1 else set()
+    )
+    group = config.name.split(".")[0] if push.layout.kind == "qa" else config.name
     entry.update(
         {
             "table": push.table,
             "layout": push.layout.kind,
-            "languages": sorted(set(config.languages)),
+            "group": group,
+            "languages": sorted(languages),
             "splits": dict(sorted(splits.items())),
         }
     )
@@ -335,40 +383,80 @@ def _dataset_info(config: Config, old: Mapping[str, Any] | None, split: str) -> 
     splits.add(SplitInfo(name=split, num_bytes=num_bytes, num_examples=config.rows))
     info = DatasetInfo(features=config.features, splits=splits)
     data = info._to_yaml_dict()
+    others = [s for s in splits if s != split]
+    if old and others and old.get("features") not in (None, data["features"]):
+        raise _refuse(
+            f"config {config.name!r} has split(s) {', '.join(others)} with other features than "
+            f"this push's {split!r} (other columns, types or tag names); one config has one set "
+            "of features.",
+            fix="push the other splits again with the same settings, or publish this one as "
+            "another config or repository.",
+        )
     data["dataset_size"] = sum(s.num_bytes for s in splits.values())
     return {"config_name": config.name, **data}
 
 
+_LIST_FIELDS = (
+    "language",
+    "annotations_creators",
+    "language_creators",
+    "multilinguality",
+    "source_datasets",
+    "task_categories",
+    "task_ids",
+    "tags",
+)
+
+
 def build_metadata(meta: Mapping[str, Any], push: Push) -> dict[str, Any]:
-    """The card's YAML after ``push``: ``meta`` (the card so far) with the push merged in."""
+    """The card's YAML after ``push``: ``meta`` (the card so far) with the push merged in.
+
+    Raises:
+        ConfigError: XP301 when the card belongs to another repository, a config of the card
+            was not written by xproj or holds another table, the same run would land in two
+            splits of a config, or a split's features would differ from its config's others.
+    """
     meta = dict(meta)
     xp = dict(meta.get("xproj") or {})
+    if xp.get("repo") not in (None, push.repo):
+        raise _refuse(
+            f"this card belongs to {xp['repo']}, not {push.repo}.",
+            fix=f"publish into a folder of its own for {push.repo} (or give --repo {xp['repo']}).",
+        )
     configs = dict(xp.get("configs") or {})
+    theirs = {c.get("config_name") for c in meta.get("configs") or [] if isinstance(c, dict)}
+    infos_raw = meta.get("dataset_info") or []
+    infos = {
+        i.get("config_name", "default"): i
+        for i in ([infos_raw] if isinstance(infos_raw, dict) else infos_raw)
+        if isinstance(i, dict)
+    }
     for config in push.configs:
         old = configs.get(config.name)
+        if old is None and (config.name in theirs or config.name in infos):
+            raise _refuse(
+                f"the card already has a config {config.name!r} that xproj did not write.",
+                fix="publish under other config names (--config-by), or into another repository.",
+            )
         if old and old.get("table") not in (None, push.table):
-            from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
-
-            raise ConfigError(
+            raise _refuse(
                 f"config {config.name!r} of {push.repo} already holds rows of table "
                 f"{old['table']!r}, not {push.table!r}.",
                 fix="publish this table into another repository (or folder).",
-                code=E_BAD_CONFIG,
             )
         configs[config.name] = _merge_config(old, push, config)
     runs = dict(xp.get("runs") or {})
     for run in push.runs:
         runs[run["run_id"]] = run_lineage(run)
+    keep = ("kind", "dataset", "system", "label", "precision", "recall", "f1", "n_gold")
     for ev in push.evaluations:
-        runs.get(ev["run_id"], {}).setdefault("evaluations", []).append(
-            {
-                k: (round(v, 4) if isinstance(v, float) else v)
-                for k, v in ev.items()
-                if k
-                in ("kind", "dataset", "system", "label", "precision", "recall", "f1", "n_gold")
-            }
-        )
-    publications = list(xp.get("publications") or [])
+        filed = runs.get(ev["run_id"], {}).setdefault("evaluations", [])
+        row = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in ev.items() if k in keep}
+        if row not in filed:
+            filed.append(row)
+    publications = [  # the same push again (same tag) is listed once
+        p for p in xp.get("publications") or [] if not push.tag or p.get("tag") != push.tag
+    ]
     publications.append(
         {
             "published_at": push.published_at,
@@ -382,6 +470,7 @@ def build_metadata(meta: Mapping[str, Any], push: Push) -> dict[str, Any]:
     )
     xp.update(
         {
+            "repo": push.repo,
             "configs": dict(sorted(configs.items())),
             "runs": runs,
             "publications": publications,
@@ -389,48 +478,55 @@ def build_metadata(meta: Mapping[str, Any], push: Push) -> dict[str, Any]:
     )
 
     # the Hub's configs and dataset_info: every config, each split's files
-    hub_configs = {c["config_name"]: c for c in meta.get("configs") or []}
+    hub_configs = {c["config_name"]: c for c in meta.get("configs") or [] if isinstance(c, dict)}
     for name, entry in configs.items():
         files = [{"split": s, "path": f"{name}/{s}-*"} for s in entry["splits"]]
         hub_configs[name] = {"config_name": name, "data_files": files}
-    infos_raw = meta.get("dataset_info") or []
-    infos = {
-        i.get("config_name", "default"): i
-        for i in ([infos_raw] if isinstance(infos_raw, dict) else infos_raw)
-    }
     for config in push.configs:
         infos[config.name] = _dataset_info(config, infos.get(config.name), push.split)
 
     languages = sorted({lang for entry in configs.values() for lang in entry["languages"]})
     flows = {lineage["flow"] for lineage in runs.values()}
-    total = sum(s["rows"] for e in configs.values() for s in e["splits"].values())
-    tags = sorted({"xproj", *push.layout.tags, *(meta.get("tags") or [])})
-    license_ = push.license or meta.get("license")
-    out: dict[str, Any] = {
-        "language": sorted({_hub_code(lang) for lang in languages}),
-        "language_details": ", ".join(sorted({_bcp47(lang) for lang in languages})),
-        "license": license_,
+    largest: dict[str, int] = {}
+    for entry in configs.values():  # QA directions share their examples: count one of them
+        rows = sum(s["rows"] for s in entry["splits"].values())
+        group = entry.get("group", "")
+        largest[group] = max(largest.get(group, 0), rows)
+    created = ["machine-generated"] if flows & TRANSLATING_FLOWS else ["found"]
+    ours: dict[str, list[str]] = {
+        "language": [_hub_code(lang) for lang in languages],
         "annotations_creators": ["machine-generated"],
-        "language_creators": ["machine-generated"] if flows & TRANSLATING_FLOWS else ["found"],
+        "language_creators": created,
         "multilinguality": ["multilingual"]
         + (["translation"] if push.layout.kind in ("ner", "qa") else []),
-        "size_categories": [size_category(total)],
         "source_datasets": _source_datasets(runs),
-        "task_categories": sorted(
-            {*push.layout.task_categories, *(meta.get("task_categories") or [])}
-        ),
-        "task_ids": sorted({*push.layout.task_ids, *(meta.get("task_ids") or [])}),
-        "pretty_name": push.pretty_name or meta.get("pretty_name") or _pretty_name(push.repo),
-        "tags": tags,
+        "task_categories": list(push.layout.task_categories),
+        "task_ids": list(push.layout.task_ids),
+        "tags": ["xproj", *push.layout.tags],
     }
-    if flows & TRANSLATING_FLOWS and "found" in (meta.get("language_creators") or []):
-        out["language_creators"] = ["found", "machine-generated"]
-    result = {
+    out: dict[str, Any] = {}
+    for key in _LIST_FIELDS:
+        merged = sorted({*as_list(meta.get(key)), *ours[key]})
+        if merged:
+            out[key] = merged
+    out["language_details"] = ", ".join(sorted({_bcp47(lang) for lang in languages}))
+    out["license"] = push.license or meta.get("license")
+    out["size_categories"] = [size_category(sum(largest.values()))]
+    out["pretty_name"] = push.pretty_name or meta.get("pretty_name") or _pretty_name(push.repo)
+    order = [
+        "language",
+        "language_details",
+        "license",
+        *_LIST_FIELDS[1:],
+        "size_categories",
+        "pretty_name",
+    ]
+    result = {k: out[k] for k in order if out.get(k) not in (None, [], "")}
+    result |= {
         k: v
         for k, v in meta.items()
-        if k not in out and k not in ("configs", "dataset_info", "xproj")
+        if k not in result and k not in out and k not in ("configs", "dataset_info", "xproj")
     }
-    result = {**{k: v for k, v in out.items() if v not in (None, [], "")}, **result}
     result["configs"] = [hub_configs[k] for k in sorted(hub_configs)]
     result["dataset_info"] = [infos[k] for k in sorted(infos)]
     result["xproj"] = xp
@@ -444,9 +540,30 @@ def _pretty_name(repo: str) -> str:
 # -- body --------------------------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str:
+    """A value from the lake as Markdown text: one line, and no markup (``<`` ``>`` ``&`` as
+    entities, backticks as quotes), so no dataset value can open a tag, a comment or code."""
+    text = " ".join(str(value).split())
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+
+
+def _code(value: Any) -> str:
+    """A value from the lake as inline code: one line, no backtick, no comment marker."""
+    text = " ".join(str(value).split()).replace("`", "'")
+    return "`" + text.replace("<!--", "<!\u2010\u2010").replace("-->", "\u2010\u2010>") + "`"
+
+
+def _fenced(info: str, text: str) -> list[str]:
+    """A fenced code block whose fence is longer than any backtick run in ``text``."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    text = text.replace("<!--", "<!\u2010\u2010").replace("-->", "\u2010\u2010>")
+    return [fence + info, text, fence]
+
+
 def _cell(value: Any) -> str:
-    """A value as a Markdown table cell (pipes and line breaks escaped)."""
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """A value as a Markdown table cell (markup escaped, pipes escaped, one line)."""
+    return _text(value).replace("\\", "\\\\").replace("|", "\\|")
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -474,47 +591,42 @@ def _explanations(reasons: Iterable[str]) -> list[str]:
 def _run_section(run_id: str, lineage: Mapping[str, Any]) -> list[str]:
     import yaml
 
-    lines = [f"### Run `{run_id}`", ""]
+    lines = [f"### Run {_code(run_id)}", ""]
     if lineage.get("title"):
-        lines.append(f"{lineage['title']}.")
-        lines.append("")
+        lines += [f"{_text(lineage['title'])}.", ""]
     lines.append(
-        f"- Flow: `{lineage['flow']}`, {lineage['code_version']}, finished {lineage['finished_at']}"
+        f"- Flow: {_code(lineage['flow'])}, {_text(lineage['code_version'])}, finished "
+        f"{_text(lineage['finished_at'])}"
     )
-    for ref in lineage["inputs"]:
-        where = f"`{ref['ref']}`"
-        if "sha256" in ref:
-            where += f" (sha256 `{ref['sha256'][:16]}…`)"
-        elif "version" in ref:
-            where += f" (table version {ref['version']})"
-        else:
-            revision = (
-                (lineage["config"].get(ref["name"]) or {})
-                if isinstance(lineage["config"].get(ref["name"]), dict)
-                else {}
-            ).get("revision")
-            where = f"Hub dataset `{ref['ref']}`" + (
-                f" at revision `{revision}`" if revision else ""
-            )
-        lines.append(f"- Input `{ref['name']}`: {where}")
-    if lineage["models"]:
-        lines.append("- Models: " + ", ".join(f"`{m}`" for m in lineage["models"]))
     config = lineage["config"]
+    for ref in lineage["inputs"]:
+        where = _code(ref["ref"])
+        if "sha256" in ref:
+            where += f" (sha256 {_code(ref['sha256'][:16] + '…')})"
+        elif "version" in ref:
+            where += f" (table version {_text(ref['version'])})"
+        else:
+            spec = config.get(ref["name"])
+            revision = spec.get("revision") if isinstance(spec, dict) else None
+            where = f"Hub dataset {where}" + (f" at revision {_code(revision)}" if revision else "")
+        lines.append(f"- Input {_code(ref['name'])}: {where}")
+    if lineage["models"]:
+        lines.append("- Models: " + ", ".join(_code(m) for m in lineage["models"]))
     if config.get("projector"):
-        lines.append(f"- Projector: `{config['projector']}`")
+        lines.append(f"- Projector: {_code(config['projector'])}")
     if lineage.get("aligner"):
         options = config.get("aligner_options") or {}
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(options.items()))
         lines.append(
-            f"- Aligner: `{lineage['aligner']}`"
-            + (f" ({', '.join(f'{k}={v}' for k, v in sorted(options.items()))})" if options else "")
+            f"- Aligner: {_code(lineage['aligner'])}" + (f" ({_text(shown)})" if shown else "")
         )
     if config.get("policy"):
         policy = ", ".join(f"{k}={v}" for k, v in sorted(config["policy"].items()))
-        lines.append(f"- Projection policy: {policy}")
+        lines.append(f"- Projection policy: {_text(policy)}")
     if lineage["tokenizers"]:
         lines.append(
             "- Word tokenizers: "
-            + ", ".join(f"{k}: `{v}`" for k, v in sorted(lineage["tokenizers"].items()))
+            + ", ".join(f"{_text(k)}: {_code(v)}" for k, v in sorted(lineage["tokenizers"].items()))
         )
     lines.append("")
     reasons: list[str] = []
@@ -522,26 +634,18 @@ def _run_section(run_id: str, lineage: Mapping[str, Any]) -> list[str]:
         kept = tally.get("kept_word", "kept")
         rows = []
         for group, sub in (tally.get("by") or {"all": tally}).items():
-            rows.append(
-                [
-                    group,
-                    sub.get("total", 0),
-                    sub.get("kept", 0),
-                    f"{sub.get('rate', 0):.1%}",
-                    _reasons(sub.get("dropped") or {}),
-                ]
-            )
-            reasons += [k.split(".", 1)[-1] for k in (sub.get("dropped") or {})]
-        lines.append(f"**{name.capitalize()}**, {kept} per language:")
-        lines.append("")
+            dropped = sub.get("dropped") or {}
+            rate = f"{sub.get('rate', 0):.1%}"
+            rows.append([group, sub.get("total", 0), sub.get("kept", 0), rate, _reasons(dropped)])
+            reasons += [k.split(".", 1)[-1] for k in dropped]
+        lines += [f"**{_text(name.capitalize())}**, {_text(kept)} per language:", ""]
         lines += _table(["language", "total", kept, "rate", "dropped (reason count)"], rows)
         lines.append("")
     explained = _explanations(reasons)
     if explained:
         lines += ["Drop reasons:", "", *explained, ""]
     if lineage["gold"]:
-        lines.append("**Quality against human gold** (made during the run):")
-        lines.append("")
+        lines += ["**Quality against human gold** (measured during the run):", ""]
         rows = [
             [
                 "micro" if label == "_micro" else label,
@@ -555,35 +659,36 @@ def _run_section(run_id: str, lineage: Mapping[str, Any]) -> list[str]:
         lines += _table(["label", "precision", "recall", "F1", "gold spans"], rows)
         lines.append("")
     if lineage.get("evaluations"):
-        lines.append("**Evaluations filed for this run** (`xproj eval`):")
-        lines.append("")
+        lines += ["**Evaluations filed for this run** (`xproj eval`, micro average):", ""]
         rows = [
             [
                 e.get("kind"),
                 e.get("dataset"),
-                e.get("label"),
                 f"{e.get('precision', 0):.3f}",
                 f"{e.get('recall', 0):.3f}",
                 f"{e.get('f1', 0):.3f}",
             ]
             for e in lineage["evaluations"]
         ]
-        lines += _table(["kind", "dataset", "label", "precision", "recall", "F1"], rows)
+        lines += _table(["kind", "dataset", "precision", "recall", "F1"], rows)
         lines.append("")
     config_yaml = yaml.safe_dump(config, sort_keys=True, allow_unicode=True).rstrip()
+    varies = ""
+    if str(lineage.get("aligner") or "").startswith("eflomal"):
+        varies = (
+            " eflomal samples its alignments at random and cannot be seeded, so a new run gives "
+            "figures within run-to-run noise of the ones above (a few F1 points on a small "
+            "input), not the same rows."
+        )
     lines += [
-        "<details><summary>Reproduce this run</summary>",
+        "<details><summary>Run it again</summary>",
         "",
-        f"With {lineage['code_version']}, save the settings below as `run.yaml` (paths reduced to "
-        "file names: point them at your copies) and run:",
+        f"With {_text(lineage['code_version'])}, save the settings below as `run.yaml` (local "
+        "paths are reduced to file names: point them at your copies) and run the command." + varies,
         "",
-        "```bash",
-        f"xproj {lineage['command']} -c run.yaml",
-        "```",
+        *_fenced("bash", f"xproj {lineage['command']} -c run.yaml"),
         "",
-        "```yaml",
-        config_yaml,
-        "```",
+        *_fenced("yaml", config_yaml),
         "",
         "</details>",
         "",
@@ -620,7 +725,7 @@ def render_body(meta: Mapping[str, Any], repo: str) -> str:
     xp = meta["xproj"]
     configs = xp["configs"]
     runs = xp["runs"]
-    lines = [BEGIN, "", f"# {meta.get('pretty_name') or _pretty_name(repo)}", ""]
+    lines = [BEGIN, "", f"# {_text(meta.get('pretty_name') or _pretty_name(repo))}", ""]
     kinds = {e["layout"] for e in configs.values()}
     what = {
         "ner": "named-entity annotations carried onto other languages by label projection",
@@ -639,13 +744,11 @@ def render_body(meta: Mapping[str, Any], repo: str) -> str:
     rows = []
     for name, entry in configs.items():
         for split, s in entry["splits"].items():
-            made = f"{s['table']}@{s['version']}, runs " + ", ".join(
-                f"`{r[:8]}`" for r in s["runs"]
-            )
+            made = f"{s['table']}@{s['version']}, runs " + ", ".join(r[:8] for r in s["runs"])
             rejected = ", ".join(f"{k} {v}" for k, v in (s.get("rejected") or {}).items())
             rows.append(
                 [
-                    f"`{name}`",
+                    name,
                     ", ".join(entry["languages"]),
                     split,
                     s["rows"],
@@ -704,7 +807,7 @@ def render_body(meta: Mapping[str, Any], repo: str) -> str:
             p["split"],
             ", ".join(p["configs"]),
             ", ".join(r[:8] for r in p["runs"]),
-            f"`{p['tag']}`" if p.get("tag") else "",
+            p.get("tag") or "",
         ]
         for p in xp["publications"]
     ]
@@ -723,7 +826,7 @@ def build_card(existing: str | None, push: Push) -> str:
     before, after = "", ""
     if BEGIN in body and END in body:
         before = body[: body.index(BEGIN)]
-        after = body[body.index(END) + len(END) :]
+        after = body[body.rindex(END) + len(END) :]
     elif body.strip():
         after = "\n" + body.strip() + "\n"
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)

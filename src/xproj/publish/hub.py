@@ -11,16 +11,21 @@ Order of work, so that nothing is half done:
 2. **The rows**: the committed rows of the table version (``Lake.read`` keeps committed runs
    only), filtered by ``runs`` and ``langs``, become configs (:mod:`xproj.publish.layouts`).
 3. **The card**: the existing card (the folder's ``README.md`` for a dry run, else the repo's at
-   ``revision``) is merged with this push (:mod:`xproj.publish.card`).
+   ``revision``, read at its head commit) is merged with this push (:mod:`xproj.publish.card`).
 4. **The folder**: Parquet files ``{config}/{split}-{i:05d}-of-{n:05d}.parquet`` and
    ``README.md``. A dry run writes them into ``dry_run`` (built beside it first, then moved in;
-   files of a replaced config split are removed), and that folder is what an upload sends: it
-   loads with ``datasets.load_dataset(folder, config)``.
+   files of a replaced config split are removed): the folder is the repository as it would be
+   if it held what the folder held before, and loads with ``datasets.load_dataset(folder,
+   config)``. A dry run has no network: it merges into the folder's card, not the Hub's, and
+   cannot read a Hub source's licence.
 5. **The upload**: ``create_repo`` (``exist_ok``, ``private``), ``create_branch`` for a
    ``revision`` that is not ``main``, one ``create_commit`` with the files added and the replaced
-   ones deleted (``create_pr`` opens a pull request instead), then ``create_tag`` on that commit:
-   ``xproj-{table}-v{version}-{digest}``, its message naming the table version, the split, the
-   configs and the run ids.
+   ones deleted, on top of the commit the card was read at (``parent_commit``: a push that
+   raced it fails and is run again), then ``create_tag`` on that commit:
+   ``xproj-{table}-v{version}-{digest}`` (``-2``, ``-3`` … when the same rows are pushed again:
+   a tag never moves), its message naming the table version, the split, the configs and the run
+   ids. ``create_pr`` opens a pull request instead and tags nothing: the tag belongs on the
+   merged commit.
 """
 
 from __future__ import annotations
@@ -65,6 +70,14 @@ logger = logging.getLogger("xproj")
 REPO_TYPE = "dataset"
 _REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Split names ``datasets`` accepts.
+_SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")
+#: A licence id as the Hub writes them (``cc-by-4.0``, ``apache-2.0``, ``other``).
+_LICENSE_RE = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
+#: Tables of the lake's own bookkeeping: their lineage is in every card, not a dataset.
+NOT_DATASETS = frozenset({"runs", "translation_cache"})
+#: The shortest run id prefix accepted for ``runs``.
+MIN_RUN_PREFIX = 6
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -77,12 +90,13 @@ class TableSpec:
 
     @classmethod
     def parse(cls, text: str) -> TableSpec:
-        """``projected@3`` → ``TableSpec("projected", 3)``; ``paxqa`` → latest.
+        """``projected@3`` (or ``projected@v3``, as ``xproj versions`` prints it) →
+        ``TableSpec("projected", 3)``; ``paxqa`` → latest.
 
         Raises:
             ConfigError: XP301 for anything else.
         """
-        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*(\d+))?\s*", text or "")
+        match = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:@\s*v?(\d+))?\s*", text or "")
         if not match:
             raise ConfigError(
                 f"table {text!r} is not TABLE or TABLE@VERSION.",
@@ -180,9 +194,8 @@ def make_api() -> Any:
     if hub_offline():
         raise HubError(
             "HF_HUB_OFFLINE is set, so nothing can be published; nothing was done.",
-            fix="unset HF_HUB_OFFLINE on a machine that reaches the Hub, or write the folder "
-            "with --dry-run DIR and upload it from elsewhere (hf upload OWNER/NAME DIR "
-            "--repo-type dataset).",
+            fix="unset HF_HUB_OFFLINE on a machine that reaches the Hub (publish from there, with "
+            "the lake copied or on shared storage); --dry-run DIR shows what would be uploaded.",
             code=E_HUB_OFFLINE,
         )
     token = get_token()
@@ -225,7 +238,12 @@ def check_access(api: Any, repo: str) -> str:
     except Exception as err:  # the HTTP client's own errors are not OSErrors
         if _network_error(err):
             raise _unreachable(err, token) from None
-        raise
+        raise HubError(
+            f"whoami failed ({type(err).__name__}: {_scrub(str(err), token)[:200]}); nothing "
+            "was done.",
+            fix="check HF_TOKEN and HF_ENDPOINT; run with --debug for the traceback.",
+            code=E_HUB_UNREACHABLE,
+        ) from None
     return str(who.get("name") or "")
 
 
@@ -246,17 +264,30 @@ def _unreachable(err: BaseException, token: str | None) -> HubError:
     )
 
 
-def _check_options(repo: str, split: str, config_by: str, revision: str | None) -> None:
+def _check_options(
+    repo: str, split: str, config_by: str, revision: str | None, license: str | None
+) -> None:
+    from huggingface_hub.utils import validate_repo_id
+
+    problem = None
     if not _REPO_RE.match(repo or ""):
+        problem = "it is not OWNER/NAME"
+    else:
+        try:
+            validate_repo_id(repo)
+        except Exception as err:  # HFValidationError: the Hub's own rules
+            problem = str(err).split("\n")[0]
+    if problem:
         raise ConfigError(
-            f"repository {repo!r} is not OWNER/NAME.",
-            fix="give --repo OWNER/NAME, e.g. --repo my-org/conll-projected.",
+            f"repository {repo!r} cannot be a Hub repository: {problem}.",
+            fix="give --repo OWNER/NAME with letters, digits, '-', '_' and '.' (no '--' or "
+            "'..', at most 96 characters), e.g. --repo my-org/conll-projected.",
             code=E_BAD_CONFIG,
         )
-    if not _NAME_RE.match(split or ""):
+    if not _SPLIT_RE.match(split or ""):
         raise ConfigError(
-            f"split {split!r} is not a valid split name.",
-            fix="use letters, digits, '_', '.' or '-' (train, validation, test).",
+            f"split {split!r} is not a split name datasets accepts.",
+            fix="use letters, digits and '_' (train, validation, test, train_extra).",
             code=E_BAD_CONFIG,
         )
     if not _NAME_RE.match(config_by or ""):
@@ -265,10 +296,20 @@ def _check_options(repo: str, split: str, config_by: str, revision: str | None) 
             fix="use --config-by language (default) or none.",
             code=E_BAD_CONFIG,
         )
-    if revision is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_./-]*", revision):
+    if revision is not None and (
+        not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_./-]*", revision) or ".." in revision
+    ):
         raise ConfigError(
             f"revision {revision!r} is not a branch name.",
-            fix="give a branch name.",
+            fix="give a branch name of letters, digits, '_', '-', '.' and '/' (e.g. "
+            "--revision v2-data), or leave --revision out to commit to main.",
+            code=E_BAD_CONFIG,
+        )
+    if license is not None and not _LICENSE_RE.match(license):
+        raise ConfigError(
+            f"licence {license!r} is not a licence id.",
+            fix="give the Hub's id of the licence, lower case: cc-by-4.0, cc-by-sa-4.0, "
+            "cc-by-nc-4.0, apache-2.0, mit, odc-by, other, unknown.",
             code=E_BAD_CONFIG,
         )
 
@@ -284,6 +325,13 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
     from xproj.schemas.errors import E_NOTHING_TO_EXPORT, E_UNKNOWN_VERSION, CatalogError
     from xproj.schemas.languages import normalize_lang
 
+    if spec.table in NOT_DATASETS:
+        raise ConfigError(
+            f"{spec.table} is the lake's own bookkeeping, not a dataset: the card of every "
+            "publish already carries the lineage of its runs.",
+            fix="publish a table of run outputs (projected, paxqa, entitycs_cs, outcomes …).",
+            code=E_BAD_CONFIG,
+        )
     version = spec.version if spec.version is not None else lake.latest_version(spec.table)
     if version is None:
         raise CatalogError(
@@ -294,6 +342,7 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
     data = lake.read(spec.table, version)
     if runs:
         present = set(data["run_id"].to_pylist()) if "run_id" in data.column_names else set()
+        runs = [_full_run_id(r, present, spec.table, version) for r in runs]
         missing = [r for r in runs if r not in present]
         if missing:
             raise CatalogError(
@@ -313,6 +362,23 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
         wanted = [normalize_lang(lang) for lang in langs]
         data = data.filter(pc.is_in(data[column], value_set=pa.array(wanted, pa.string())))
     return version, data
+
+
+def _full_run_id(given: str, present: set[str], table: str, version: int) -> str:
+    """A run id, or a unique prefix of one of ``present`` (at least :data:`MIN_RUN_PREFIX`
+    characters, as cards and ``xproj versions`` show them)."""
+    given = given.strip()
+    if given in present or len(given) < MIN_RUN_PREFIX:
+        return given
+    hits = sorted(r for r in present if r.startswith(given))
+    if len(hits) > 1:
+        raise ConfigError(
+            f"run id prefix {given!r} matches {len(hits)} runs in {table}@{version}: "
+            f"{', '.join(hits)}.",
+            fix="give more characters of the run id.",
+            code=E_BAD_CONFIG,
+        )
+    return hits[0] if hits else given
 
 
 def _entitycs_tags(run_rows: Sequence[dict[str, Any]]) -> dict[str, tuple[str, str]]:
@@ -347,6 +413,12 @@ def build_configs(
     import pyarrow.compute as pc
 
     kind = layout_of(table).kind
+    if tokenizer is not None and kind != "entitycs":
+        raise ConfigError(
+            f"--tokenizer is for EntityCS exports; {table} does not use one.",
+            fix="leave --tokenizer out.",
+            code=E_BAD_CONFIG,
+        )
     if kind != "table" and config_by not in ("language", "none"):
         raise ConfigError(
             f"--config-by {config_by!r}: {table} is published by language or as one config.",
@@ -438,15 +510,16 @@ def choose_license(given: str | None, inherited: dict[str, str], existing: str |
             "the sources state different licences ("
             + ", ".join(f"{k}: {v}" for k, v in sorted(inherited.items()))
             + "), so the card's cannot be inherited.",
-            fix="give the licence of the published data with --license ID.",
+            fix="give the licence of the published data with --license ID (publish.license in a "
+            "flow config).",
             code=E_BAD_CONFIG,
         )
     if existing:
         return existing
     raise ConfigError(
         "the licence of the data is unknown: its sources have no dataset card that states one.",
-        fix="give the licence the source data allows with --license ID (e.g. cc-by-4.0, "
-        "cc-by-sa-4.0, other).",
+        fix="give the licence the source data allows with --license ID (publish.license in a "
+        "flow config), e.g. cc-by-4.0, cc-by-sa-4.0, other.",
         code=E_BAD_CONFIG,
     )
 
@@ -473,9 +546,10 @@ def _replaced(
     existing: Sequence[str], configs: Sequence[Config], split: str, new: set[str]
 ) -> list[str]:
     """Existing files of the config splits this push replaces, that it does not write again."""
-    prefixes = tuple(f"{c.name}/{split}-" for c in configs)
+    names = {c.name for c in configs}
+    shard = re.compile(rf"^(?P<config>[^/]+)/{re.escape(split)}-\d{{5}}-of-\d{{5}}\.parquet$")
     return sorted(
-        f for f in existing if f.startswith(prefixes) and f.endswith(".parquet") and f not in new
+        f for f in existing if (m := shard.match(f)) and m.group("config") in names and f not in new
     )
 
 
@@ -520,18 +594,53 @@ def _folder_files(root: Path) -> list[str]:
 # -- the push -----------------------------------------------------------------------------------------------
 
 
-def tag_name(table: str, version: int, split: str, configs: Sequence[Config]) -> str:
-    """``xproj-{table}-v{version}-{digest}``: the digest names the split, configs and runs, so
-    pushing the same rows again gives the same tag."""
+def free_tag(name: str, taken: frozenset[str]) -> str:
+    """``name``, or ``name-2``, ``name-3`` … when taken (the same rows pushed again): a tag
+    never moves to another commit.
+
+    Example:
+        >>> free_tag("t", frozenset({"t", "t-2"}))
+        't-3'
+    """
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+def tag_name(
+    table: str, version: int, split: str, configs: Sequence[Config], revision: str | None = None
+) -> str:
+    """``xproj-{table}-v{version}-{digest}``: the digest names the branch, split, configs and
+    runs, so pushing the same rows to the same branch again gives the same tag."""
     key = json.dumps(
-        [split, sorted(c.name for c in configs), sorted({r for c in configs for r in c.runs})]
+        [
+            revision or "main",
+            split,
+            sorted(c.name for c in configs),
+            sorted({r for c in configs for r in c.runs}),
+        ]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     return f"xproj-{table.replace('_', '-')}-v{version}-{digest}"
 
 
-def _existing_card(api: Any, repo: str, revision: str | None) -> tuple[str | None, list[str], bool]:
-    """``(card text, files, repo exists)`` of the repo at ``revision``."""
+@dataclass(slots=True)
+class _Remote:
+    """What the repository holds at the revision published to."""
+
+    card: str | None = None
+    files: list[str] = field(default_factory=list)
+    exists: bool = False
+    #: the commit the card was read at: the upload commits on top of it or fails
+    head: str | None = None
+    #: the repository's tags
+    tags: frozenset[str] = frozenset()
+
+
+def _remote(api: Any, repo: str, revision: str | None) -> _Remote:
+    """The card, files and head commit of the repo at ``revision`` (main for a new branch)."""
     from huggingface_hub.errors import (
         EntryNotFoundError,
         RepositoryNotFoundError,
@@ -539,19 +648,22 @@ def _existing_card(api: Any, repo: str, revision: str | None) -> tuple[str | Non
     )
 
     try:
-        files = api.list_repo_files(repo, repo_type=REPO_TYPE, revision=revision)
+        info = api.repo_info(repo, repo_type=REPO_TYPE, revision=revision)
     except RepositoryNotFoundError:
-        return None, [], False
-    except RevisionNotFoundError:  # a new branch: start from main
-        files = api.list_repo_files(repo, repo_type=REPO_TYPE)
+        return _Remote()
+    except RevisionNotFoundError:  # a new branch: it starts from main
+        info = api.repo_info(repo, repo_type=REPO_TYPE)
         revision = None
-    if "README.md" not in files:
-        return None, files, True
-    try:
-        path = api.hf_hub_download(repo, "README.md", repo_type=REPO_TYPE, revision=revision)
-    except EntryNotFoundError:
-        return None, files, True
-    return Path(path).read_text(encoding="utf-8"), files, True
+    files = api.list_repo_files(repo, repo_type=REPO_TYPE, revision=info.sha)
+    tags = frozenset(t.name for t in api.list_repo_refs(repo, repo_type=REPO_TYPE).tags)
+    remote = _Remote(None, files, True, info.sha, tags)
+    if "README.md" in files:
+        try:
+            path = api.hf_hub_download(repo, "README.md", repo_type=REPO_TYPE, revision=info.sha)
+        except EntryNotFoundError:
+            return remote
+        remote.card = Path(path).read_text(encoding="utf-8")
+    return remote
 
 
 def publish(
@@ -598,31 +710,37 @@ def publish(
     from xproj.catalog import Lake
 
     spec = TableSpec.parse(table)
-    _check_options(repo, split, config_by, revision)
+    _check_options(repo, split, config_by, revision, license)
+    folder = Path(dry_run) if dry_run is not None else None
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"--dry-run {str(folder)!r} is a file.",
+            fix="give a folder (new, or one an earlier publish of this repository wrote).",
+            code=E_BAD_CONFIG,
+        )
     lake = lake if isinstance(lake, Lake) else Lake(lake)
-    if dry_run is None:
+    if folder is None:
         api = api if api is not None else make_api()
         user = check_access(api, repo)
         logger.info("publishing %s to %s as %s", table, repo, user or "(unknown user)")
     version, data = _select(lake, spec, runs, langs)
 
-    if dry_run is not None:
-        folder = Path(dry_run)
-        existing_text = (
-            (folder / "README.md").read_text(encoding="utf-8")
-            if (folder / "README.md").is_file()
-            else None
-        )
-        existing_files = _folder_files(folder)
-    else:
+    if folder is None:
         try:
-            existing_text, existing_files, _ = _existing_card(api, repo, revision)
+            remote = _remote(api, repo, revision)
         except Exception as err:
             raise _hub_failed("reading the repository", err, api) from None
-    meta, _ = split_card(existing_text)
+    else:
+        card_path = folder / "README.md"
+        text = card_path.read_text(encoding="utf-8") if card_path.is_file() else None
+        remote = _Remote(text, _folder_files(folder), True)
+    meta, _ = split_card(remote.card)
 
     run_ids = sorted(set(data["run_id"].to_pylist())) if "run_id" in data.column_names else []
     run_rows = _run_rows(lake, run_ids)
+    license_ = choose_license(
+        license, source_licenses(run_rows, api if folder is None else None), meta.get("license")
+    )
     configs = build_configs(
         lake,
         spec.table,
@@ -636,9 +754,6 @@ def publish(
     check_not_empty(spec.table, version, configs, _filters(runs, langs))
     for config in configs:
         logger.info("%s/%s: %d rows", config.name, split, config.rows)
-    license_ = choose_license(
-        license, source_licenses(run_rows, api if dry_run is None else None), meta.get("license")
-    )
     push = Push(
         repo=repo,
         table=spec.table,
@@ -649,12 +764,14 @@ def publish(
         runs=run_rows,
         evaluations=_evaluations(lake, run_ids),
         published_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
-        tag=tag_name(spec.table, version, split, configs),
+        tag=""
+        if create_pr
+        else free_tag(tag_name(spec.table, version, split, configs, revision), remote.tags),
         license=license_,
         pretty_name=pretty_name,
         tokenizer=Path(tokenizer).name if tokenizer else None,
     )
-    card = build_card(existing_text, push)
+    card = build_card(remote.card, push)
     result = Published(
         repo,
         spec.table,
@@ -665,16 +782,16 @@ def publish(
         tag=push.tag,
         runs=run_ids,
     )
-    if dry_run is not None:
-        result.files, result.removed = write_folder(
-            Path(dry_run), configs, split, card, existing_files
-        )
-        result.folder = str(dry_run)
+    if folder is not None:
+        result.files, result.removed = write_folder(folder, configs, split, card, remote.files)
+        result.folder = str(folder)
         return result
     with tempfile.TemporaryDirectory(prefix="xproj-publish-") as work:
         result.files, _ = write_folder(Path(work), configs, split, card)
-        result.removed = _replaced(existing_files, configs, split, set(result.files))
-        _upload(api, Path(work), result, private=private, create_pr=create_pr, revision=revision)
+        result.removed = _replaced(remote.files, configs, split, set(result.files))
+        _upload(
+            api, Path(work), result, remote, private=private, create_pr=create_pr, revision=revision
+        )
     return result
 
 
@@ -700,24 +817,39 @@ def _run_rows(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _evaluations(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The micro-average ``evaluations`` rows of ``run_ids``: scored during a run (its own
+    ``run_id``) or later by ``xproj eval … --run ID`` (``params.run``), each with ``run_id`` set to
+    the run it scores."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from xproj.projectors.metrics import MICRO
+
     if not run_ids or lake.latest_version("evaluations") is None:
         return []
+    wanted = set(run_ids)
     rows = lake.read(
-        "evaluations",
-        filter=pc.is_in(pc.field("run_id"), pa.array(list(run_ids), pa.string()))
-        & (pc.field("label") == "ALL"),
-    )
-    return sorted(rows.to_pylist(), key=lambda r: (r["created_at"], r["eval_id"]))
+        "evaluations", filter=pc.is_in(pc.field("label"), pa.array([MICRO, "ALL"], pa.string()))
+    ).to_pylist()
+    out = []
+    for row in rows:
+        try:
+            scored = json.loads(row.get("params") or "{}").get("run")
+        except (ValueError, AttributeError):
+            scored = None
+        run = row["run_id"] if row["run_id"] in wanted else scored
+        if run in wanted:
+            out.append({**row, "run_id": run})
+    return sorted(out, key=lambda r: (r["created_at"], r["eval_id"]))
 
 
 def _hub_failed(doing: str, err: BaseException, api: Any) -> HubError:
     token = getattr(api, "token", None)
     return HubError(
         f"the Hub failed while {doing} ({type(err).__name__}: {_scrub(str(err), token)[:300]}).",
-        fix="nothing was committed unless the message says so; run the same command again.",
+        fix="nothing was committed unless the message says so. A 401/403 means the token may "
+        "not write to this repository (give a write token in HF_TOKEN); otherwise run the same "
+        "command again.",
         code=E_HUB_FAILED,
     )
 
@@ -726,6 +858,7 @@ def _upload(
     api: Any,
     folder: Path,
     result: Published,
+    remote: _Remote,
     *,
     private: bool,
     create_pr: bool,
@@ -745,7 +878,10 @@ def _upload(
         for rel in result.files
     ]
     operations += [CommitOperationDelete(path_in_repo=rel) for rel in result.removed]
-    message = f"xproj publish {result.table}@{result.version} ({result.split}: {', '.join(result.configs)})"
+    message = (
+        f"xproj publish {result.table}@{result.version} ({result.split}: "
+        f"{', '.join(result.configs)})"
+    )
     description = "\n".join(
         [
             f"Table {result.table} version {result.version}, split {result.split}.",
@@ -763,25 +899,43 @@ def _upload(
             repo_type=REPO_TYPE,
             revision=revision,
             create_pr=create_pr,
+            # the card merged what the repo held at this commit: refuse if it moved since
+            parent_commit=None if create_pr else remote.head,
         )
     except Exception as err:
+        status = getattr(getattr(err, "response", None), "status_code", None)
+        if status in (409, 412):
+            raise HubError(
+                f"{repo} changed while this publish was being prepared (another push?); "
+                "nothing was committed.",
+                fix="run the same command again: it merges into the card as it is now.",
+                code=E_HUB_FAILED,
+            ) from None
         raise _hub_failed(f"committing to {repo}", err, api) from None
     result.commit_url = getattr(commit, "commit_url", None)
     result.pr_url = getattr(commit, "pr_url", None)
+    if create_pr:
+        logger.info("pull request %s: tag the merged commit, not this one", result.pr_url)
+        return
+    result.tag = _tag(api, repo, result, commit.oid, message)
+
+
+def _tag(api: Any, repo: str, result: Published, oid: str, message: str) -> str:
+    """Tag commit ``oid`` with the push's tag (free when the card was read)."""
     try:
         api.create_tag(
             repo,
             tag=result.tag,
             tag_message=f"{message}; runs {', '.join(result.runs)}",
-            revision=commit.oid,
+            revision=oid,
             repo_type=REPO_TYPE,
-            exist_ok=True,
         )
     except Exception as err:
         raise HubError(
             f"the files were committed ({result.commit_url}), but tagging failed "
             f"({type(err).__name__}).",
             fix=f"tag the commit by hand: hf repo tag create {repo} {result.tag} "
-            f"--revision {commit.oid} --repo-type dataset",
+            f"--revision {oid} --repo-type dataset",
             code=E_HUB_FAILED,
         ) from None
+    return result.tag

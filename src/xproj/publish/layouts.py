@@ -23,8 +23,10 @@ any other table     its own columns                                        the t
                                                                            COLUMN``
 ==================  =====================================================  =========================
 
-``config_by="none"`` puts every language into one config (``default``; for ``paxqa`` one per
-direction: ``en-en``, ``x-x``, ``en-x``, ``x-en``), with the language in a column.
+``config_by="none"`` puts every language into one config, ``default``, with the language in a
+column (``paxqa`` is always per language: its English side would repeat once per language).
+Config names are folders and ``datasets`` names: a value that cannot be one (``/``, spaces,
+over 64 characters) is an error, never a path.
 
 Rows are sorted by id within a config, so the same table version always gives the same files.
 An id twice in one config (two runs that made the same rows) is an error that names the runs:
@@ -34,6 +36,7 @@ publish one of them (``--run``), never both silently.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +61,32 @@ LANGUAGE_COLUMNS = {
 }
 #: The most bytes of Arrow data per Parquet file (``datasets`` pushes 500 MB shards).
 MAX_SHARD_BYTES = 256 << 20
+#: What a config name may be: it is a folder in the repository and a name ``datasets`` loads.
+CONFIG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that orders the numbers in ids by value (``s:2`` before ``s:10``).
+
+    Example:
+        >>> sorted(["s:10", "s:2", "t:1"], key=natural_key)
+        ['s:2', 's:10', 't:1']
+    """
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(text)))
+
+
+def check_config_name(name: str, column: str | None = None) -> str:
+    """``name`` if it can be a config (a folder and a ``datasets`` config name), else XP301."""
+    if not CONFIG_NAME.match(name) or ".." in name:
+        where = f" (a value of column {column!r})" if column else ""
+        raise ConfigError(
+            f"{name[:80]!r}{where} cannot be a config name: configs are folders in the "
+            "repository, named with letters, digits, '_', '.' and '-' (at most 64).",
+            fix="make configs by a column of short code-like values (a language, a label), or "
+            "use --config-by none.",
+            code=E_BAD_CONFIG,
+        )
+    return name
 
 
 @dataclass(slots=True)
@@ -261,7 +290,8 @@ def ner_configs(
 
 
 def _config(name: str, group: list[dict[str, Any]], features, rejected=None) -> Config:
-    group.sort(key=lambda r: r["id"])
+    check_config_name(name)
+    group.sort(key=lambda r: natural_key(r["id"]))
     _check_unique(name, group)
     runs = _run_counts(group)
     languages = sorted(
@@ -296,6 +326,13 @@ def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
     checked against its context first (``xproj.io.exports.paxqa.check_rows``)."""
     from xproj.io.exports.paxqa import _SIDES, DIRECTIONS, check_rows
 
+    if config_by != "language":
+        raise ConfigError(
+            "paxqa is published as one config per language and direction: an example's English "
+            "side would repeat once per language in a config of all languages.",
+            fix="leave --config-by out (language); pick languages with --lang.",
+            code=E_BAD_CONFIG,
+        )
     features = squad_features()
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     langs: dict[str, set[str]] = defaultdict(set)
@@ -308,7 +345,7 @@ def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
             q_side, c_side = _SIDES[direction]
             q = "en" if q_side == "en" else lang
             c = "en" if c_side == "en" else lang
-            name = f"{lang}.{q}-{c}" if config_by == "language" else direction
+            name = f"{lang}.{q}-{c}"
             langs[name] |= {q, c}
             for row in lang_rows:
                 groups[name].append(
@@ -324,7 +361,7 @@ def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
                 )
     configs = []
     for name, group in sorted(groups.items()):
-        group.sort(key=lambda r: (r["id"], r["language"]))
+        group.sort(key=lambda r: (natural_key(r["id"]), r["language"]))
         _check_unique(name, ({"id": (r["id"], r["language"]), "_run": r["_run"]} for r in group))
         runs = _run_counts(group)
         for r in group:
@@ -442,13 +479,15 @@ def table_configs(table: str, data: pa.Table, config_by: str) -> list[Config]:
     order: dict[str, list[int]] = defaultdict(list)
     for i, key in enumerate(keys):
         order[str(key) if key is not None else "none"].append(i)
+    lang_columns = [c for c in ("src_lang", "tgt_lang", "language") if c in data.column_names]
     configs = []
     for name, idx in sorted(order.items()):
+        check_config_name(name, None if column == "none" else column)
         part = data.take(pa.array(idx, pa.int64()))
         part = part.replace_schema_metadata(features.arrow_schema.metadata)
-        langs = (name,) if column == LANGUAGE_COLUMNS.get(table) and name != "none" else ()
+        langs = sorted({v for c in lang_columns for v in part[c].to_pylist() if v})
         runs = dict(sorted(Counter(run_ids[i] for i in idx).items())) if run_ids else {}
-        configs.append(Config(name, part, features, langs, runs))
+        configs.append(Config(name, part, features, tuple(langs), runs))
     return configs
 
 
