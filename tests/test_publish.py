@@ -141,12 +141,12 @@ def test_publish_second_push_keeps_the_first_config(ner_lake, tmp_path):
     publish("projected", "me/ner", lake=root, dry_run=out, runs=[runs["de"]], license="mit")
     first = _card(out).data.to_dict()
     assert [c["config_name"] for c in first["configs"]] == ["de"]
-    stale = out / "es" / "train-00000-of-00002.parquet"  # a file of a split pushed before
-    stale.parent.mkdir()
-    stale.write_bytes(b"old")
     result = publish("projected", "me/ner", lake=root, dry_run=out, langs=["es"])
-    assert result.configs == {"es": 36} and result.removed == ["es/train-00000-of-00002.parquet"]
-    assert not stale.exists()
+    assert result.configs == {"es": 36} and result.removed == []
+    stale = out / "es" / "train-00000-of-00002.parquet"  # as if es had had two files
+    stale.write_bytes(b"old")
+    again = publish("projected", "me/ner", lake=root, dry_run=out, langs=["es"])
+    assert again.removed == ["es/train-00000-of-00002.parquet"] and not stale.exists()
     card = _card(out)
     data = card.data.to_dict()
     assert [c["config_name"] for c in data["configs"]] == ["de", "es"]
@@ -194,7 +194,9 @@ def test_publish_refuses_rows_of_two_runs_with_the_same_ids(tmp_path):
         ("projected", {"config_by": "src_lang"}, ConfigError, "--config-by"),
         ("projected", {"repo": "me/x..y"}, ConfigError, "cannot be a Hub repository"),
         ("projected", {"split": "train-extra"}, ConfigError, "split"),
-        ("projected", {"license": "not a licence"}, ConfigError, "licence id"),
+        ("projected", {"license": "not a licence"}, ConfigError, "not one the Hub accepts"),
+        ("projected", {"license": "my-own-licence"}, ConfigError, "not one the Hub accepts"),
+        ("projected", {"split": "train\n"}, ConfigError, "split"),
         ("projected", {"tokenizer": "xlm-roberta-base"}, ConfigError, "--tokenizer"),
         ("projected", {"revision": "a..b"}, ConfigError, "branch name"),
         ("runs", {}, ConfigError, "bookkeeping"),
@@ -477,7 +479,15 @@ def test_publish_upload_through_the_cli_records_commit_and_tag(ner_lake, fake_hu
     assert first.exit_code == 0, first.output
     api = fake_hub.instances[-1]
     assert api.token == SENTINEL  # the token reached the client …
-    assert _names(api) == ["whoami", "repo_info", "create_repo", "create_commit", "create_tag"]
+    assert _names(api) == [
+        "whoami",
+        "repo_info",  # not there yet
+        "create_repo",
+        "repo_info",  # its first commit, to commit on top of
+        "list_repo_files",
+        "create_commit",
+        "create_tag",
+    ]
     assert _call(api, "create_repo") == {
         "repo_id": "me/ner",
         "repo_type": "dataset",
@@ -535,9 +545,9 @@ def test_publish_upload_replaces_a_config_split_and_merges_the_card(ner_lake, fa
     from xproj.publish import publish
 
     root, runs = ner_lake
-    publish("projected", "me/ner", lake=root, runs=[runs["de"]], license="mit")
+    publish("projected", "me/ner", lake=root, license="mit")  # de and es
     main = fake_hub.hub.branches["main"]
-    main["files"]["es/train-00000-of-00002.parquet"] = b"old"  # an earlier, larger push of es
+    main["files"]["es/train-00000-of-00002.parquet"] = b"old"  # as if es had had two files
     main["files"]["es/train-00001-of-00002.parquet"] = b"old"
     result = publish("projected", "me/ner", lake=root, runs=[runs["es"]])
     commit = _call(fake_hub.instances[-1], "create_commit")
@@ -897,3 +907,110 @@ def test_publish_block_checks_the_hub_before_the_run(tmp_path, monkeypatch):
         _project(tmp_path / "lake", "de", publish={"repo": "me/de", "license": "mit"})
     assert err.value.code == "XP601"
     assert Lake(tmp_path / "lake").latest_version("runs") is None  # nothing ran
+
+
+def test_publish_card_keeps_tag_ids_when_a_split_adds_labels(tmp_path):
+    """A split whose tags add a label keeps the config's ids and extends its ClassLabel; other
+    columns in a new split are refused."""
+    import pyarrow as pa
+
+    from xproj.publish.card import Push, build_card, split_card
+    from xproj.publish.layouts import Config, layout_of, ner_features
+
+    def push(split, names, run, existing=None):
+        features = ner_features(names)
+        table = pa.Table.from_pylist([], schema=features.arrow_schema)
+        return build_card(
+            existing,
+            Push(
+                repo="me/n",
+                table="projected",
+                version=1,
+                split=split,
+                layout=layout_of("projected"),
+                configs=[Config("de", table, features, ("de",), {run: 0})],
+                runs=[_translate_train_run(run, "2026-12-01T10:00:00+00:00")],
+                license="mit",
+                tag=split,
+            ),
+        )
+
+    first = push("train", ["O", "B-PER", "I-PER"], "a" * 32)
+    both = push("test", ["O", "B-PER", "I-PER", "B-MISC", "I-MISC"], "b" * 32, first)
+    (info,) = split_card(both)[0]["dataset_info"]
+    names = info["features"][3]["list"]["class_label"]["names"]
+    assert list(names.values()) == ["O", "B-PER", "I-PER", "B-MISC", "I-MISC"]
+    with pytest.raises(ConfigError):  # a reordered label set would change the train ids
+        push("dev", ["O", "B-MISC", "I-MISC"], "c" * 32, both)
+
+
+def test_publish_never_writes_over_files_it_did_not_write(ner_lake, tmp_path):
+    """A config named like a hand-made config's folder, or a top-level file, is refused; so is
+    a card whose fields do not have the Hub's shapes; an intro mentioning the end marker stays."""
+    from xproj.publish import publish
+    from xproj.publish.card import END
+
+    root, runs = ner_lake
+    out = tmp_path / "mixed"
+    (out / "de").mkdir(parents=True)
+    (out / "de" / "train-00000-of-00001.parquet").write_bytes(b"theirs")  # push_to_hub layout
+    (out / "README.md").write_text(f"My intro quotes {END} by accident.\n")
+    with pytest.raises(ConfigError) as err:
+        publish("projected", "me/m", lake=root, dry_run=out, runs=[runs["de"]], license="mit")
+    assert "did not write" in str(err.value)
+    assert (out / "de" / "train-00000-of-00001.parquet").read_bytes() == b"theirs"
+    publish("projected", "me/m", lake=root, dry_run=out, runs=[runs["es"]], license="mit")
+    publish("projected", "me/m", lake=root, dry_run=out, runs=[runs["es"]])  # again
+    assert "My intro quotes" in (out / "README.md").read_text()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "README.md").write_text("---\nconfigs: {default: data}\n---\n")
+    with pytest.raises(ConfigError) as err:
+        publish("projected", "me/b", lake=root, dry_run=bad, runs=[runs["es"]], license="mit")
+    assert "configs is not a list" in str(err.value)
+
+
+def test_publish_block_is_checked_before_the_run(tmp_path):
+    """A publish: block without a licence, or with options its table does not take, fails
+    before the run (nothing committed), not after it."""
+    for block, needle in (
+        ({"repo": "me/x", "dry_run": str(tmp_path / "o")}, "no license"),
+        (
+            {
+                "repo": "me/x",
+                "dry_run": str(tmp_path / "o"),
+                "license": "mit",
+                "config_by": "tgt_lang",
+            },
+            "--config-by",
+        ),
+        (
+            {"repo": "me/x", "dry_run": str(tmp_path / "o"), "license": "mit", "tokenizer": "tok"},
+            "--tokenizer",
+        ),
+    ):
+        with pytest.raises(ConfigError) as err:
+            _project(tmp_path / "lake", "de", publish=block)
+        assert needle in str(err.value)
+    assert Lake(tmp_path / "lake").latest_version("runs") is None
+
+
+def test_publish_upload_refuses_a_repo_another_push_created(ner_lake, fake_hub, monkeypatch):
+    """Two first pushes to a new repository: the second one sees the first one's card after
+    create_repo and stops instead of writing over it."""
+    from xproj.publish import hub as hub_module
+    from xproj.publish import publish
+
+    root, runs = ner_lake
+    real = hub_module._remote
+
+    def racing(api, repo, revision):
+        remote = real(api, repo, revision)  # not there yet …
+        monkeypatch.setattr(hub_module, "_remote", real)
+        publish("projected", repo, lake=root, runs=[runs["de"]], license="mit")  # … now it is
+        return remote
+
+    monkeypatch.setattr(hub_module, "_remote", racing)
+    with pytest.raises(HubError) as err:
+        publish("projected", "me/new", lake=root, runs=[runs["es"]], license="mit")
+    assert "created by another push" in str(err.value)

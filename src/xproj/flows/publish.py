@@ -83,14 +83,30 @@ def publish(config: PublishConfig) -> Any:
     return result
 
 
-def check_target(target: PublishTarget | None) -> None:
-    """Before a run with a ``publish:`` block: its options, and unless it is a dry run the
-    Hub (offline, token, access), so a long run does not end in a publish that cannot start."""
+def check_target(target: PublishTarget | None, flow: str) -> None:
+    """Before a run of ``flow`` with a ``publish:`` block: everything that does not need the
+    run's rows (the options, the licence, the layout's options for the flow's table) and, unless
+    it is a dry run, the Hub (offline, token, access), so a long run does not end in a publish
+    that cannot start.
+
+    Raises:
+        ConfigError: XP301 for a bad option, or a block without ``license`` (a flow's inputs are
+            not read before the run, so the licence cannot be inherited there).
+        HubError: XP601–XP604.
+    """
     if target is None:
         return
-    from xproj.publish.hub import _check_options, check_access, make_api
+    from xproj.publish.hub import _check_options, check_access, check_layout_options, make_api
+    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 
     _check_options(target.repo, target.split, target.config_by, target.revision, target.license)
+    check_layout_options(PUBLISHED_TABLE[flow], target.config_by, target.tokenizer)
+    if target.license is None:
+        raise ConfigError(
+            "the publish: block has no license.",
+            fix="give the data's licence in the block (publish: {repo: …, license: cc-by-4.0}).",
+            code=E_BAD_CONFIG,
+        )
     if target.dry_run is None:
         check_access(make_api(), target.repo)
 
@@ -104,7 +120,7 @@ def publish_run(summary: Any, target: PublishTarget | None, lake: str | None) ->
     """
     if target is None:
         return None
-    from xproj.schemas.errors import XprojError
+    from xproj.schemas.errors import E_HUB_FAILED, HubError, XprojError
 
     table = PUBLISHED_TABLE[summary.flow]
     version = (summary.versions or {}).get(table)
@@ -116,13 +132,25 @@ def publish_run(summary: Any, target: PublishTarget | None, lake: str | None) ->
     )
     from xproj.flows.runtime import in_flow_run
 
+    then = (
+        f"Then publish the run with: xproj publish {config.table} --repo {target.repo} "
+        f"--run {summary.run_id} (options of the publish: block as flags)."
+    )
     try:
         return publish(config) if in_flow_run() else publish.fn(config)
     except XprojError as err:
         raise type(err)(
             f"run {summary.run_id} is committed, but publishing it failed: {err.message}",
-            fix=(err.fix + " " if err.fix else "")
-            + f"Then publish the run with: xproj publish {config.table} --repo {target.repo} "
-            f"--run {summary.run_id} (options of the publish: block as flags).",
+            fix=(err.fix + " " if err.fix else "") + then,
+            file=err.file,
+            line=err.line,
+            record=err.record,
             code=err.code,
+        ) from err
+    except Exception as err:
+        raise HubError(
+            f"run {summary.run_id} is committed, but publishing it failed "
+            f"({type(err).__name__}: {str(err)[:200]}).",
+            fix=then,
+            code=E_HUB_FAILED,
         ) from err

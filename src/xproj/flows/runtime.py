@@ -64,7 +64,7 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
     if config.publish is not None:
         from xproj.flows.publish import check_target
 
-        check_target(config.publish)
+        check_target(config.publish, plan.flow)
     summary = execute(
         plan,
         lake=Lake(config.lake),

@@ -164,6 +164,7 @@ def split_card(text: str | None) -> tuple[dict[str, Any], str]:
 
     if not text:
         return {}, ""
+    text = text.removeprefix("\ufeff")
     match = re.match(r"^---\s*\n(.*?)\n---\s*\n?", text, flags=re.S)
     if not match:
         return {}, text
@@ -179,7 +180,35 @@ def split_card(text: str | None) -> tuple[dict[str, Any], str]:
             file="README.md",
             code=E_MALFORMED_LINE,
         ) from None
-    return (meta if isinstance(meta, dict) else {}), text[match.end() :]
+    if not isinstance(meta, dict):
+        meta = {}
+    _check_shapes(meta)
+    return meta, text[match.end() :]
+
+
+def _check_shapes(meta: Mapping[str, Any]) -> None:
+    """Refuse (XP301) a card whose fields xproj merges into do not have the Hub's shapes."""
+    problems = []
+    configs = meta.get("configs")
+    if configs is not None and not (
+        isinstance(configs, list)
+        and all(isinstance(c, dict) and c.get("config_name") for c in configs)
+    ):
+        problems.append("configs is not a list of entries with a config_name")
+    infos = meta.get("dataset_info")
+    infos = [infos] if isinstance(infos, dict) else infos
+    if infos is not None and not (
+        isinstance(infos, list)
+        and all(isinstance(i, dict) and isinstance(i.get("features", []), list) for i in infos)
+    ):
+        problems.append("dataset_info is not a list of entries with a list of features")
+    if meta.get("xproj") is not None and not isinstance(meta.get("xproj"), dict):
+        problems.append("xproj is not a mapping")
+    if problems:
+        raise _refuse(
+            f"the existing dataset card cannot be merged into: {'; '.join(problems)}.",
+            fix="repair those fields of README.md's YAML (or remove the card), then publish again.",
+        )
 
 
 def as_list(value: Any) -> list[str]:
@@ -365,6 +394,29 @@ def _merge_config(entry: dict[str, Any] | None, push: Push, config: Config) -> d
     return entry
 
 
+def extends(old: Any, new: Any) -> bool:
+    """Whether features ``new`` (YAML form) read every file written with ``old``: equal, except
+    that a ``ClassLabel`` may have new names appended (ids keep their positions).
+
+    Example:
+        >>> extends({"class_label": {"names": {"0": "O"}}},
+        ...         {"class_label": {"names": {"0": "O", "1": "B-PER"}}})
+        True
+    """
+    if old is None:
+        return True
+    if isinstance(old, dict) and isinstance(new, dict):
+        if "names" in old and "names" in new and isinstance(old["names"], dict):
+            names_old, names_new = old["names"], new["names"]
+            return isinstance(names_new, dict) and all(
+                names_new.get(k) == v for k, v in names_old.items()
+            )
+        return old.keys() == new.keys() and all(extends(old[k], new[k]) for k in old)
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(extends(a, b) for a, b in zip(old, new, strict=True))
+    return old == new
+
+
 def _dataset_info(config: Config, old: Mapping[str, Any] | None, split: str) -> dict[str, Any]:
     from datasets import DatasetInfo
     from datasets.splits import SplitDict, SplitInfo
@@ -384,7 +436,7 @@ def _dataset_info(config: Config, old: Mapping[str, Any] | None, split: str) -> 
     info = DatasetInfo(features=config.features, splits=splits)
     data = info._to_yaml_dict()
     others = [s for s in splits if s != split]
-    if old and others and old.get("features") not in (None, data["features"]):
+    if old and others and not extends(old.get("features"), data["features"]):
         raise _refuse(
             f"config {config.name!r} has split(s) {', '.join(others)} with other features than "
             f"this push's {split!r} (other columns, types or tag names); one config has one set "
@@ -826,7 +878,7 @@ def build_card(existing: str | None, push: Push) -> str:
     before, after = "", ""
     if BEGIN in body and END in body:
         before = body[: body.index(BEGIN)]
-        after = body[body.rindex(END) + len(END) :]
+        after = body[body.index(END, body.index(BEGIN)) + len(END) :]
     elif body.strip():
         after = "\n" + body.strip() + "\n"
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)

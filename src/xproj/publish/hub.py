@@ -30,6 +30,7 @@ Order of work, so that nothing is half done:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import logging
@@ -73,7 +74,38 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: Split names ``datasets`` accepts.
 _SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")
 #: A licence id as the Hub writes them (``cc-by-4.0``, ``apache-2.0``, ``other``).
-_LICENSE_RE = re.compile(r"^[a-z0-9][a-z0-9.+-]*$")
+#: The licence ids the Hub's card metadata accepts (its documentation's list); any other
+#: licence is ``other``, named in the card by hand.
+HUB_LICENSES = frozenset(
+    """apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m
+    bigscience-bloom-rail-1.0 bigcode-openrail-m afl-3.0 artistic-2.0 bsl-1.0 bsd bsd-2-clause
+    bsd-3-clause bsd-3-clause-clear c-uda cc cc0-1.0 cc-by-2.0 cc-by-2.5 cc-by-3.0 cc-by-4.0
+    cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0
+    cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 cc-by-nc-sa-3.0 cc-by-nc-sa-4.0
+    cdla-sharing-1.0 cdla-permissive-1.0 cdla-permissive-2.0 wtfpl ecl-2.0 epl-1.0 epl-2.0
+    etalab-2.0 eupl-1.1 eupl-1.2 agpl-3.0 gfdl gpl gpl-2.0 gpl-3.0 lgpl lgpl-2.1 lgpl-3.0 isc
+    h-research intel-research lppl-1.3c ms-pl apple-ascl apple-amlr mpl-2.0 odc-by odbl
+    openrail++ osl-3.0 postgresql ofl-1.1 ncsa unlicense zlib pddl lgpl-lr
+    deepfloyd-if-license fair-noncommercial-research-license llama2 llama3 llama3.1 llama3.2
+    llama3.3 llama4 gemma unknown other""".split()
+)
+
+
+def check_license(license: str, where: str = "--license") -> str:
+    """``license`` if the Hub accepts it as a card's ``license``, else XP301."""
+    if license not in HUB_LICENSES:
+        close = difflib.get_close_matches(license.lower(), sorted(HUB_LICENSES), n=3)
+        hint = f" Close: {', '.join(close)}." if close else ""
+        raise ConfigError(
+            f"licence {license!r} ({where}) is not one the Hub accepts in a card.{hint}",
+            fix="give the Hub's id (cc-by-4.0, cc-by-sa-4.0, cc-by-nc-4.0, apache-2.0, mit, "
+            "odc-by …; https://huggingface.co/docs/hub/repositories-licenses), or other for a "
+            "licence it does not list (then name it in the card: license_name, license_link).",
+            code=E_BAD_CONFIG,
+        )
+    return license
+
+
 #: Tables of the lake's own bookkeeping: their lineage is in every card, not a dataset.
 NOT_DATASETS = frozenset({"runs", "translation_cache"})
 #: The shortest run id prefix accepted for ``runs``.
@@ -270,7 +302,7 @@ def _check_options(
     from huggingface_hub.utils import validate_repo_id
 
     problem = None
-    if not _REPO_RE.match(repo or ""):
+    if not _REPO_RE.fullmatch(repo or ""):
         problem = "it is not OWNER/NAME"
     else:
         try:
@@ -284,13 +316,13 @@ def _check_options(
             "'..', at most 96 characters), e.g. --repo my-org/conll-projected.",
             code=E_BAD_CONFIG,
         )
-    if not _SPLIT_RE.match(split or ""):
+    if not _SPLIT_RE.fullmatch(split or ""):
         raise ConfigError(
             f"split {split!r} is not a split name datasets accepts.",
             fix="use letters, digits and '_' (train, validation, test, train_extra).",
             code=E_BAD_CONFIG,
         )
-    if not _NAME_RE.match(config_by or ""):
+    if not _NAME_RE.fullmatch(config_by or ""):
         raise ConfigError(
             f"--config-by {config_by!r} is not language, none or a column name.",
             fix="use --config-by language (default) or none.",
@@ -305,13 +337,8 @@ def _check_options(
             "--revision v2-data), or leave --revision out to commit to main.",
             code=E_BAD_CONFIG,
         )
-    if license is not None and not _LICENSE_RE.match(license):
-        raise ConfigError(
-            f"licence {license!r} is not a licence id.",
-            fix="give the Hub's id of the licence, lower case: cc-by-4.0, cc-by-sa-4.0, "
-            "cc-by-nc-4.0, apache-2.0, mit, odc-by, other, unknown.",
-            code=E_BAD_CONFIG,
-        )
+    if license is not None:
+        check_license(license)
 
 
 # -- rows → configs --------------------------------------------------------------------------------
@@ -396,6 +423,30 @@ def _entitycs_tags(run_rows: Sequence[dict[str, Any]]) -> dict[str, tuple[str, s
     return out
 
 
+def check_layout_options(table: str, config_by: str, tokenizer: str | None) -> None:
+    """The options a table's layout takes (XP301 otherwise), before any row is read."""
+    kind = layout_of(table).kind
+    if tokenizer is not None and kind != "entitycs":
+        raise ConfigError(
+            f"--tokenizer is for EntityCS exports; {table} does not use one.",
+            fix="leave --tokenizer out.",
+            code=E_BAD_CONFIG,
+        )
+    if kind != "table" and config_by not in ("language", "none"):
+        raise ConfigError(
+            f"--config-by {config_by!r}: {table} is published by language or as one config.",
+            fix="use --config-by language or --config-by none.",
+            code=E_BAD_CONFIG,
+        )
+    if kind == "qa" and config_by != "language":
+        raise ConfigError(
+            "paxqa is published as one config per language and direction: an example's English "
+            "side would repeat once per language in a config of all languages.",
+            fix="leave --config-by out (language); pick languages with --lang.",
+            code=E_BAD_CONFIG,
+        )
+
+
 def build_configs(
     lake: Any,
     table: str,
@@ -413,18 +464,7 @@ def build_configs(
     import pyarrow.compute as pc
 
     kind = layout_of(table).kind
-    if tokenizer is not None and kind != "entitycs":
-        raise ConfigError(
-            f"--tokenizer is for EntityCS exports; {table} does not use one.",
-            fix="leave --tokenizer out.",
-            code=E_BAD_CONFIG,
-        )
-    if kind != "table" and config_by not in ("language", "none"):
-        raise ConfigError(
-            f"--config-by {config_by!r}: {table} is published by language or as one config.",
-            fix="use --config-by language or --config-by none.",
-            code=E_BAD_CONFIG,
-        )
+    check_layout_options(table, config_by, tokenizer)
     if kind == "ner":
         return ner_configs(data.to_pylist(), config_by, known_names)
     if kind == "qa":
@@ -495,6 +535,9 @@ def choose_license(given: str | None, inherited: dict[str, str], existing: str |
         ConfigError: XP301 when none is known, or the sources disagree and none is given.
     """
     values = sorted(set(inherited.values()))
+    if not given:
+        for ref, value in sorted(inherited.items()):
+            check_license(value, f"the card of {ref}")
     if given:
         if values and given not in values:
             logger.warning(
@@ -752,6 +795,7 @@ def publish(
         with_english=not langs or "en" in langs,
     )
     check_not_empty(spec.table, version, configs, _filters(runs, langs))
+    _check_folders(configs, meta, remote.files)
     for config in configs:
         logger.info("%s/%s: %d rows", config.name, split, config.rows)
     push = Push(
@@ -793,6 +837,32 @@ def publish(
             api, Path(work), result, remote, private=private, create_pr=create_pr, revision=revision
         )
     return result
+
+
+_SHARD = re.compile(r"\w+(\.\w+)*-\d{5}-of-\d{5}\.parquet")
+
+
+def _check_folders(configs: Sequence[Config], meta: dict[str, Any], files: Sequence[str]) -> None:
+    """Refuse a config whose folder (or name) holds files xproj did not write: a hand-made
+    config's data, or a file at the top of the repository."""
+    ours = set((meta.get("xproj") or {}).get("configs") or {})
+    for config in configs:
+        name = config.name
+        foreign = [
+            f
+            for f in files
+            if f == name
+            or (
+                f.startswith(name + "/")
+                and not (name in ours and _SHARD.fullmatch(f[len(name) + 1 :]))
+            )
+        ]
+        if foreign:
+            raise ConfigError(
+                f"config {name!r} would write into {foreign[0]!r}, which xproj did not write.",
+                fix="publish under other config names (--config-by), or into another repository.",
+                code=E_BAD_CONFIG,
+            )
 
 
 def _filters(runs: Sequence[str], langs: Sequence[str]) -> str:
@@ -871,6 +941,19 @@ def _upload(
         api.create_repo(repo, repo_type=REPO_TYPE, private=private, exist_ok=True)
         if revision and revision != "main":
             api.create_branch(repo, branch=revision, repo_type=REPO_TYPE, exist_ok=True)
+        if not remote.exists:  # made just now: commit on top of its first commit, unless
+            # another push made it meanwhile and already wrote a card this one did not merge
+            head = api.repo_info(repo, repo_type=REPO_TYPE, revision=revision)
+            if "README.md" in api.list_repo_files(repo, repo_type=REPO_TYPE, revision=head.sha):
+                raise HubError(
+                    f"{repo} was created by another push while this one was prepared; nothing "
+                    "was committed.",
+                    fix="run the same command again: it merges into that push's card.",
+                    code=E_HUB_FAILED,
+                )
+            remote.head = head.sha
+    except HubError:
+        raise
     except Exception as err:
         raise _hub_failed(f"creating {repo}", err, api) from None
     operations = [

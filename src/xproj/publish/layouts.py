@@ -62,7 +62,7 @@ LANGUAGE_COLUMNS = {
 #: The most bytes of Arrow data per Parquet file (``datasets`` pushes 500 MB shards).
 MAX_SHARD_BYTES = 256 << 20
 #: What a config name may be: it is a folder in the repository and a name ``datasets`` loads.
-CONFIG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+CONFIG_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def natural_key(text: str) -> tuple:
@@ -77,7 +77,7 @@ def natural_key(text: str) -> tuple:
 
 def check_config_name(name: str, column: str | None = None) -> str:
     """``name`` if it can be a config (a folder and a ``datasets`` config name), else XP301."""
-    if not CONFIG_NAME.match(name) or ".." in name:
+    if not CONFIG_NAME.fullmatch(name) or ".." in name or name.lower() == "readme.md":
         where = f" (a value of column {column!r})" if column else ""
         raise ConfigError(
             f"{name[:80]!r}{where} cannot be a config name: configs are folders in the "
