@@ -865,31 +865,38 @@ def test_publish_card_survives_hostile_values(ner_lake, tmp_path):
     assert meta["xproj"]["runs"][run["run_id"]]["title"] == metrics["title"]  # data kept as is
 
 
-def test_publish_card_refuses_other_features_in_another_split(tmp_path):
-    """One config, one set of features: an EntityCS split with token ids beside one without."""
-    import pyarrow as pa
+def _card_push(existing, table: str, features, split: str, run: str) -> str:
+    """The card after pushing config ``de`` of ``table`` (no rows, ``features``) into ``split``
+    from run ``run`` (a translate-train lineage)."""
 
     from xproj.publish.card import Push, build_card
-    from xproj.publish.layouts import Config, entitycs_features, layout_of, qa_configs
+    from xproj.publish.layouts import Config, layout_of
+
+    return build_card(
+        existing,
+        Push(
+            repo="me/c",
+            table=table,
+            version=1,
+            split=split,
+            layout=layout_of(table),
+            configs=[
+                Config("de", features.arrow_schema.empty_table(), features, ("de",), {run: 0})
+            ],
+            runs=[_translate_train_run(run, "2026-12-01T10:00:00+00:00")],
+            license="mit",
+            tag=split,
+        ),
+    )
+
+
+def test_publish_card_refuses_other_features_in_another_split(tmp_path):
+    """One config, one set of features: an EntityCS split with token ids beside one without."""
+
+    from xproj.publish.layouts import entitycs_features, qa_configs
 
     def push(split: str, tokens: bool, run: str, existing=None) -> str:
-        features = entitycs_features(tokens)
-        table = pa.Table.from_pylist([], schema=features.arrow_schema)
-        lineage = {**_translate_train_run(run, "2026-12-01T10:00:00+00:00"), "flow": "entitycs"}
-        return build_card(
-            existing,
-            Push(
-                repo="me/e",
-                table="entitycs_cs",
-                version=1,
-                split=split,
-                layout=layout_of("entitycs_cs"),
-                configs=[Config("de", table, features, ("de",), {run: 0})],
-                runs=[lineage],
-                license="mit",
-                tag=split,
-            ),
-        )
+        return _card_push(existing, "entitycs_cs", entitycs_features(tokens), split, run)
 
     first = push("train", True, "a" * 32)
     assert push("train", False, "a" * 32, first)  # the only split may change its features
@@ -912,28 +919,12 @@ def test_publish_block_checks_the_hub_before_the_run(tmp_path, monkeypatch):
 def test_publish_card_keeps_tag_ids_when_a_split_adds_labels(tmp_path):
     """A split whose tags add a label keeps the config's ids and extends its ClassLabel; other
     columns in a new split are refused."""
-    import pyarrow as pa
 
-    from xproj.publish.card import Push, build_card, split_card
-    from xproj.publish.layouts import Config, layout_of, ner_features
+    from xproj.publish.card import split_card
+    from xproj.publish.layouts import ner_features
 
     def push(split, names, run, existing=None):
-        features = ner_features(names)
-        table = pa.Table.from_pylist([], schema=features.arrow_schema)
-        return build_card(
-            existing,
-            Push(
-                repo="me/n",
-                table="projected",
-                version=1,
-                split=split,
-                layout=layout_of("projected"),
-                configs=[Config("de", table, features, ("de",), {run: 0})],
-                runs=[_translate_train_run(run, "2026-12-01T10:00:00+00:00")],
-                license="mit",
-                tag=split,
-            ),
-        )
+        return _card_push(existing, "projected", ner_features(names), split, run)
 
     first = push("train", ["O", "B-PER", "I-PER"], "a" * 32)
     both = push("test", ["O", "B-PER", "I-PER", "B-MISC", "I-MISC"], "b" * 32, first)
