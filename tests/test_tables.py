@@ -142,6 +142,16 @@ def _row(table: str, run_id: str, i: int) -> dict[str, Any]:
             "aligner": "simalign.argmax.v1",
             "links": [{"src": 0, "tgt": 0}, {"src": 1, "tgt": i}],
         }
+    if table == "aligner_priors":
+        return {
+            "run_id": run_id,
+            "src_lang": "en",
+            "tgt_lang": "de",
+            "aligner": "eflomal.v1",
+            "pairs": 100 + i,
+            "sha256": f"{i:064x}",
+            "priors": f"xproj-eflomal-priors/1\tlowercase=1\tpairs={100 + i}\nLEX\tthe\tdie\t{i}\n",
+        }
     if table == "rejected":
         return {
             "run_id": run_id,

@@ -143,3 +143,69 @@ def model_identity(translator) -> dict[str, Any]:
     """What identifies a model in a run key: id, quantization, family (not where it sits)."""
     described = translator.describe()
     return {k: described[k] for k in ("model_id", "quantization", "family")}
+
+
+def prepare_priors(
+    projector: Any,
+    config: Any,
+    run: Any,
+    log: Any,
+    *,
+    src_lang: str,
+    tgt_lang: str,
+    token_pairs: Any,
+    shard_size: int,
+) -> dict[str, Any] | None:
+    """Learn the aligner's priors for ``tgt_lang`` once over the whole input, and make
+    ``projector`` align every shard with them (``config.aligner_priors``; eflomal only).
+
+    ``token_pairs(n)`` yields the run's first ``n`` ``(source tokens, target tokens)`` in input
+    order; the first ``config.aligner_priors_sample`` pairs (and the extra bitext) are aligned
+    once. An input
+    that fits in one shard needs none. The priors are saved in the run's staging area first, so
+    a resumed run (or a worker elsewhere) aligns with the same ones instead of learning new ones.
+
+    Returns:
+        The run's ``aligner_priors`` row, or None when the run aligns without priors.
+    """
+    import itertools
+    import time
+    from pathlib import Path
+
+    from xproj.catalog import Lake
+    from xproj.catalog.staging import STAGING_DIR
+    from xproj.projectors.aligners.priors import EflomalPriors
+
+    if config.aligner_priors == "off" or not projector.learns_priors():
+        return None
+    path = Path(Lake(config.lake).root) / STAGING_DIR / run.run_key / f"priors.{tgt_lang}.tsv"
+    if path.exists():
+        priors = EflomalPriors.load(path)
+        projector.use_priors(tgt_lang, priors)
+        log.info("aligner priors for %s: the ones this run learned before (%s)", tgt_lang, path)
+    else:
+        wanted = max(config.aligner_priors_sample, shard_size + 1)
+        pairs = list(itertools.islice(token_pairs(wanted), wanted))
+        if len(pairs) <= shard_size:
+            log.info("aligner priors: not needed, the input fits in one shard")
+            return None
+        started = time.perf_counter()
+        priors = projector.learn_priors(pairs[: config.aligner_priors_sample], tgt_lang)
+        priors.save(path)
+        log.info(
+            "aligner priors for %s learned from %d pairs in %.1f s; every shard aligns with them",
+            tgt_lang,
+            priors.pairs,
+            time.perf_counter() - started,
+        )
+    text = path.read_text(encoding="utf-8")
+    import hashlib
+
+    return {
+        "src_lang": src_lang,
+        "tgt_lang": tgt_lang,
+        "aligner": config.aligner,
+        "pairs": priors.pairs,
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "priors": text,
+    }

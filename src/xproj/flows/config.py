@@ -264,6 +264,12 @@ class _Aligning(_Model):
 
     aligner: str = "eflomal.v1"
     aligner_options: Annotated[dict[str, Any], INPUT] = Field(default_factory=dict)
+    #: eflomal: ``auto`` learns its statistics once over the whole input (up to
+    #: ``aligner_priors_sample`` pairs, with the extra bitext) when the input spans several
+    #: shards, and aligns every shard with them as priors, so quality does not depend on the
+    #: shard size; ``off`` lets each shard learn alone.
+    aligner_priors: Literal["auto", "off"] = "auto"
+    aligner_priors_sample: int = Field(default=100_000, ge=1)
 
     @model_validator(mode="after")
     def _known_aligner(self) -> _Aligning:

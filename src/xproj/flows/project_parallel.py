@@ -8,6 +8,7 @@ run.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ class ProjectParallel:
     """The plan of a ``project_parallel`` run (see :class:`xproj.executor.core.Plan`)."""
 
     flow = FLOW_NAME
-    tables = ("projected", "outcomes", "alignments")
+    tables = ("projected", "outcomes", "alignments", "aligner_priors")
     tallies = (SPANS,)
     keys = None
 
@@ -70,6 +71,35 @@ class ProjectParallel:
         # built once now: a setting the aligner refuses fails before any input is read
         setup = self.config.projector_setup(extra_bitext={self.tgt_lang: self._extra})
         self.projector = make_projector(self.config.projector, setup)
+        self._priors = None
+        if self.config.projector_info()["uses_aligner"]:
+            from xproj.flows._steps import prepare_priors
+
+            self._priors = prepare_priors(
+                self.projector,
+                self.config,
+                run,
+                log,
+                src_lang=self.src_lang,
+                tgt_lang=self.tgt_lang,
+                token_pairs=self._token_pairs,
+                shard_size=self.shard_size,
+            )
+
+    def _token_pairs(self, limit: int) -> Iterator[tuple[list[str], list[str]]]:
+        """The input's first ``limit`` token pairs, as the shards will align them."""
+        from xproj.projectors.projector import ProjectionTask, target_sentence
+        from xproj.schemas.errors import Reject
+        from xproj.text.words import tokenizer_for
+
+        tokenizer = tokenizer_for(self.tgt_lang)
+        for record in itertools.islice(self.records(), limit):
+            if isinstance(record, Reject):
+                continue
+            task = ProjectionTask(record.src, record.tgt, record.tgt.id, record.position)
+            target = target_sentence(task, self.tgt_lang, tokenizer)
+            if target is not None and record.src.tokens:
+                yield list(record.src.tokens), list(target.tokens)
 
     def records(self) -> Iterator[Any]:
         from xproj.io.inputs import read_parallel
@@ -115,6 +145,8 @@ class ProjectParallel:
         out: dict[str, Any] = {}
         if self._extra_rejects:
             out["rejected"] = self._extra_rejects
+        if getattr(self, "_priors", None):
+            out["aligner_priors"] = [self._priors]
         if summary.gold:
             from xproj.catalog.evaluations import span_evaluation_table
             from xproj.executor.summary import gold_scores

@@ -152,6 +152,7 @@ class TranslateTrain(TranslatingPlan):
     """The plan of a ``translate_train`` run (see :class:`xproj.executor.core.Plan`)."""
 
     flow = FLOW_NAME
+    tables = (*TranslatingPlan.tables, "aligner_priors")
 
     def __init__(self, config: TranslateTrainConfig) -> None:
         from xproj.schemas.languages import normalize_lang
@@ -185,6 +186,49 @@ class TranslateTrain(TranslatingPlan):
         for model in self.projector.models():  # the projection model's languages, before work
             for lang in self.keys:
                 model.language_codes(self.src_lang, lang)
+        self._priors = []
+        translated = self.translator.stats.translated
+        if self.config.projector_info()["uses_aligner"]:
+            from xproj.flows._steps import prepare_priors
+
+            for lang in self.keys:
+                row = prepare_priors(
+                    self.projector,
+                    self.config,
+                    run,
+                    log,
+                    src_lang=self.src_lang,
+                    tgt_lang=lang,
+                    token_pairs=lambda n, lang=lang: self._token_pairs(lang, n),
+                    shard_size=self.shard_size,
+                )
+                if row is not None:
+                    self._priors.append(row)
+        # what the priors pass translated counts as the run's work: the next shard reports it
+        self._prepared_translations = self.translator.stats.translated - translated
+
+    def _token_pairs(self, lang: str, limit: int) -> Iterator[tuple[list[str], list[str]]]:
+        """The first ``limit`` source sentences and their translations into ``lang``, as token
+        pairs (translated through the run's cache: the shards reuse these translations)."""
+        from xproj.projectors.projector import ProjectionTask, target_sentence
+        from xproj.text.words import tokenizer_for
+
+        sentences = [
+            r for r in itertools.islice(self.records(), limit) if not isinstance(r, Reject)
+        ]
+        translations = list(
+            self.translator.translate(
+                (s.text for s in sentences), self.src_lang, lang, options=self.config.decoding
+            )
+        )
+        self.translator.flush()
+        tokenizer = tokenizer_for(lang)
+        for s, tr in zip(sentences, translations, strict=True):
+            if not tr.ok or not s.tokens:
+                continue
+            target = target_sentence(ProjectionTask(s, tr.text, f"{s.id}@{lang}"), lang, tokenizer)
+            if target is not None:
+                yield list(s.tokens), list(target.tokens)
 
     def input_spec(self):
         return self.config.source
@@ -192,6 +236,8 @@ class TranslateTrain(TranslatingPlan):
     def process(self, shard: Shard) -> ShardOutput:
         out = ShardOutput()
         out.stats = self.shard_stats(lambda: self._translate_project(shard, out))
+        pending, self._prepared_translations = getattr(self, "_prepared_translations", 0), 0
+        out.stats["translated"] = out.stats.get("translated", 0) + pending
         return out
 
     def _translate_project(self, shard: Shard, out: ShardOutput) -> None:
@@ -250,7 +296,10 @@ class TranslateTrain(TranslatingPlan):
         out.rows = {"translations": t_rows, **rows}
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
-        return {"rejected": self._extra_rejects} if self._extra_rejects else {}
+        out: dict[str, Any] = {"rejected": self._extra_rejects} if self._extra_rejects else {}
+        if getattr(self, "_priors", None):
+            out["aligner_priors"] = self._priors
+        return out
 
 
 def method(config) -> str:

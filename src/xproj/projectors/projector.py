@@ -237,6 +237,7 @@ class AlignProjector:
         self.settings = dict(settings or {})
         self.policy = policy or ProjectionPolicy()
         self.extra_bitext = dict(extra_bitext or {})
+        self.priors: dict[str, Any] = {}
         # built once (a bad setting fails here) and kept: a neural aligner loads its model on
         # first use, which every shard would otherwise pay again
         self._aligners: dict[str | None, Any] = {
@@ -259,12 +260,34 @@ class AlignProjector:
         from xproj.projectors.aligners import get_aligner
 
         extra = self.extra_bitext.get(tgt_lang)
-        key = tgt_lang if extra else None
+        priors = self.priors.get(tgt_lang)
+        key = tgt_lang if extra or priors is not None else None
         if key not in self._aligners:
-            self._aligners[key] = get_aligner(
-                self.aligner_name, **self.settings, extra_bitext=extra
-            )
+            if priors is not None:  # the priors were learned with the extra bitext
+                self._aligners[key] = get_aligner(
+                    self.aligner_name, **self.settings, priors=priors
+                )
+            else:
+                self._aligners[key] = get_aligner(
+                    self.aligner_name, **self.settings, extra_bitext=extra
+                )
         return self._aligners[key]
+
+    def learns_priors(self) -> bool:
+        """Whether the aligner can learn priors once for many calls (eflomal)."""
+        return hasattr(self._aligners[None], "learn_priors")
+
+    def learn_priors(self, pairs, tgt_lang: str):
+        """Learn the aligner's priors for ``tgt_lang`` from token ``pairs`` (and its extra
+        bitext), and align with them from now on; returns them (to save with the run)."""
+        priors = self._aligner(tgt_lang).learn_priors(pairs)
+        self.use_priors(tgt_lang, priors)
+        return priors
+
+    def use_priors(self, tgt_lang: str, priors) -> None:
+        """Align ``tgt_lang`` with these priors (learned earlier, e.g. by a resumed run)."""
+        self.priors[tgt_lang] = priors
+        self._aligners.pop(tgt_lang, None)
 
     def project(self, tasks, src_lang, tgt_lang, *, tokenizer, start=0):
         from xproj.projectors.pipeline import project_pairs

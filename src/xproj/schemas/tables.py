@@ -248,6 +248,22 @@ class TranslationRow:
     marked: str | None = None
 
 
+@table("aligner_priors")
+@dataclass(frozen=True, slots=True)
+class AlignerPriorsRow:
+    """The statistics a run's aligner learned once over its whole input and aligned every shard
+    with (``xproj.projectors.aligners.priors``), stored with the run."""
+
+    src_lang: str
+    tgt_lang: str
+    aligner: str
+    #: sentence pairs they were counted from (input sample and extra bitext)
+    pairs: I64
+    sha256: str
+    #: the saved priors file (``xproj-eflomal-priors/1``)
+    priors: str
+
+
 # ``rejected``: the records a run could not use, one row per record (xproj.schemas.errors.Reject).
 table("rejected")(Reject)
 

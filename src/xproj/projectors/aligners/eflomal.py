@@ -175,6 +175,11 @@ class EflomalAligner(PositionedAligner):
             very large corpora, or languages whose words differ mainly in prefixes).
         tgt_prefix_len: the same for target tokens.
         extra_bitext: tokenized pairs appended to the training corpus.
+        priors: statistics learned once over a large corpus (:meth:`learn_priors`, or the path
+            of a file :class:`~xproj.projectors.aligners.priors.EflomalPriors` saved), added as
+            pseudo-counts to what every call learns from its own pairs: a small shard then
+            aligns as if it saw that corpus. Counted with this aligner's lowercase and prefix
+            settings (checked).
         threads: OpenMP threads for the binary (``None``: its default, one per core).
         seed: must stay ``None``: eflomal 2.0 cannot be seeded (see the module notes).
 
@@ -203,6 +208,7 @@ class EflomalAligner(PositionedAligner):
         src_prefix_len: int = 4,
         tgt_prefix_len: int = 4,
         extra_bitext: Sequence[TokenPair] | None = None,
+        priors: Any = None,
         threads: int | None = None,
         seed: int | None = None,
     ) -> None:
@@ -245,6 +251,38 @@ class EflomalAligner(PositionedAligner):
         self.tgt_prefix_len = tgt_prefix_len
         self.extra_bitext = list(extra_bitext) if extra_bitext is not None else []
         self.threads = threads
+        self.priors = self._checked_priors(priors)
+
+    def _checked_priors(self, priors: Any):
+        from xproj.projectors.aligners.priors import EflomalPriors
+
+        if priors is None:
+            return None
+        if not isinstance(priors, EflomalPriors):
+            priors = EflomalPriors.load(priors)
+        priors.check_settings(self.lowercase, self.src_prefix_len, self.tgt_prefix_len)
+        return priors
+
+    def learn_priors(self, pairs: Sequence[TokenPair]):
+        """Align ``pairs`` and the extra bitext once and count their statistics as priors
+        (:class:`~xproj.projectors.aligners.priors.EflomalPriors`) for later calls, in this
+        process or elsewhere (save them)."""
+        from xproj.projectors.aligners.priors import EflomalPriors
+
+        corpus = [(s, t) for s, t in list(pairs) + self.extra_bitext if s and t]
+        saved, self.extra_bitext = self.extra_bitext, []
+        try:
+            fwd, rev = self.align_directions(corpus)
+        finally:
+            self.extra_bitext = saved
+        return EflomalPriors.count(
+            corpus,
+            fwd,
+            rev,
+            lowercase=self.lowercase,
+            src_prefix_len=self.src_prefix_len,
+            tgt_prefix_len=self.tgt_prefix_len,
+        )
 
     def describe(self) -> dict[str, Any]:
         """Every setting that shapes the output, plus the size of the extra bitext."""
@@ -260,6 +298,7 @@ class EflomalAligner(PositionedAligner):
             "src_prefix_len": self.src_prefix_len,
             "tgt_prefix_len": self.tgt_prefix_len,
             "extra_bitext_pairs": len(self.extra_bitext),
+            "priors_pairs": self.priors.pairs if self.priors is not None else 0,
             "threads": self.threads,
             "seed": None,
             "deterministic": False,
@@ -419,6 +458,10 @@ class EflomalAligner(PositionedAligner):
                 "-3", str(iterations[2]),
                 "-q",
             ]  # fmt: skip
+            if self.priors is not None:
+                priors_file = folder / "priors.txt"
+                self.priors.write_binary_file(priors_file, src_vocab.ids, tgt_vocab.ids)
+                args += ["-p", str(priors_file)]
             env = dict(os.environ)
             if self.threads is not None:
                 env["OMP_NUM_THREADS"] = str(self.threads)
