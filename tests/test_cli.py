@@ -418,3 +418,15 @@ def test_cli_user_errors_name_flags_as_typed_and_say_fix_once(tmp_path, lake):
     )
     assert written.returncode == 0 and f"1 row(s) written to {out} (csv)" in written.stderr
     assert out.read_text().splitlines() == ['"n"', "1"]
+
+
+def test_cli_device_index_lists_gpus_for_replicas():
+    """``--device-index 0,1`` reaches the config as a list (one CTranslate2 replica per GPU);
+    anything but GPU numbers is a usage error."""
+    base = ("translate-train", "--source", "s.conll", "--source-lang", "en", "-t", "de")
+    base += ("--model", "m")
+    printed = _run(*base, "--device-index", "0, 1", "--print-config")
+    assert printed.exit_code == 0, printed.output
+    assert yaml.safe_load(printed.output)["device_index"] == [0, 1]
+    bad = _run(*base, "--device-index", "gpu1", "--print-config")
+    assert bad.exit_code == 2 and "GPU numbers" in bad.output

@@ -233,3 +233,16 @@ def test_flows_project_given_alignments_same_for_any_shard_size(tmp_path):
             )
         )
     assert results[0] == results[1] and len(results[0]) == 65
+
+
+def test_flows_project_reports_progress_per_shard_in_prefect(lake_root):
+    """Under Prefect, a run updates its progress artifact after every shard."""
+    from prefect.client.orchestration import get_client
+
+    from xproj.flows.project_parallel import project_parallel
+
+    project_parallel(_config(lake_root, "de", shard_size=12, aligner_priors="off"))
+    with get_client(sync_client=True) as client:
+        artifacts = [a for a in client.read_artifacts() if a.key == "project-parallel-progress"]
+    texts = {a.data for a in artifacts}
+    assert any("3 shard(s) done" in t and "36 records read" in t for t in texts), texts

@@ -23,9 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
-def _datasets_cache(tmp_path, monkeypatch):
-    """``load_dataset`` caches under the test's folder, offline."""
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
+def _offline(monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
 
 
@@ -50,9 +48,13 @@ def ner_lake(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 def _load(folder: Path, config: str):
+    """``load_dataset(folder, config)``, cached beside the folder: ``datasets`` reads its cache
+    setting once at import, and a shared cache can hand back another folder's rows."""
     from datasets import load_dataset
 
-    return load_dataset(str(folder), config)
+    return load_dataset(
+        str(folder), config, cache_dir=str(folder.parent / f".hf-cache-{folder.name}")
+    )
 
 
 def _card(folder: Path):

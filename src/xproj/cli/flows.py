@@ -29,6 +29,17 @@ def csv(value: str) -> list[str]:
     return [x.strip() for x in value.split(",") if x.strip()]
 
 
+def device_indices(value: str) -> list[int]:
+    """``0,1`` → ``[0, 1]``."""
+    try:
+        indices = [int(x) for x in csv(value)]
+    except ValueError:
+        raise typer.BadParameter("write --device-index as GPU numbers, e.g. 0,1") from None
+    if not indices or any(i < 0 for i in indices):
+        raise typer.BadParameter("write --device-index as GPU numbers, e.g. 0,1")
+    return indices
+
+
 def label_map(value: str) -> dict[str, str]:
     """``PERSON=PER,GPE=LOC`` → ``{"PERSON": "PER", "GPE": "LOC"}``."""
     pairs = [x.split("=", 1) for x in value.split(",") if x.strip()]
@@ -336,6 +347,11 @@ _MODEL = {
     "device": flag("device", help="auto | cpu | cuda."),
     "compute_type": flag("compute_type", help="auto | int8 | int8_float16 | float16 | …"),
     "beam_size": flag("decoding.beam_size", help="1 = greedy (default).", kind=int),
+    "device_index": flag(
+        "device_index",
+        help="GPUs to translate on, e.g. 0,1: one model replica per GPU (default 0).",
+        convert=device_indices,
+    ),
 }
 _PROJECTOR = {
     "projector": flag(
@@ -384,8 +400,8 @@ COMMANDS = (
             ),
             "shard_size": flag(
                 "shard_size",
-                help="Pairs per shard; eflomal learns from each shard alone, so small shards "
-                "align worse.",
+                help="Pairs per shard; eflomal aligns every shard with statistics learned once "
+                "over the whole input (aligner_priors), so small shards lose little.",
                 kind=int,
             ),
             "on_error": flag(
@@ -422,8 +438,8 @@ COMMANDS = (
             "aligner": flag("aligner", help="eflomal.v1 | simalign.v1"),
             "shard_size": flag(
                 "shard_size",
-                help="Sentences per shard; eflomal learns from each shard alone, so small "
-                "shards align worse.",
+                help="Sentences per shard; eflomal aligns every shard with statistics learned "
+                "once over the input (aligner_priors).",
                 kind=int,
             ),
         },

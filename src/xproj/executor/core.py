@@ -157,6 +157,9 @@ class Reporter:
     def artifact(self, summary: RunSummary) -> None:
         """Publish the summary (nowhere, outside Prefect)."""
 
+    def progress(self, flow: str, shards: int, records: int, rejected: int) -> None:
+        """Where the run stands after each staged shard (the CLI shows its own progress bar)."""
+
 
 class Backend(Protocol):
     """Runs a plan's step over shards and hands the outputs back in any order."""
@@ -349,7 +352,7 @@ def _shard_loop(plan, run, staging, reporter, backend, progress, log) -> dict[st
     counter: dict[str, int] = {"records": 0, "reused_shards": 0}
     attempt: dict[str, Any] = {"shards_run": 0, "shards_reused": 0, "stats": {}}
     bar = tqdm(desc=plan.flow, unit="rec", disable=None if progress is None else not progress)
-    seen = 0
+    seen = rejected = 0
     try:
         for shard, output in backend.map(
             plan, _shards(plan, staging, run.run_id, counter), reporter
@@ -357,6 +360,8 @@ def _shard_loop(plan, run, staging, reporter, backend, progress, log) -> dict[st
             tables = _shard_tables(plan, output, run.run_id)
             staging.put(shard.id, tables, meta=_meta(plan, shard, output, tables))
             attempt["shards_run"] += 1
+            rejected += len(output.rejects)
+            reporter.progress(plan.flow, attempt["shards_run"], counter["records"], rejected)
             merge_counts(attempt["stats"], {k: v for k, v in output.stats.items() if k != "gold"})
             log.info(
                 "shard %s: %d records, %d rejected",

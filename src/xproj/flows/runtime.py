@@ -21,7 +21,8 @@ from xproj.executor.summary import RunSummary, render
 
 
 class PrefectReporter(Reporter):
-    """Logs to the flow run, runs each shard as a task run, writes the summary artifact."""
+    """Logs to the flow run, runs each shard as a task run, updates a progress artifact after
+    every shard (``<flow>-progress``) and writes the summary artifact."""
 
     def __init__(self, flow: str) -> None:
         from prefect import get_run_logger, task
@@ -32,6 +33,17 @@ class PrefectReporter(Reporter):
 
     def call(self, step, shard: Shard) -> ShardOutput:
         return self._task.with_options(task_run_name=f"shard {shard.id}")(step, shard)
+
+    def progress(self, flow: str, shards: int, records: int, rejected: int) -> None:
+        """A progress artifact of the flow run, a new version after every shard."""
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(
+            f"**{flow}**: {shards} shard(s) done in this attempt, {records:,} records read, "
+            f"{rejected:,} rejected so far.",
+            key=f"{flow.replace('_', '-')}-progress",
+            description=f"{flow}: progress, updated after every shard",
+        )
 
     def artifact(self, summary: RunSummary) -> None:
         from prefect.artifacts import create_markdown_artifact
