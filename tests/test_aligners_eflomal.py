@@ -76,6 +76,7 @@ def test_aligners_eflomal_describe_lists_settings():
         "src_prefix_len": 0,
         "tgt_prefix_len": 6,
         "extra_bitext_pairs": 1,
+        "priors_pairs": 0,
         "threads": None,
         "seed": None,
         "deterministic": False,
