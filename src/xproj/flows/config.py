@@ -203,6 +203,10 @@ class _TranslationSettings(_Model):
     #: ``batch_tokens`` (= ``max_batch_size``) may also be given at the top level
     decoding: DecodingOptions = Field(default_factory=DecodingOptions)
     models_root: Annotated[str | None, LOCAL] = None
+    #: under Prefect: a global concurrency limit the run holds one slot of while it runs (make
+    #: it once per GPU pool: ``prefect gcl create xproj-gpu --limit <GPUs>``), so flow runs fanned
+    #: out over a work pool never put more runs on the GPUs than they have
+    gpu_slots: Annotated[str | None, LOCAL] = None
 
     @model_validator(mode="before")
     @classmethod

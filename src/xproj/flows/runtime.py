@@ -13,6 +13,7 @@ local run never pays for starting a temporary server and Ctrl-C never reaches on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -77,19 +78,52 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
         from xproj.flows.publish import check_target
 
         check_target(config.publish, plan.flow)
-    summary = execute(
-        plan,
-        lake=Lake(config.lake),
-        force=config.force,
-        allow_empty=config.allow_empty,
-        reporter=reporter,
-    )
+    with gpu_slot(getattr(config, "gpu_slots", None)):
+        summary = execute(
+            plan,
+            lake=Lake(config.lake),
+            force=config.force,
+            allow_empty=config.allow_empty,
+            reporter=reporter,
+        )
     if config.publish is not None:
         from xproj.flows.publish import publish_run
 
         published = publish_run(summary, config.publish, config.lake)
         summary.notes.append(published.render())
     return summary
+
+
+@contextlib.contextmanager
+def gpu_slot(name: str | None):
+    """Hold one slot of the Prefect global concurrency limit ``name`` (a flow config's
+    ``gpu_slots``) inside a flow run; nothing outside one, or without a name.
+
+    Raises:
+        ConfigError: XP301 when the limit does not exist (a run would otherwise go ahead
+            without it).
+    """
+    if not name or not in_flow_run():
+        yield
+        return
+    from prefect.client.orchestration import get_client
+    from prefect.concurrency.sync import concurrency
+    from prefect.exceptions import ObjectNotFound
+
+    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_global_concurrency_limit_by_name(name)
+    except ObjectNotFound:
+        raise ConfigError(
+            f"gpu_slots names the concurrency limit {name!r}, which the Prefect server does not "
+            "have.",
+            fix=f"create it once with one slot per GPU: prefect gcl create {name} --limit 2",
+            code=E_BAD_CONFIG,
+        ) from None
+    with concurrency(name, occupy=1, strict=True):
+        yield
 
 
 def prefect_api_url() -> str | None:
