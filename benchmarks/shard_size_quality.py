@@ -11,9 +11,11 @@ as priors. This benchmark runs the ``project_parallel`` flow on the shared Europ
 * ``shard-100-off``: ``--shard-size 100`` with ``aligner_priors: off`` (what runs did before).
 
 eflomal cannot be seeded, so each configuration runs ``--reps`` times in fresh lakes; the means
-decide. Bar: ``shard-100`` within 0.015 F1 of ``whole``.
+decide. Bar: ``shard-100`` within 0.015 F1 of ``whole``. ``--executor ray`` runs the sharded
+configurations on a local Ray (``--ray-actors``, 2 CPUs): the driver learns the priors, the
+actors read them from the run's staging area.
 
-    python -m benchmarks.shard_size_quality [--reps 3] [--shard-size 100]
+    python -m benchmarks.shard_size_quality [--reps 3] [--shard-size 100] [--executor ray]
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from benchmarks._common import Timer, shared_data_dir, versions, write_result
 BAR = 0.015
 
 
-def run_once(shared, lake: str, shard_size: int | None, priors: str) -> dict[str, Any]:
+def run_once(
+    shared, lake: str, shard_size: int | None, priors: str, executor: str = "local", actors: int = 2
+) -> dict[str, Any]:
     """One project_parallel run in ``lake``: its gold scores and seconds."""
     from xproj.flows.config import ProjectParallelConfig
     from xproj.flows.project_parallel import project_parallel
@@ -40,6 +44,8 @@ def run_once(shared, lake: str, shard_size: int | None, priors: str) -> dict[str
         target={"path": str(shared / "ner-europarl/es-europarl.test.conll02"), "lang": "es"},
         aligner_priors=priors,
         lake=lake,
+        executor=executor if shard_size else "local",
+        ray={"actors": actors},
         **extra,
     )
     with Timer() as t:
@@ -53,7 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3, help="runs per configuration")
     parser.add_argument("--shard-size", type=int, default=100, help="the small shard size")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local")
+    parser.add_argument("--ray-actors", type=int, default=2)
     args = parser.parse_args(argv)
+    if args.executor == "ray":
+        import os
+
+        import ray
+
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     shared = shared_data_dir()
     small = args.shard_size
     configs = {
@@ -65,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for rep in range(args.reps):  # interleaved, so drift of the machine hits all alike
         for name, (size, priors) in configs.items():
             with tempfile.TemporaryDirectory(prefix="xproj-bench-") as lake:
-                result = run_once(shared, lake, size, priors)
+                result = run_once(shared, lake, size, priors, args.executor, args.ray_actors)
             table.setdefault(name, []).append(result)
             print(f"rep {rep + 1} {name:16s} F1 {result['f1']:.4f} ({result['seconds']:.1f} s, "
                   f"{result['shards']} shards)", flush=True)  # fmt: skip
@@ -88,12 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gap whole − shard-{small}: {gap:+.4f} (bar ±{BAR}: {'PASS' if passed else 'FAIL'}); "
           f"without priors {gap_off:+.4f}")  # fmt: skip
     path = write_result(
-        "shard_size_quality",
+        "shard_size_quality" + ("_ray" if args.executor == "ray" else ""),
         {
             "settings": {
                 "reps": args.reps,
                 "small_shard": small,
-                "executor": "local",
+                "executor": args.executor,
+                "ray_actors": args.ray_actors if args.executor == "ray" else None,
                 "data": "Europarl NER en→es test (799 sentences)",
             },  # fmt: skip
             "versions": versions(["eflomal", "xproj"]),

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project's virtual environment and install xproj with its dev tools.
+# Create (or reuse) the project's virtual environment and install xproj with its dev tools and
+# the Ray executor's extra (the tests exercise it).
 # Idempotent: a second run only checks that everything is there. Set XPROJ_VENV to put it elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +27,5 @@ if ! pkg-config --exists icu-uc 2>/dev/null; then
 fi
 # eflomal ships only an sdist; its build needs Cython and numpy.
 "$VENV/bin/python" -m pip install -q cython numpy
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,ray]"
 echo "$want" > "$stamp"

@@ -430,3 +430,15 @@ def test_cli_device_index_lists_gpus_for_replicas():
     assert yaml.safe_load(printed.output)["device_index"] == [0, 1]
     bad = _run(*base, "--device-index", "gpu1", "--print-config")
     assert bad.exit_code == 2 and "GPU numbers" in bad.output
+
+
+def test_cli_executor_options_reach_the_config():
+    base = ("project", "--source", "s.conll", "--source-lang", "en", "--target", "t.conll")
+    base += ("--target-lang", "es")
+    printed = _run(*base, "--executor", "ray", "--ray-actors", "2", "--print-config")
+    assert printed.exit_code == 0, printed.output
+    config = yaml.safe_load(printed.output)
+    assert config["executor"] == "ray" and config["ray"]["actors"] == 2
+    assert config["ray"]["address"] is None  # a local Ray
+    bad = _run_module(*base, "--executor", "spark", "--print-config")
+    assert bad.returncode == 2 and "executor" in bad.stderr

@@ -158,3 +158,15 @@ def test_executor_sealed_run_commits_without_reading_again(lake_root, monkeypatc
     summary = execute(again, lake=lake, progress=False)
     assert again.prepared == 0 and again.processed == []
     assert summary.records["read"] == 4 and len(lake.read("runs")) == 1
+
+
+def test_executor_ray_backend_without_ray_is_a_coded_error(monkeypatch):
+    import sys
+
+    from xproj.executor.ray_backend import RayBackend
+    from xproj.schemas.errors import BackendError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(BackendError) as err:
+        next(RayBackend().map(None, iter([]), None))
+    assert err.value.code == "XP501" and "xproj[ray]" in str(err.value)

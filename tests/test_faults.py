@@ -344,6 +344,8 @@ def test_faults_europarl_ctrl_c_ten_seconds_in(shared_data, tmp_path):
         "es",
         "--shard-size",
         "100",  # 8 shards, so that some are staged when the signal comes
+        "--aligner_priors",
+        "off",  # no priors pass first: shards are being staged 10 s in (priors: the test below)
         "--lake",
         str(lake),
     ]
@@ -386,3 +388,31 @@ def test_faults_sigint_while_a_table_is_written_rolls_back_cleanly(inputs, clean
     rerun = _run(_cmd(inputs, lake))
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     _check(lake, clean["es"])
+
+
+@pytest.mark.shared_data
+def test_faults_europarl_ctrl_c_while_learning_priors(shared_data, tmp_path):
+    """SIGINT while the run learns its aligner priors (before any shard): gone within 10 s with
+    exit code 130, nothing staged or committed; the rerun learns them and commits once."""
+    europarl = shared_data / "ner-europarl"
+    lake = tmp_path / "lake"
+    cmd = [sys.executable, "-m", "xproj.cli", "project"]
+    cmd += ["--source", str(europarl / "en-europarl.test.conll02"), "--source-lang", "en"]
+    cmd += ["--target", str(europarl / "es-europarl.test.conll02"), "--target-lang", "es"]
+    cmd += ["--shard-size", "100", "--lake", str(lake)]
+    proc = _start(cmd)
+    _wait_for(
+        lambda: any(lake.glob("_staging/*")) and not _staged_units(lake), proc, "priors start"
+    )
+    time.sleep(2)  # eflomal is sampling the whole input now
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    gone = time.monotonic() - sent
+    assert gone < 10 and proc.returncode == 130, (gone, proc.returncode, err[-2000:])
+    assert Lake(lake).tables() == [] and _staged_units(lake) == 0
+    assert not list(lake.glob("_staging/*/priors.*.tsv"))  # never a half-written priors file
+    rerun = _run(cmd)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "learned from 799 pairs" in rerun.stderr
+    assert len(_runs(lake)) == 1 and Lake(lake).read("projected").num_rows == 799

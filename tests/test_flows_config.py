@@ -128,3 +128,16 @@ def test_config_unknown_keys_suggest_close_names(tmp_path, change, hint):
     with pytest.raises(ConfigError) as err:
         load_config(ProjectParallelConfig, path, {}, command="project")
     assert err.value.code == "XP301" and hint in str(err.value)
+
+
+def test_flows_config_aligner_priors_off_reads_as_the_word():
+    """``--aligner_priors off`` arrives as YAML's false: it means off, not an error."""
+    from xproj.flows.config import ProjectParallelConfig
+
+    sides = {
+        "source": {"path": "a.conll", "lang": "en"},
+        "target": {"path": "b.conll", "lang": "es"},
+    }
+    assert ProjectParallelConfig(**sides, aligner_priors=False).aligner_priors == "off"
+    assert ProjectParallelConfig(**sides, aligner_priors=True).aligner_priors == "auto"
+    assert ProjectParallelConfig(**sides).aligner_priors == "auto"

@@ -9,9 +9,11 @@ Inactive unless ``XPROJ_FAULTS`` is set, as a comma-separated list of ``name=val
 - ``inside_commit_delay=<seconds>``: sleep that long inside every table commit, where signals
   are held back, so that a test can send one while delta-rs writes a log entry;
 - ``shard_delay=<seconds>``: sleep that long inside every shard step, so that a test can send a
-  signal while a shard is being computed.
+  signal while a shard is being computed;
+- ``kill_in_shard_once=<path>``: SIGKILL the process that runs a shard step, once: the first
+  step creates ``path`` and dies, later ones (a retry, a restarted worker) find it and go on.
 
-The tests in ``tests/test_faults.py`` run xproj in subprocesses with these set and check that
+The tests in ``tests/test_faults.py`` (and the Ray ones, ``tests/test_executor_ray.py``) run xproj in subprocesses with these set and check that
 every committed table equals that of a clean run. Nothing else reads this variable.
 """
 
@@ -50,7 +52,17 @@ def in_commit() -> None:
 
 
 def in_shard() -> None:
-    """Called at the start of every shard step; sleeps when told to."""
-    delay = _settings().get("shard_delay")
+    """Called at the start of every shard step; sleeps, or kills its process once, when told
+    to."""
+    settings = _settings()
+    delay = settings.get("shard_delay")
     if delay:
         time.sleep(float(delay))
+    marker = settings.get("kill_in_shard_once")
+    if marker:
+        try:
+            with open(marker, "x"):
+                pass
+        except FileExistsError:
+            return
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -128,6 +128,32 @@ COMMON = (
         None,
     ),
     (
+        "executor",
+        Annotated[
+            str | None,
+            typer.Option(
+                help="Where shards run: local (this process) or ray (a Ray actor pool; "
+                "pip install 'xproj[ray]')."
+            ),
+        ],
+        None,
+    ),
+    (
+        "ray_address",
+        Annotated[
+            str | None,
+            typer.Option(
+                help="Ray cluster to join (auto, ray://host:10001); default: a local Ray."
+            ),
+        ],
+        None,
+    ),
+    (
+        "ray_actors",
+        Annotated[int | None, typer.Option(help="Ray actors (each holds its own model).")],
+        None,
+    ),
+    (
         "print_config",
         Annotated[
             bool,
@@ -168,8 +194,11 @@ def register(app: typer.Typer, command: FlowCommand, launch: Callable[[Any, Any]
             value = f.convert(value) if f.convert else value
             for key in f.keys:
                 overrides[key] = value
-        for pname in ("name", "limit", "lake"):
+        for pname in ("name", "limit", "lake", "executor"):
             overrides[pname] = values[pname]
+        for pname, key in (("ray_address", "ray.address"), ("ray_actors", "ray.actors")):
+            if values[pname] is not None:
+                overrides[key] = values[pname]
         for pname in ("force", "allow_empty"):
             overrides[pname] = values[pname] or None
         model = _load(command.config)

@@ -12,8 +12,9 @@ to read its records, and a step that turns one shard of records into rows
 2. **Staging and resume.** Each shard's rows are staged (``xproj.catalog.staging``) with the counts the
    summary needs; a rerun after a crash or Ctrl-C skips the staged shards, and a run whose shards
    are all staged (sealed) goes straight to the commit.
-3. **The shard loop**, with a progress bar, through a :class:`Backend` (in this process today;
-   another backend can run the steps elsewhere and hand the outputs back).
+3. **The shard loop**, with a progress bar, through a :class:`Backend`: in this process
+   (:class:`LocalBackend`), or on a pool of Ray actors (``xproj.executor.ray_backend``) that
+   hands the outputs back to be staged here.
 4. **The commit**: orphans of killed commits are cleaned first, then every table and the ``runs``
    row go in through ``Lake.commit`` (exactly once per table, under the lake's commit lock).
 5. **One summary** (:class:`~xproj.executor.summary.RunSummary`), rendered by one renderer for the CLI and
@@ -162,10 +163,11 @@ class Reporter:
 
 
 class Backend(Protocol):
-    """Runs a plan's step over shards and hands the outputs back in any order."""
+    """Runs a plan's step over shards and hands the outputs back in any order (``run``: the run
+    record, for a backend that prepares copies of the plan elsewhere)."""
 
     def map(
-        self, plan: Plan, shards: Iterator[Shard], reporter: Reporter
+        self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
     ) -> Iterator[tuple[Shard, ShardOutput]]: ...
 
 
@@ -173,7 +175,7 @@ class LocalBackend:
     """Every step in this process, one shard after the other."""
 
     def map(
-        self, plan: Plan, shards: Iterator[Shard], reporter: Reporter
+        self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
     ) -> Iterator[tuple[Shard, ShardOutput]]:
         from xproj.catalog import faults
 
@@ -355,7 +357,7 @@ def _shard_loop(plan, run, staging, reporter, backend, progress, log) -> dict[st
     seen = rejected = 0
     try:
         for shard, output in backend.map(
-            plan, _shards(plan, staging, run.run_id, counter), reporter
+            plan, _shards(plan, staging, run.run_id, counter), reporter, run
         ):
             tables = _shard_tables(plan, output, run.run_id)
             staging.put(shard.id, tables, meta=_meta(plan, shard, output, tables))

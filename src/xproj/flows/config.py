@@ -248,14 +248,40 @@ class PublishTarget(_Model):
     tokenizer: str | None = None
 
 
+class RayOptions(_Model):
+    """Where the ``ray`` executor runs (``xproj.executor.ray_backend.RaySettings``)."""
+
+    #: a running cluster (``auto``, ``ray://host:10001``); None starts a local Ray
+    address: str | None = None
+    actors: int = Field(default=1, ge=1)
+    cpus_per_actor: float = Field(default=1.0, gt=0)
+    #: 1 on GPU nodes: one translator per GPU
+    gpus_per_actor: float = Field(default=0.0, ge=0)
+    #: CPUs of a local Ray (None: the machine's)
+    num_cpus: int | None = Field(default=None, ge=1)
+    window: int = Field(default=64, ge=1)
+    max_restarts: int = Field(default=3, ge=0)
+
+
 class _RunSettings(_Model):
-    """Where a run commits, how it treats an earlier or an empty run, and where it is published
-    once committed (none of them in the run key)."""
+    """Where a run commits, how it treats an earlier or an empty run, where its shards run
+    (``executor``: this process, or a Ray cluster), and where it is published once committed
+    (none of them in the run key)."""
 
     lake: Annotated[str | None, LOCAL] = None
     force: Annotated[bool, LOCAL] = False
     allow_empty: Annotated[bool, LOCAL] = False
+    executor: Annotated[Literal["local", "ray"], LOCAL] = "local"
+    ray: Annotated[RayOptions, LOCAL] = Field(default_factory=RayOptions)
     publish: Annotated[PublishTarget | None, LOCAL] = None
+
+    def backend(self):
+        """The executor backend of ``executor`` (None: this process)."""
+        if self.executor == "local":
+            return None
+        from xproj.executor.ray_backend import RayBackend, RaySettings
+
+        return RayBackend(RaySettings(**self.ray.model_dump()))
 
 
 class _Aligning(_Model):
@@ -274,6 +300,12 @@ class _Aligning(_Model):
     #: shard size; ``off`` lets each shard learn alone.
     aligner_priors: Literal["auto", "off"] = "auto"
     aligner_priors_sample: int = Field(default=100_000, ge=1)
+
+    @field_validator("aligner_priors", mode="before")
+    @classmethod
+    def _priors_switch(cls, v: Any) -> Any:
+        """YAML reads ``off`` (and ``no``) as false: take it as the word meant."""
+        return {False: "off", True: "auto"}.get(v, v) if isinstance(v, bool) else v
 
     @model_validator(mode="after")
     def _known_aligner(self) -> _Aligning:

@@ -85,6 +85,7 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
             force=config.force,
             allow_empty=config.allow_empty,
             reporter=reporter,
+            backend=config.backend(),
         )
     if config.publish is not None:
         from xproj.flows.publish import publish_run

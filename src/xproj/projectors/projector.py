@@ -264,9 +264,7 @@ class AlignProjector:
         key = tgt_lang if extra or priors is not None else None
         if key not in self._aligners:
             if priors is not None:  # the priors were learned with the extra bitext
-                self._aligners[key] = get_aligner(
-                    self.aligner_name, **self.settings, priors=priors
-                )
+                self._aligners[key] = get_aligner(self.aligner_name, **self.settings, priors=priors)
             else:
                 self._aligners[key] = get_aligner(
                     self.aligner_name, **self.settings, extra_bitext=extra

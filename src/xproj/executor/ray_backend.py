@@ -1,0 +1,154 @@
+"""The Ray Data backend of the executor: shard steps on a pool of Ray actors, commit on the driver.
+
+The executor (:mod:`xproj.executor.core`) stays the one owner of identity, staging, resume and
+the exactly-once commit; this backend only runs the plan's step elsewhere and hands the outputs
+back. Each actor of a Ray Data ``ActorPoolStrategy`` builds the plan from its class and config
+and prepares it once (one CTranslate2 translator per actor, on a GPU of its own when
+``gpus_per_actor`` is set; the aligner priors the driver learned are read from the run's staging
+area), then processes shard after shard (``map_batches`` with one shard per batch). The driver
+stages every output as it arrives, so:
+
+- a shard staged before a crash or Ctrl-C is not sent again when the run resumes (the executor
+  skips staged shards before they reach the backend), and the translation cache in the lake is
+  consulted by every actor before it translates;
+- a worker process that dies is restarted by Ray and its shard retried (``max_restarts``,
+  ``max_task_retries``); a shard's output is staged under its id, so a retried shard can never
+  be committed twice;
+- nothing is committed from a worker: the commit is the driver's, as in a local run.
+
+Shards are sent in windows of ``window`` shards per Ray Data pipeline, so the driver never holds
+more than that many shards' records at once (each window starts its actors afresh; a window of
+many shards keeps that cost rare).
+
+Ray is an optional extra: ``pip install 'xproj[ray]'``. ``address=None`` starts a local Ray with
+``num_cpus`` CPUs; ``address="auto"`` or ``ray://host:port`` joins a running cluster. Ray's usage
+reporting is turned off (``RAY_USAGE_STATS_ENABLED=0``) unless the user set it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from xproj.schemas.errors import E_BACKEND_MISSING, BackendError
+
+logger = logging.getLogger("xproj")
+
+
+@dataclass(frozen=True, slots=True)
+class RaySettings:
+    """Where and how wide the Ray backend runs.
+
+    Attributes:
+        address: a running cluster (``auto``, ``ray://host:10001``), or None for a local Ray.
+        actors: actors in the pool (each holds its own model).
+        cpus_per_actor: CPUs each actor reserves.
+        gpus_per_actor: GPUs each actor reserves (1 on GPU nodes: one translator per GPU).
+        num_cpus: CPUs of a local Ray (None: all of the machine's).
+        window: shards per Ray Data pipeline.
+        max_restarts: how often Ray restarts a dead actor (and retries its shard).
+    """
+
+    address: str | None = None
+    actors: int = 1
+    cpus_per_actor: float = 1.0
+    gpus_per_actor: float = 0.0
+    num_cpus: int | None = None
+    window: int = 64
+    max_restarts: int = 3
+
+
+class _ShardWorker:
+    """A Ray actor: the plan, built and prepared once, then one shard per call."""
+
+    def __init__(self, factory: Any, config: Any, run: Any) -> None:
+        self.plan = factory(config)
+        self.plan.prepare(run, logging.getLogger("xproj.ray"))
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        from xproj.catalog import faults
+
+        ids, outputs = [], []
+        for shard_id, payload in zip(batch["id"], batch["shard"], strict=True):
+            shard = pickle.loads(payload)
+            faults.in_shard()
+            outputs.append(pickle.dumps(self.plan.process(shard)))
+            ids.append(shard_id)
+        return {"id": ids, "output": outputs}
+
+
+def _ray():
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise BackendError(
+            "the Ray executor needs Ray, which is not installed.",
+            fix="pip install 'xproj[ray]' (or pip install 'ray[data]'), or use --executor local.",
+            code=E_BACKEND_MISSING,
+        ) from None
+    return ray
+
+
+class RayBackend:
+    """Runs a plan's step on a Ray Data actor pool (see the module docstring)."""
+
+    def __init__(self, settings: RaySettings | None = None) -> None:
+        self.settings = settings or RaySettings()
+
+    def _init(self, ray: Any) -> bool:
+        """Start or join Ray; True when this call started it (and must shut it down)."""
+        if ray.is_initialized():
+            return False
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        s = self.settings
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if s.address is None:
+            kwargs["num_cpus"] = s.num_cpus
+        ray.init(address=s.address, **kwargs)
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        return True
+
+    def map(
+        self, plan: Any, shards: Iterator[Any], reporter: Any, run: Any = None
+    ) -> Iterator[tuple[Any, Any]]:
+        ray = _ray()
+        started = self._init(ray)
+        s = self.settings
+        try:
+            while True:
+                window = list(itertools.islice(shards, s.window))
+                if not window:
+                    return
+                by_id = {shard.id: shard for shard in window}
+                items = [{"id": shard.id, "shard": pickle.dumps(shard)} for shard in window]
+                pool = ray.data.ActorPoolStrategy(size=max(1, min(s.actors, len(window))))
+                # the workers see the driver's xproj and Hugging Face settings (lake, models,
+                # offline flags), whoever started Ray
+                env = {k: v for k, v in os.environ.items() if k.startswith(("XPROJ_", "HF_"))}
+                dataset = ray.data.from_items(items).map_batches(
+                    _ShardWorker,
+                    fn_constructor_kwargs={
+                        "factory": type(plan),
+                        "config": plan.config,
+                        "run": run,
+                    },
+                    batch_size=1,
+                    compute=pool,
+                    num_cpus=s.cpus_per_actor,
+                    num_gpus=s.gpus_per_actor or None,
+                    max_restarts=s.max_restarts,
+                    max_task_retries=s.max_restarts,
+                    runtime_env={"env_vars": env} if env else None,
+                )
+                for row in dataset.iter_rows():
+                    yield by_id[row["id"]], pickle.loads(row["output"])
+        finally:
+            if started:
+                ray.shutdown()
