@@ -1,12 +1,14 @@
 """Scale-out overhead: translate-train through the local executor and through Ray actor pools.
 
-The same input (synthetic labeled English sentences, a random NLLB-style model of the ``small``
-shape from ``benchmarks/_mt_models.py``: speed only, never quality) is translated into one
-language and projected with eflomal, in shards of ``--shard-size`` sentences, by:
+The same input (synthetic labeled English sentences, and the tiny random NLLB-style model the
+tests use, ``xproj.testing.tiny_mt.build_nllb``: speed only, never quality; its translations
+hold words, so every step of the run has work) is translated into one language and projected with eflomal, in shards of ``--shard-size`` sentences, by:
 
 * ``local``: the executor's steps in this process;
-* ``ray-1``: a Ray Data pool of one actor (one translator);
-* ``ray-2``: a pool of two actors.
+* ``ray-1``: a Ray Data pool of one actor (one translator) holding all ``--ray-cpus`` CPUs, as
+  the local run has the whole machine: Ray sets ``OMP_NUM_THREADS`` of an actor to the CPUs it
+  reserves, so an actor of one CPU would translate and align on one thread;
+* ``ray-2``: a pool of two actors sharing them.
 
 Each run starts from a fresh lake, so every sentence is translated (no cache hits), and uses
 ``aligner_priors: off`` so that all the work happens in the shards the executors run (with
@@ -16,7 +18,7 @@ interleaved over ``--reps`` repetitions and compared as ratios of records per se
 local executor's, measured in the same run. On a 2-core machine two actors gain little: the
 point is the overhead, and the bar is ``ray-1`` ≥ 85 % of ``local``.
 
-    python -m benchmarks.scale_out [--sentences 1200] [--shard-size 100] [--reps 2]
+    python -m benchmarks.scale_out [--sentences 6000] [--shard-size 100] [--reps 2]
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from benchmarks._common import Timer, loadavg_fields, versions, write_result
 BAR = 0.85
 
 
-def run_once(source: Path, model: Path, lake: str, args, executor: str, actors: int) -> float:
+def run_once(
+    source: Path, model: Path, lake: str, args, executor: str, actors: int, cpus: float
+) -> float:
     """Seconds of one translate-train run."""
     from xproj.flows.config import TranslateTrainConfig
     from xproj.flows.translate_train import translate_train
@@ -48,7 +52,7 @@ def run_once(source: Path, model: Path, lake: str, args, executor: str, actors: 
         max_decoding_length=args.max_decoding_length,
         aligner_priors="off",
         executor=executor,
-        ray={"actors": actors},
+        ray={"actors": actors, "cpus_per_actor": cpus},
         device="cpu",
     )
     with Timer() as t:
@@ -58,10 +62,11 @@ def run_once(source: Path, model: Path, lake: str, args, executor: str, actors: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks._mt_models import cached_nllb, write_conll
+    from benchmarks._mt_models import write_conll
+    from xproj.testing.tiny_mt import build_nllb, convert
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sentences", type=int, default=1200)
+    parser.add_argument("--sentences", type=int, default=6000)
     parser.add_argument("--shard-size", type=int, default=100)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--ray-cpus", type=int, default=2)
@@ -71,20 +76,25 @@ def main(argv: list[str] | None = None) -> int:
     import ray
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    _, model = cached_nllb("small", keep_hf=False)
     work = Path(tempfile.mkdtemp(prefix="xproj-scale-"))
+    model = convert(build_nllb(work / "hf"), work / "ct2")
     source = write_conll(work / "source.en.conll", args.sentences)
     load_before = os.getloadavg()
     started = time.perf_counter()
     ray.init(num_cpus=args.ray_cpus, include_dashboard=False, log_to_driver=False)
     ray_start = time.perf_counter() - started
-    configs = {"local": ("local", 1), "ray-1": ("ray", 1), "ray-2": ("ray", 2)}
+    share = args.ray_cpus / 2
+    configs = {
+        "local": ("local", 1, 1.0),
+        "ray-1": ("ray", 1, float(args.ray_cpus)),
+        "ray-2": ("ray", 2, share),
+    }
     seconds: dict[str, list[float]] = {name: [] for name in configs}
     try:
         for rep in range(args.reps):
-            for name, (executor, actors) in configs.items():
+            for name, (executor, actors, cpus) in configs.items():
                 with tempfile.TemporaryDirectory(prefix="lake-", dir=work) as lake:
-                    s = run_once(source, model, lake, args, executor, actors)
+                    s = run_once(source, model, lake, args, executor, actors, cpus)
                 seconds[name].append(s)
                 print(f"rep {rep + 1} {name:6s} {s:6.1f} s  {args.sentences / s:6.1f} rec/s",
                       flush=True)  # fmt: skip
@@ -116,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                 "reps": args.reps,
                 "ray_cpus": args.ray_cpus,
                 "max_decoding_length": args.max_decoding_length,
-                "model": "random NLLB-style, small shape, int8 (speed only)",
+                "model": "tiny random NLLB-style (xproj.testing.tiny_mt), int8 (speed only)",
                 "aligner": "eflomal.v1, aligner_priors off",
                 "target_langs": ["de"],
+                "cpus_per_actor": {"ray-1": float(args.ray_cpus), "ray-2": share},
             },
             "versions": versions(["ray", "ctranslate2", "eflomal", "xproj"]),
             "ray_startup_seconds": round(ray_start, 2),

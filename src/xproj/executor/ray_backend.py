@@ -31,6 +31,7 @@ import itertools
 import logging
 import os
 import pickle
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -132,23 +133,30 @@ class RayBackend:
                 # the workers see the driver's xproj and Hugging Face settings (lake, models,
                 # offline flags), whoever started Ray
                 env = {k: v for k, v in os.environ.items() if k.startswith(("XPROJ_", "HF_"))}
-                dataset = ray.data.from_items(items).map_batches(
-                    _ShardWorker,
-                    fn_constructor_kwargs={
-                        "factory": type(plan),
-                        "config": plan.config,
-                        "run": run,
-                    },
-                    batch_size=1,
-                    compute=pool,
-                    num_cpus=s.cpus_per_actor,
-                    num_gpus=s.gpus_per_actor or None,
-                    max_restarts=s.max_restarts,
-                    max_task_retries=s.max_restarts,
-                    runtime_env={"env_vars": env} if env else None,
-                )
+                with warnings.catch_warnings():  # restart and retry settings: no named
+                    # parameter of map_batches takes them yet
+                    warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+                    dataset = self._pipeline(ray, items, plan, run, pool, env)
                 for row in dataset.iter_rows():
                     yield by_id[row["id"]], pickle.loads(row["output"])
         finally:
             if started:
                 ray.shutdown()
+
+    def _pipeline(self, ray: Any, items, plan, run, pool, env) -> Any:
+        s = self.settings
+        return ray.data.from_items(items).map_batches(
+            _ShardWorker,
+            fn_constructor_kwargs={
+                "factory": type(plan),
+                "config": plan.config,
+                "run": run,
+            },
+            batch_size=1,
+            compute=pool,
+            num_cpus=s.cpus_per_actor,
+            num_gpus=s.gpus_per_actor or None,
+            max_restarts=s.max_restarts,
+            max_task_retries=s.max_restarts,
+            runtime_env={"env_vars": env} if env else None,
+        )
