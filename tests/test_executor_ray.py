@@ -122,12 +122,13 @@ trap '"$RAY" stop --force >/dev/null 2>&1 || true' EXIT
 
 
 def test_ray_executor_on_a_two_node_cluster(local_tables, tiny_mt_models, tmp_path):
-    """A head node and a second node (their own ``ray start``) in a fresh network namespace: the
-    run commits the same tables as a local one."""
+    """A head node and a second node (their own ``ray start``) in fresh network and process
+    namespaces: the run commits the same tables as a local one."""
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         pytest.skip("needs unshare and ip (util-linux, iproute2) for a loopback-only namespace")
-    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
-        pytest.skip("this user cannot make a network namespace (unshare -n)")
+    probe = ["unshare", "--net", "--pid", "--fork", "--mount-proc", "true"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:
+        pytest.skip("this user cannot make network and process namespaces (unshare)")
     env = {
         **os.environ,
         "RAY": str(Path(sys.executable).with_name("ray")),
@@ -140,7 +141,9 @@ def test_ray_executor_on_a_two_node_cluster(local_tables, tiny_mt_models, tmp_pa
     }
     try:
         done = subprocess.run(
-            ["unshare", "-n", "bash", "-c", TWO_NODES],
+            # its own network (loopback only) and its own processes: `ray stop` at the end must
+            # not reach a Ray of the machine, such as this test module's
+            ["unshare", "--net", "--pid", "--fork", "--mount-proc", "bash", "-c", TWO_NODES],
             env=env,
             capture_output=True,
             text=True,
