@@ -38,13 +38,13 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xproj.publish.card import Push, build_card, known_class_names, split_card
+from xproj.publish.card import Push, as_list, build_card, known_class_names, split_card
 from xproj.publish.layouts import (
     LANGUAGE_COLUMNS,
     Config,
@@ -73,7 +73,6 @@ _REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: Split names ``datasets`` accepts.
 _SPLIT_RE = re.compile(r"^\w+(\.\w+)*$")
-#: A licence id as the Hub writes them (``cc-by-4.0``, ``apache-2.0``, ``other``).
 #: The licence ids the Hub's card metadata accepts (its documentation's list); any other
 #: licence is ``other``, named in the card by hand.
 HUB_LICENSES = frozenset(
@@ -110,7 +109,8 @@ def check_license(license: str, where: str = "--license") -> str:
 NOT_DATASETS = frozenset({"runs", "translation_cache"})
 #: The shortest run id prefix accepted for ``runs``.
 MIN_RUN_PREFIX = 6
-_TRUE = {"1", "true", "yes", "on"}
+#: A Parquet file a publish writes: ``{config}/{split}-{i:05d}-of-{n:05d}.parquet``.
+SHARD_FILE = re.compile(r"(?P<config>[^/]+)/(?P<split>\w+(?:\.\w+)*)-\d{5}-of-\d{5}\.parquet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,15 +202,6 @@ class Published:
 # -- before any work -------------------------------------------------------------------------------
 
 
-def hub_offline() -> bool:
-    """Whether ``HF_HUB_OFFLINE`` is set (now or when huggingface_hub was imported)."""
-    from huggingface_hub import constants
-
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE or bool(
-        constants.HF_HUB_OFFLINE
-    )
-
-
 def _scrub(text: str, token: str | None) -> str:
     return text.replace(token, "***") if token else text
 
@@ -222,6 +213,8 @@ def make_api() -> Any:
         HubError: XP601 when ``HF_HUB_OFFLINE`` is set, XP602 without a token.
     """
     from huggingface_hub import HfApi, get_token
+
+    from xproj.translators.store import hub_offline
 
     if hub_offline():
         raise HubError(
@@ -296,7 +289,7 @@ def _unreachable(err: BaseException, token: str | None) -> HubError:
     )
 
 
-def _check_options(
+def check_options(
     repo: str, split: str, config_by: str, revision: str | None, license: str | None
 ) -> None:
     from huggingface_hub.utils import validate_repo_id
@@ -460,9 +453,6 @@ def build_configs(
 ) -> list[Config]:
     """The configs of ``data`` (rows of ``table``) in the table's layout; for EntityCS also the
     English sentences of its runs (``with_english``)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     kind = layout_of(table).kind
     check_layout_options(table, config_by, tokenizer)
     if kind == "ner":
@@ -472,10 +462,7 @@ def build_configs(
     if kind == "entitycs":
         rows = data.to_pylist()
         if with_english:  # the English sentences of the same runs: config ``en``
-            run_ids = sorted({r["run_id"] for r in rows})
-            english = lake.read(
-                "entitycs_en", filter=pc.is_in(pc.field("run_id"), pa.array(run_ids, pa.string()))
-            )
+            english = lake.read("entitycs_en", filter=_of_runs({r["run_id"] for r in rows}))
             rows = english.to_pylist() + rows
         loaded = None
         if tokenizer is not None:
@@ -489,12 +476,10 @@ def build_configs(
 # -- licence ------------------------------------------------------------------------------------------
 
 
-def _card_license(text: str | None) -> str | None:
-    meta, _ = split_card(text)
-    value = meta.get("license")
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return str(value) if value else None
+def _first_license(meta: Any) -> str | None:
+    """The (first) licence a card's metadata states, or None."""
+    values = as_list(meta.get("license") if hasattr(meta, "get") else None)
+    return values[0] if values else None
 
 
 def source_licenses(run_rows: Sequence[dict[str, Any]], api: Any = None) -> dict[str, str]:
@@ -508,14 +493,11 @@ def source_licenses(run_rows: Sequence[dict[str, Any]], api: Any = None) -> dict
             where = Path(ref["ref"])
             card = where / "README.md" if where.is_dir() else where.parent / "README.md"
             if ref.get("sha256") and card.is_file():
-                license_ = _card_license(card.read_text(encoding="utf-8"))
+                license_ = _first_license(split_card(card.read_text(encoding="utf-8"))[0])
             elif not ref.get("sha256") and ref.get("version") is None and api is not None:
                 try:
                     info = api.dataset_info(ref["ref"])
-                    data = getattr(info, "card_data", None) or {}
-                    license_ = data.get("license") if hasattr(data, "get") else None
-                    if isinstance(license_, list):
-                        license_ = license_[0] if license_ else None
+                    license_ = _first_license(getattr(info, "card_data", None) or {})
                 except Exception as err:  # the card is a courtesy: say so, go on
                     logger.warning(
                         "could not read the card of %s (%s)", ref["ref"], type(err).__name__
@@ -524,7 +506,7 @@ def source_licenses(run_rows: Sequence[dict[str, Any]], api: Any = None) -> dict
             else:
                 license_ = None
             if license_:
-                found[ref["ref"]] = str(license_)
+                found[ref["ref"]] = license_
     return found
 
 
@@ -535,9 +517,6 @@ def choose_license(given: str | None, inherited: dict[str, str], existing: str |
         ConfigError: XP301 when none is known, or the sources disagree and none is given.
     """
     values = sorted(set(inherited.values()))
-    if not given:
-        for ref, value in sorted(inherited.items()):
-            check_license(value, f"the card of {ref}")
     if given:
         if values and given not in values:
             logger.warning(
@@ -546,6 +525,8 @@ def choose_license(given: str | None, inherited: dict[str, str], existing: str |
                 ", ".join(values),
             )
         return given
+    for ref, value in sorted(inherited.items()):
+        check_license(value, f"the card of {ref}")
     if len(values) == 1:
         return values[0]
     if len(values) > 1:
@@ -590,9 +571,13 @@ def _replaced(
 ) -> list[str]:
     """Existing files of the config splits this push replaces, that it does not write again."""
     names = {c.name for c in configs}
-    shard = re.compile(rf"^(?P<config>[^/]+)/{re.escape(split)}-\d{{5}}-of-\d{{5}}\.parquet$")
     return sorted(
-        f for f in existing if (m := shard.match(f)) and m.group("config") in names and f not in new
+        f
+        for f in existing
+        if (m := SHARD_FILE.fullmatch(f))
+        and m.group("config") in names
+        and m.group("split") == split
+        and f not in new
     )
 
 
@@ -627,11 +612,8 @@ def write_folder(
 def _folder_files(root: Path) -> list[str]:
     if not root.is_dir():
         return []
-    return sorted(
-        p.relative_to(root).as_posix()
-        for p in root.rglob("*.parquet")
-        if not p.relative_to(root).as_posix().startswith(".")
-    )
+    files = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return sorted(f for f in files if not f.startswith("."))  # a failed publish's work folder
 
 
 # -- the push -----------------------------------------------------------------------------------------------
@@ -753,7 +735,7 @@ def publish(
     from xproj.catalog import Lake
 
     spec = TableSpec.parse(table)
-    _check_options(repo, split, config_by, revision, license)
+    check_options(repo, split, config_by, revision, license)
     folder = Path(dry_run) if dry_run is not None else None
     if folder is not None and folder.exists() and not folder.is_dir():
         raise ConfigError(
@@ -831,15 +813,12 @@ def publish(
         result.folder = str(folder)
         return result
     with tempfile.TemporaryDirectory(prefix="xproj-publish-") as work:
-        result.files, _ = write_folder(Path(work), configs, split, card)
-        result.removed = _replaced(remote.files, configs, split, set(result.files))
+        # written into an empty folder; what it replaces is deleted from the repo by the commit
+        result.files, result.removed = write_folder(Path(work), configs, split, card, remote.files)
         _upload(
             api, Path(work), result, remote, private=private, create_pr=create_pr, revision=revision
         )
     return result
-
-
-_SHARD = re.compile(r"\w+(\.\w+)*-\d{5}-of-\d{5}\.parquet")
 
 
 def _check_folders(configs: Sequence[Config], meta: dict[str, Any], files: Sequence[str]) -> None:
@@ -852,10 +831,7 @@ def _check_folders(configs: Sequence[Config], meta: dict[str, Any], files: Seque
             f
             for f in files
             if f == name
-            or (
-                f.startswith(name + "/")
-                and not (name in ours and _SHARD.fullmatch(f[len(name) + 1 :]))
-            )
+            or (f.startswith(name + "/") and not (name in ours and SHARD_FILE.fullmatch(f)))
         ]
         if foreign:
             raise ConfigError(
@@ -874,15 +850,18 @@ def _filters(runs: Sequence[str], langs: Sequence[str]) -> str:
     return f" for {' and '.join(parts)}" if parts else ""
 
 
-def _run_rows(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+def _of_runs(run_ids: Iterable[str]) -> Any:
+    """A row filter: the rows of these runs."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    return pc.is_in(pc.field("run_id"), pa.array(sorted(run_ids), pa.string()))
+
+
+def _run_rows(lake: Any, run_ids: Sequence[str]) -> list[dict[str, Any]]:
     if not run_ids:
         return []
-    rows = lake.read(
-        "runs", filter=pc.is_in(pc.field("run_id"), pa.array(list(run_ids), pa.string()))
-    )
+    rows = lake.read("runs", filter=_of_runs(run_ids))
     return sorted(rows.to_pylist(), key=lambda r: (r["finished_at"], r["run_id"]))
 
 
@@ -1000,10 +979,10 @@ def _upload(
     if create_pr:
         logger.info("pull request %s: tag the merged commit, not this one", result.pr_url)
         return
-    result.tag = _tag(api, repo, result, commit.oid, message)
+    _tag(api, repo, result, commit.oid, message)
 
 
-def _tag(api: Any, repo: str, result: Published, oid: str, message: str) -> str:
+def _tag(api: Any, repo: str, result: Published, oid: str, message: str) -> None:
     """Tag commit ``oid`` with the push's tag (free when the card was read)."""
     try:
         api.create_tag(
@@ -1021,4 +1000,3 @@ def _tag(api: Any, repo: str, result: Published, oid: str, message: str) -> str:
             f"--revision {oid} --repo-type dataset",
             code=E_HUB_FAILED,
         ) from None
-    return result.tag

@@ -367,7 +367,9 @@ def model_id(path: Path, manifest: dict | None = None) -> str:
     return f"{name}#{manifest.get('fingerprint') or fingerprint(path)}"
 
 
-def _hub_offline() -> bool:
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` is set: Hugging Face files come from the local cache only,
+    and nothing is sent to the Hub."""
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
@@ -387,7 +389,7 @@ def _locate(
         )
     from huggingface_hub import snapshot_download
 
-    offline = _hub_offline()
+    offline = hub_offline()
     say(f"Fetching {source} from the Hugging Face {'cache' if offline else 'Hub'} …")
     try:
         folder = snapshot_download(

@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -37,6 +36,7 @@ import numpy as np
 from xproj.projectors.aligners.base import Aligner, TokenPair
 from xproj.schemas.errors import E_BACKEND_MISSING, E_BAD_CONFIG, BackendError, ConfigError
 from xproj.schemas.records import Alignment
+from xproj.translators.store import hub_offline
 
 if TYPE_CHECKING:
     import torch
@@ -57,10 +57,6 @@ _ITERMAX_ALPHA = 0.9
 _ITERMAX_ROUNDS = 2
 #: Upper bound on floats per similarity ``bmm`` (pairs x rows x columns).
 _SIM_BLOCK = 1 << 22
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
 
 def _model_depth(config: Any) -> int | None:
@@ -281,13 +277,13 @@ class SimAlignAligner(Aligner):
                 code=E_BACKEND_MISSING,
             ) from None
         try:
-            return AutoConfig.from_pretrained(self.model_name, local_files_only=_hub_offline())
+            return AutoConfig.from_pretrained(self.model_name, local_files_only=hub_offline())
         except (OSError, ValueError) as err:
             raise self._load_error(err) from None
 
     def _load_error(self, err: Exception) -> BackendError:
         where = (
-            " (HF_HUB_OFFLINE is set: only the local cache is searched)" if _hub_offline() else ""
+            " (HF_HUB_OFFLINE is set: only the local cache is searched)" if hub_offline() else ""
         )
         return BackendError(
             f"cannot load model {self.model_name!r}{where}: {err}",
@@ -311,7 +307,7 @@ class SimAlignAligner(Aligner):
         device = self._device_setting
         if device in (None, "auto"):
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        offline = _hub_offline()
+        offline = hub_offline()
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.model_name, local_files_only=offline)
             try:
