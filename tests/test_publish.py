@@ -1007,3 +1007,17 @@ def test_publish_upload_refuses_a_repo_another_push_created(ner_lake, fake_hub, 
     with pytest.raises(HubError) as err:
         publish("projected", "me/new", lake=root, runs=[runs["es"]], license="mit")
     assert "created by another push" in str(err.value)
+
+
+def test_publish_entitycs_rows_with_bad_tags_are_counted_not_lost():
+    """With or without a tokenizer, a row whose tags do not parse is counted by reason in its
+    config (and logged), never dropped silently nor stopping the others."""
+    from xproj.publish.layouts import entitycs_configs
+
+    rows = [
+        {"run_id": "r", "id": "1", "language": "de", "cs_sentence": "In <de>Köln</de>."},
+        {"run_id": "r", "id": "2", "language": "de", "cs_sentence": "In <de>Köln."},
+    ]
+    (config,) = entitycs_configs(rows, "language")
+    assert config.rows == 1 and config.rejected == {"bad_tags": 1}
+    assert config.table.to_pylist()[0]["entity_spans"] == [[3, 7]]

@@ -171,20 +171,23 @@ class Backend(Protocol):
     ) -> Iterator[tuple[Shard, ShardOutput]]: ...
 
 
+def run_step(plan: Plan, shard: Shard) -> ShardOutput:
+    """One shard through the plan's step, wherever a backend runs it (the fault-injection hook
+    of the crash tests first)."""
+    from xproj.catalog import faults
+
+    faults.in_shard()
+    return plan.process(shard)
+
+
 class LocalBackend:
     """Every step in this process, one shard after the other."""
 
     def map(
         self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
     ) -> Iterator[tuple[Shard, ShardOutput]]:
-        from xproj.catalog import faults
-
-        def step(shard: Shard) -> ShardOutput:
-            faults.in_shard()
-            return plan.process(shard)
-
         for shard in shards:
-            yield shard, reporter.call(step, shard)
+            yield shard, reporter.call(lambda s: run_step(plan, s), shard)
 
 
 class RunInterrupted(Interrupted):

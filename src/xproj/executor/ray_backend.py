@@ -72,15 +72,10 @@ class _ShardWorker:
         self.plan.prepare(run, logging.getLogger("xproj.ray"))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        from xproj.catalog import faults
+        from xproj.executor.core import run_step
 
-        ids, outputs = [], []
-        for shard_id, payload in zip(batch["id"], batch["shard"], strict=True):
-            shard = pickle.loads(payload)
-            faults.in_shard()
-            outputs.append(pickle.dumps(self.plan.process(shard)))
-            ids.append(shard_id)
-        return {"id": ids, "output": outputs}
+        outputs = [pickle.dumps(run_step(self.plan, pickle.loads(p))) for p in batch["shard"]]
+        return {"id": list(batch["id"]), "output": outputs}
 
 
 def _ray():

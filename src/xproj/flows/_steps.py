@@ -168,6 +168,7 @@ def prepare_priors(
     Returns:
         The run's ``aligner_priors`` row, or None when the run aligns without priors.
     """
+    import hashlib
     import itertools
     import time
     from pathlib import Path
@@ -199,8 +200,6 @@ def prepare_priors(
             time.perf_counter() - started,
         )
     text = path.read_text(encoding="utf-8")
-    import hashlib
-
     return {
         "src_lang": src_lang,
         "tgt_lang": tgt_lang,

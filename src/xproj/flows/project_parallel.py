@@ -39,6 +39,7 @@ class ProjectParallel:
         )
         self._extra: list = []
         self._extra_rejects: list = []
+        self._priors: dict[str, Any] | None = None  # the aligner_priors row, once learned
 
     def identity(self) -> Identity:
         from xproj.executor.identity import key_of
@@ -145,7 +146,7 @@ class ProjectParallel:
         out: dict[str, Any] = {}
         if self._extra_rejects:
             out["rejected"] = self._extra_rejects
-        if getattr(self, "_priors", None):
+        if self._priors:
             out["aligner_priors"] = [self._priors]
         if summary.gold:
             from xproj.catalog.evaluations import span_evaluation_table

@@ -96,10 +96,10 @@ def check_target(target: PublishTarget | None, flow: str) -> None:
     """
     if target is None:
         return
-    from xproj.publish.hub import _check_options, check_access, check_layout_options, make_api
+    from xproj.publish.hub import check_access, check_layout_options, check_options, make_api
     from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
 
-    _check_options(target.repo, target.split, target.config_by, target.revision, target.license)
+    check_options(target.repo, target.split, target.config_by, target.revision, target.license)
     check_layout_options(PUBLISHED_TABLE[flow], target.config_by, target.tokenizer)
     if target.license is None:
         raise ConfigError(

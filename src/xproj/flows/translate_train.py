@@ -165,6 +165,9 @@ class TranslateTrain(TranslatingPlan):
         )
         self._extra: dict[str, list] = {}
         self._extra_rejects: list[Reject] = []
+        self._priors: list[dict[str, Any]] = []  # aligner_priors rows, one per language
+        #: what the priors pass translated in prepare, reported by the next shard
+        self._prepared_translations = 0
 
     def check_languages(self) -> None:
         for lang in self.keys:
@@ -236,7 +239,7 @@ class TranslateTrain(TranslatingPlan):
     def process(self, shard: Shard) -> ShardOutput:
         out = ShardOutput()
         out.stats = self.shard_stats(lambda: self._translate_project(shard, out))
-        pending, self._prepared_translations = getattr(self, "_prepared_translations", 0), 0
+        pending, self._prepared_translations = self._prepared_translations, 0
         out.stats["translated"] = out.stats.get("translated", 0) + pending
         return out
 
@@ -297,7 +300,7 @@ class TranslateTrain(TranslatingPlan):
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
         out: dict[str, Any] = {"rejected": self._extra_rejects} if self._extra_rejects else {}
-        if getattr(self, "_priors", None):
+        if self._priors:
             out["aligner_priors"] = self._priors
         return out
 

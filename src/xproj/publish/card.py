@@ -599,18 +599,22 @@ def _text(value: Any) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
 
 
+def _uncomment(text: str) -> str:
+    """``text`` with HTML comment markers broken (hyphens made U+2010), so that code shown in
+    the body can never open or close a comment, such as the generated block's markers."""
+    return text.replace("<!--", "<!\u2010\u2010").replace("-->", "\u2010\u2010>")
+
+
 def _code(value: Any) -> str:
     """A value from the lake as inline code: one line, no backtick, no comment marker."""
-    text = " ".join(str(value).split()).replace("`", "'")
-    return "`" + text.replace("<!--", "<!\u2010\u2010").replace("-->", "\u2010\u2010>") + "`"
+    return "`" + _uncomment(" ".join(str(value).split()).replace("`", "'")) + "`"
 
 
 def _fenced(info: str, text: str) -> list[str]:
     """A fenced code block whose fence is longer than any backtick run in ``text``."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    text = text.replace("<!--", "<!\u2010\u2010").replace("-->", "\u2010\u2010>")
-    return [fence + info, text, fence]
+    return [fence + info, _uncomment(text), fence]
 
 
 def _cell(value: Any) -> str:
@@ -629,15 +633,14 @@ def _reasons(dropped: Mapping[str, int]) -> str:
 
 
 def _explanations(reasons: Iterable[str]) -> list[str]:
-    from xproj.schemas.records import DROP_EXPLANATIONS, DropReason
+    from xproj.schemas.records import DropReason
 
-    lines = []
-    for reason in sorted(set(reasons)):
-        try:
-            lines.append(f"- `{reason}`: {DROP_EXPLANATIONS[DropReason(reason)]}")
-        except ValueError:
-            continue
-    return lines
+    known = {r.value for r in DropReason}
+    return [
+        f"- `{reason}`: {DropReason(reason).explanation}"
+        for reason in sorted(set(reasons))
+        if reason in known
+    ]
 
 
 def _run_section(run_id: str, lineage: Mapping[str, Any]) -> list[str]:

@@ -35,6 +35,7 @@ publish one of them (``--run``), never both silently.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -44,7 +45,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from xproj.schemas.errors import E_BAD_CONFIG, E_NOTHING_TO_EXPORT, CatalogError, ConfigError
+from xproj.schemas.errors import (
+    E_BAD_CONFIG,
+    E_NOTHING_TO_EXPORT,
+    CatalogError,
+    ConfigError,
+    InputFormatError,
+)
+
+logger = logging.getLogger("xproj")
 
 #: Tables with a layout of their own; any other table is published with its own columns.
 LAYOUT_TABLES = ("projected", "paxqa", "entitycs_cs")
@@ -419,8 +428,8 @@ def entitycs_configs(
     for (run_id, lang), group in sorted(by_run.items()):
         open_tag, close_tag = tags.get(run_id, (CS_OPEN_TAG, CS_CLOSE_TAG))
         name = lang if config_by == "language" else "default"
+        stats = ExportStats()
         if tokenizer is not None:
-            stats = ExportStats()
             records = list(
                 encode(
                     group,
@@ -431,14 +440,18 @@ def entitycs_configs(
                     stats=stats,
                 )
             )
-            rejected[name].update(stats.rejected)
-        else:
+        else:  # the export's fields that need no tokenizer; bad tags rejected as encode does
             records = []
             for row in group:
                 tagged = row.get("cs_sentence") or row["en_sentence"]
-                text, spans = strip_tags(
-                    tagged, language=lang, open_tag=open_tag, close_tag=close_tag, record=row["id"]
-                )
+                try:
+                    text, spans = strip_tags(
+                        tagged, language=lang, open_tag=open_tag, close_tag=close_tag,
+                        record=row["id"],
+                    )  # fmt: skip
+                except InputFormatError as err:
+                    stats.reject("bad_tags", row["id"], lang, err.message)
+                    continue
                 records.append(
                     {
                         "id": row["id"],
@@ -447,6 +460,12 @@ def entitycs_configs(
                         "entity_spans": [[s.start, s.end] for s in spans],
                     }
                 )
+        rejected[name].update(stats.rejected)
+        for example in stats.examples:
+            logger.warning(
+                "EntityCS row %s (%s) not written: %s, %s",
+                example["id"], example["language"], example["reason"], example["detail"],
+            )  # fmt: skip
         for record in records:
             record["_run"] = run_id
             groups[name].append(record)
