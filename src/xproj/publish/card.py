@@ -158,8 +158,9 @@ class Push:
 # -- reading an existing card --------------------------------------------------------------------
 
 
-def split_card(text: str | None) -> tuple[dict[str, Any], str]:
-    """``(metadata, body)`` of a card's text (empty for None)."""
+def split_card(text: str | None, where: str = "README.md") -> tuple[dict[str, Any], str]:
+    """``(metadata, body)`` of a card's text (empty for None); ``where`` names the card in
+    errors (a folder's path, or the repository's file)."""
     import yaml
 
     if not text:
@@ -173,20 +174,22 @@ def split_card(text: str | None) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as err:
         from xproj.schemas.errors import E_MALFORMED_LINE, InputFormatError
 
+        mark = getattr(err, "problem_mark", None)
         raise InputFormatError(
             f"the existing dataset card's YAML does not parse ({str(err).splitlines()[0]}).",
-            fix="repair the YAML between the two --- lines of README.md (or remove the card), "
+            fix="repair the YAML between the two --- lines of the card (or remove the card), "
             "then publish again.",
-            file="README.md",
+            file=where,
+            line=None if mark is None else mark.line + 2,  # after the opening ---
             code=E_MALFORMED_LINE,
         ) from None
     if not isinstance(meta, dict):
         meta = {}
-    _check_shapes(meta)
+    _check_shapes(meta, where)
     return meta, text[match.end() :]
 
 
-def _check_shapes(meta: Mapping[str, Any]) -> None:
+def _check_shapes(meta: Mapping[str, Any], where: str) -> None:
     """Refuse (XP301) a card whose fields xproj merges into do not have the Hub's shapes."""
     problems = []
     configs = meta.get("configs")
@@ -206,8 +209,8 @@ def _check_shapes(meta: Mapping[str, Any]) -> None:
         problems.append("xproj is not a mapping")
     if problems:
         raise _refuse(
-            f"the existing dataset card cannot be merged into: {'; '.join(problems)}.",
-            fix="repair those fields of README.md's YAML (or remove the card), then publish again.",
+            f"the existing dataset card {where} cannot be merged into: {'; '.join(problems)}.",
+            fix="repair those fields of the card's YAML (or remove the card), then publish again.",
         )
 
 

@@ -493,7 +493,8 @@ def source_licenses(run_rows: Sequence[dict[str, Any]], api: Any = None) -> dict
             where = Path(ref["ref"])
             card = where / "README.md" if where.is_dir() else where.parent / "README.md"
             if ref.get("sha256") and card.is_file():
-                license_ = _first_license(split_card(card.read_text(encoding="utf-8"))[0])
+                text = card.read_text(encoding="utf-8")
+                license_ = _first_license(split_card(text, str(card))[0])
             elif not ref.get("sha256") and ref.get("version") is None and api is not None:
                 try:
                     info = api.dataset_info(ref["ref"])
@@ -759,7 +760,9 @@ def publish(
         card_path = folder / "README.md"
         text = card_path.read_text(encoding="utf-8") if card_path.is_file() else None
         remote = _Remote(text, _folder_files(folder), True)
-    meta, _ = split_card(remote.card)
+    meta, _ = split_card(
+        remote.card, str(folder / "README.md") if folder is not None else f"{repo}/README.md"
+    )
 
     run_ids = sorted(set(data["run_id"].to_pylist())) if "run_id" in data.column_names else []
     run_rows = _run_rows(lake, run_ids)
