@@ -307,3 +307,29 @@ def test_store_convert_takes_the_tokenizer_from_elsewhere(tiny_mt_models, tmp_pa
     assert not any(p.name.startswith(".tok-") for p in root.iterdir())  # scratch folder removed
     translator = CT2Translator(path, device="cpu")
     assert translator.target_pieces(["[ Berlin ]"])[0][0] == "▁["
+
+
+@pytest.mark.parametrize("family", ["nllb", "marian"])
+def test_store_tokenizer_by_its_named_class_without_pytorch(tiny_mt_models, family):
+    """A folder without an xproj manifest: the tokenizer is of the class its
+    tokenizer_config.json names, the one AutoTokenizer picks, and loading it imports no PyTorch
+    (AutoTokenizer's import does: seconds in every process and Ray actor)."""
+    import subprocess
+    import sys
+
+    folder = tiny_mt_models[family]["ct2"]
+    assert store.read_manifest(folder) is None
+    script = (
+        "import sys, transformers\n"
+        "from xproj.translators.store import load_tokenizer\n"
+        "mine = type(load_tokenizer(__import__('pathlib').Path(sys.argv[1]))).__name__\n"
+        "torch = 'torch' in sys.modules\n"
+        "auto = type(transformers.AutoTokenizer.from_pretrained(sys.argv[1])).__name__\n"
+        "print(mine, auto, torch)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(folder)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    mine, auto, torch = run.stdout.split()
+    assert (mine, torch) == (auto, "False")

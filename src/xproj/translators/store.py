@@ -417,11 +417,20 @@ def load_tokenizer(folder: Path, class_name: str | None = None) -> Any:
     """The Hugging Face tokenizer saved in ``folder``.
 
     Of class ``class_name`` when given (a converted folder's ``config.json`` is CTranslate2's,
-    so ``AutoTokenizer`` cannot rely on it), else whatever ``AutoTokenizer`` finds. Only local
-    files are read, so it works offline.
+    so ``AutoTokenizer`` cannot rely on it), else of the class ``tokenizer_config.json`` names,
+    else whatever ``AutoTokenizer`` finds. Naming the class spares ``AutoTokenizer``'s import of
+    PyTorch (seconds, in every process and Ray actor that opens a translator). Only local files
+    are read, so it works offline.
     """
     import transformers
 
+    if not class_name:
+        try:
+            config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            config = {}
+        name = config.get("tokenizer_class") if isinstance(config, dict) else None
+        class_name = name if isinstance(name, str) else None
     cls = getattr(transformers, class_name, None) if class_name else None
     with warnings.catch_warnings():
         # MarianTokenizer recommends sacremoses for a text normalisation it does not need here.
