@@ -8,7 +8,9 @@ hold words, so every step of the run has work) is translated into one language a
 * ``ray-1``: a Ray Data pool of one actor (one translator) holding all ``--ray-cpus`` CPUs, as
   the local run has the whole machine: Ray sets ``OMP_NUM_THREADS`` of an actor to the CPUs it
   reserves, so an actor of one CPU would translate and align on one thread;
-* ``ray-2``: a pool of two actors sharing them.
+* ``ray-2``: a pool of two actors sharing them;
+* ``ray-1+1``: the step in two stages, one translation actor and one actor that aligns and
+  projects, one CPU each (the default shape on GPU actors, measured here on CPUs).
 
 Each run starts from a fresh lake, so every sentence is translated (no cache hits), and uses
 ``aligner_priors: off`` so that all the work happens in the shards the executors run (with
@@ -36,9 +38,7 @@ from benchmarks._common import Timer, loadavg_fields, versions, write_result
 BAR = 0.85
 
 
-def run_once(
-    source: Path, model: Path, lake: str, args, executor: str, actors: int, cpus: float
-) -> float:
+def run_once(source: Path, model: Path, lake: str, args, executor: str, ray: dict) -> float:
     """Seconds of one translate-train run."""
     from xproj.flows.config import TranslateTrainConfig
     from xproj.flows.translate_train import translate_train
@@ -52,7 +52,7 @@ def run_once(
         max_decoding_length=args.max_decoding_length,
         aligner_priors="off",
         executor=executor,
-        ray={"actors": actors, "cpus_per_actor": cpus},
+        ray=ray,
         device="cpu",
     )
     with Timer() as t:
@@ -85,16 +85,18 @@ def main(argv: list[str] | None = None) -> int:
     ray_start = time.perf_counter() - started
     share = args.ray_cpus / 2
     configs = {
-        "local": ("local", 1, 1.0),
-        "ray-1": ("ray", 1, float(args.ray_cpus)),
-        "ray-2": ("ray", 2, share),
-    }
+        "local": ("local", {}),
+        "ray-1": ("ray", {"actors": 1, "cpus_per_actor": float(args.ray_cpus)}),
+        "ray-2": ("ray", {"actors": 2, "cpus_per_actor": share}),
+        "ray-1+1": ("ray", {"actors": 1, "cpus_per_actor": share, "align_actors": 1,
+                            "cpus_per_align_actor": share}),
+    }  # fmt: skip
     seconds: dict[str, list[float]] = {name: [] for name in configs}
     try:
         for rep in range(args.reps):
-            for name, (executor, actors, cpus) in configs.items():
+            for name, (executor, ray_options) in configs.items():
                 with tempfile.TemporaryDirectory(prefix="lake-", dir=work) as lake:
-                    s = run_once(source, model, lake, args, executor, actors, cpus)
+                    s = run_once(source, model, lake, args, executor, ray_options)
                 seconds[name].append(s)
                 print(f"rep {rep + 1} {name:6s} {s:6.1f} s  {args.sentences / s:6.1f} rec/s",
                       flush=True)  # fmt: skip
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 "model": "tiny random NLLB-style (xproj.testing.tiny_mt), int8 (speed only)",
                 "aligner": "eflomal.v1, aligner_priors off",
                 "target_langs": ["de"],
-                "cpus_per_actor": {"ray-1": float(args.ray_cpus), "ray-2": share},
+                "ray": {name: options for name, (_, options) in configs.items()},
             },
             "versions": versions(["ray", "ctranslate2", "eflomal", "xproj"]),
             "ray_startup_seconds": round(ray_start, 2),

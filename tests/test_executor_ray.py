@@ -46,8 +46,7 @@ def _config(model: Path, lake: Path, **kw):
         lake=str(lake),
         shard_size=12,
         max_decoding_length=24,
-        projector="codec",
-        **kw,
+        **{"projector": "codec", **kw},
     )
 
 
@@ -101,6 +100,86 @@ def test_ray_worker_killed_mid_run_still_commits_every_row_once(
     assert marker.exists()  # a worker was killed
     assert summary.metrics["attempt"]["shards_run"] == 6
     assert _rows(tmp_path / "lake") == local_tables
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    from xproj.testing.tiny_models import build_tiny_bert
+
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
+
+
+def test_ray_two_stages_translation_actors_then_align_actors(
+    local_ray, tiny_mt_models, tiny_bert, tmp_path
+):
+    """A projector that aligns words splits the step: translation actors hand their shards to
+    CPU actors that align and project (SimAlign on a tiny BERT: deterministic, so the tables
+    must equal a local run's)."""
+    from xproj.flows.translate_train import translate_train
+
+    def run(lake: Path, **kw):
+        return translate_train.fn(
+            _config(
+                tiny_mt_models["nllb"]["ct2"], lake, projector="align", aligner="simalign",
+                aligner_options={"model": str(tiny_bert), "layer": 1}, **kw,
+            )
+        )  # fmt: skip
+
+    run(tmp_path / "local")
+    summary = run(tmp_path / "ray", executor="ray", ray={"actors": 1, "align_actors": 1})
+    assert summary.metrics["attempt"]["shards_run"] == 6
+    local = _rows(tmp_path / "local")
+    assert all(local[t] for t in TABLES)  # every table has rows to compare
+    assert _rows(tmp_path / "ray") == local
+
+
+def test_ray_two_stages_with_priors_and_a_killed_translation_actor(
+    local_ray, tiny_mt_models, tmp_path, monkeypatch
+):
+    """eflomal with priors learned once on the driver, the step in two stages, and the
+    translation actor killed in its first shard: every sentence is translated as in a local
+    run, every source span has exactly one outcome per language, and the priors are committed once per
+    language (eflomal samples, so its links are not compared)."""
+    from xproj.flows.translate_train import translate_train
+
+    def run(lake: Path, **kw):
+        return translate_train.fn(
+            _config(tiny_mt_models["nllb"]["ct2"], lake, projector="align", **kw)
+        )
+
+    run(tmp_path / "local")
+    marker = tmp_path / "killed"
+    monkeypatch.setenv("XPROJ_FAULTS", f"kill_in_shard_once={marker}")
+    summary = run(tmp_path / "ray", executor="ray", ray={"actors": 1, "align_actors": 1})
+    assert marker.exists()
+    assert summary.metrics["attempt"]["shards_run"] == 6
+    local, got = _rows(tmp_path / "local"), _rows(tmp_path / "ray")
+    assert got["translations"] == local["translations"]
+    ids = "SELECT pair_id, span_index, count(*) AS n FROM outcomes GROUP BY ALL ORDER BY ALL"
+    outcomes = query(Lake(tmp_path / "ray"), ids).to_pylist()
+    assert outcomes == query(Lake(tmp_path / "local"), ids).to_pylist()
+    assert outcomes and all(row["n"] == 1 for row in outcomes)
+    priors = "SELECT tgt_lang, count(*) AS n FROM aligner_priors GROUP BY ALL ORDER BY ALL"
+    assert query(Lake(tmp_path / "ray"), priors).to_pylist() == [
+        {"tgt_lang": "de", "n": 1},
+        {"tgt_lang": "es", "n": 1},
+    ]
+
+
+def test_ray_pools_that_cannot_fit_are_refused(local_ray, tiny_mt_models, tmp_path):
+    """Two 1-CPU translation actors and a 1-CPU align actor on a 2-CPU Ray would wait forever:
+    XP508 says what was asked and what there is, before any shard is sent."""
+    from xproj.flows.translate_train import translate_train
+    from xproj.schemas.errors import BackendError
+
+    config = _config(
+        tiny_mt_models["nllb"]["ct2"], tmp_path / "lake", projector="align",
+        executor="ray", ray={"actors": 2, "align_actors": 1},
+    )  # fmt: skip
+    with pytest.raises(BackendError) as err:
+        translate_train.fn(config)
+    assert err.value.code == "XP508"
+    assert "3 CPU wanted, 2 in the cluster" in str(err.value)
 
 
 TWO_NODES = r"""

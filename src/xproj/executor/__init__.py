@@ -15,6 +15,7 @@ from xproj.executor.core import (
     RunInterrupted,
     Shard,
     ShardOutput,
+    TwoStagePlan,
     execute,
 )
 from xproj.executor.summary import RunSummary, Source, Tally, render
@@ -31,6 +32,7 @@ __all__ = [
     "ShardOutput",
     "Source",
     "Tally",
+    "TwoStagePlan",
     "execute",
     "render",
 ]

@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from xproj.catalog.locks import signals_deferred
 from xproj.executor.interrupts import Interrupted, trap
@@ -141,6 +141,30 @@ class Plan(Protocol):
         ...
 
 
+@runtime_checkable
+class TwoStagePlan(Protocol):
+    """A plan whose step a backend may run as two stages apart: the model stage (translation,
+    on the model's device) and the CPU stage (alignment and projection), so a GPU never waits
+    for an aligner. ``process(shard)`` stays the one-process form of the same step:
+    ``project_step(shard, translate_step(shard))``."""
+
+    def splits(self) -> bool:
+        """Whether this run's step splits (e.g. not when projecting needs the model too)."""
+        ...
+
+    def prepare(self, run: Any, log: Any, stage: str = "all") -> None:
+        """Build what ``stage`` needs: ``"all"``, ``"translate"`` or ``"project"``."""
+        ...
+
+    def translate_step(self, shard: Shard) -> Any:
+        """The model stage of a shard: a picklable result for :meth:`project_step`."""
+        ...
+
+    def project_step(self, shard: Shard, translated: Any) -> ShardOutput:
+        """The CPU stage of a shard, from what :meth:`translate_step` returned."""
+        ...
+
+
 class Reporter:
     """Where the executor logs, how it calls steps, and where the summary goes.
 
@@ -171,13 +195,13 @@ class Backend(Protocol):
     ) -> Iterator[tuple[Shard, ShardOutput]]: ...
 
 
-def run_step(plan: Plan, shard: Shard) -> ShardOutput:
-    """One shard through the plan's step, wherever a backend runs it (the fault-injection hook
-    of the crash tests first)."""
+def run_step(step: Callable[[Shard], Any], shard: Shard) -> Any:
+    """One shard through a step (``plan.process``, or a stage of a :class:`TwoStagePlan`),
+    wherever a backend runs it: the fault-injection hook of the crash tests first."""
     from xproj.catalog import faults
 
     faults.in_shard()
-    return plan.process(shard)
+    return step(shard)
 
 
 class LocalBackend:
@@ -187,7 +211,7 @@ class LocalBackend:
         self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
     ) -> Iterator[tuple[Shard, ShardOutput]]:
         for shard in shards:
-            yield shard, reporter.call(lambda s: run_step(plan, s), shard)
+            yield shard, reporter.call(lambda s: run_step(plan.process, s), shard)
 
 
 class RunInterrupted(Interrupted):

@@ -257,6 +257,10 @@ class RayOptions(_Model):
     cpus_per_actor: float = Field(default=1.0, gt=0)
     #: 1 on GPU nodes: one translator per GPU
     gpus_per_actor: float = Field(default=0.0, ge=0)
+    #: CPU actors that align and project apart from the translation actors (0: the translation
+    #: actors do it; None: as many as ``actors`` when they hold GPUs, else 0)
+    align_actors: int | None = Field(default=None, ge=0)
+    cpus_per_align_actor: float = Field(default=1.0, gt=0)
     #: CPUs of a local Ray (None: the machine's)
     num_cpus: int | None = Field(default=None, ge=1)
     window: int = Field(default=64, ge=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow
@@ -25,6 +26,17 @@ from xproj.flows.runtime import run_plan
 from xproj.schemas.errors import Reject
 
 FLOW_NAME = "translate_train"
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """What the model stage of a shard hands the CPU stage (see ``TranslateTrain.splits``)."""
+
+    translations: list[Any]  #: one ``Translation`` per sentence of the shard, in order
+    model_id: str
+    quantization: str
+    count: int  #: sentences the model translated (the others came from the cache)
+
 
 #: One translation per sentence and language: kept unless flagged (too long, empty).
 TRANSLATIONS = Tally(
@@ -111,9 +123,10 @@ class TranslatingPlan:
         model, or the translation model when there is none)."""
         from xproj.projectors.projector import make_projector
 
+        needs_model = self.config.projector_info()["needs_model"]
         setup = self.config.projector_setup(
             translator=self.translator,
-            model=self.models().get("projection_model", self._inner),
+            model=self.models().get("projection_model", self._inner) if needs_model else None,
             options=self.config.decoding,
             **resources,
         )
@@ -173,11 +186,24 @@ class TranslateTrain(TranslatingPlan):
         for lang in self.keys:
             self._inner.language_codes(self.src_lang, lang)
 
-    def prepare(self, run: Any, log: Any) -> None:
+    def splits(self) -> bool:
+        """Whether the step may run as two stages apart (:class:`~xproj.executor.core.
+        TwoStagePlan`): the projectors that align words need no model after translation; the
+        model routes (``markers``, ``codec``) translate or score while they project."""
+        return not self.config.projector_info()["needs_model"]
+
+    def prepare(self, run: Any, log: Any, stage: str = "all") -> None:
+        """Build the model, the projector and the aligner priors (``stage="all"``), or only the
+        model (``"translate"``), or only the projector with the priors the run learned before
+        (``"project"``): the halves a backend runs apart."""
         from xproj.io.inputs import read_bitext_tokens
         from xproj.schemas.languages import normalize_lang
 
-        self.open_translator(run)
+        self.run_id = run.run_id
+        if stage != "project":
+            self.open_translator(run)
+        if stage == "translate":
+            return
         self._extra, self._extra_rejects = {}, []
         for lang, specs in self.config.extra_bitext.items():
             code = normalize_lang(lang)
@@ -190,7 +216,7 @@ class TranslateTrain(TranslatingPlan):
             for lang in self.keys:
                 model.language_codes(self.src_lang, lang)
         self._priors = []
-        translated = self.translator.stats.translated
+        translated = self.translator.stats.translated if self.translator is not None else 0
         if self.config.projector_info()["uses_aligner"]:
             from xproj.flows._steps import prepare_priors
 
@@ -208,7 +234,8 @@ class TranslateTrain(TranslatingPlan):
                 if row is not None:
                     self._priors.append(row)
         # what the priors pass translated counts as the run's work: the next shard reports it
-        self._prepared_translations = self.translator.stats.translated - translated
+        if self.translator is not None:
+            self._prepared_translations = self.translator.stats.translated - translated
 
     def _token_pairs(self, lang: str, limit: int) -> Iterator[tuple[list[str], list[str]]]:
         """The first ``limit`` source sentences and their translations into ``lang``, as token
@@ -237,66 +264,109 @@ class TranslateTrain(TranslatingPlan):
         return self.config.source
 
     def process(self, shard: Shard) -> ShardOutput:
-        out = ShardOutput()
-        out.stats = self.shard_stats(lambda: self._translate_project(shard, out))
+        if self.projector.makes_targets:
+            out = ShardOutput()
+            out.stats = self.shard_stats(lambda: self._project_marked(shard, out))
+            return self._with_prepared(out)
+        return self.project_step(shard, self.translate_step(shard))
+
+    def _with_prepared(self, out: ShardOutput) -> ShardOutput:
+        """Add what the priors pass translated (in :meth:`prepare`) to this shard's work."""
         pending, self._prepared_translations = self._prepared_translations, 0
         out.stats["translated"] = out.stats.get("translated", 0) + pending
         return out
 
-    def _translate_project(self, shard: Shard, out: ShardOutput) -> None:
-        from xproj.flows._steps import projection_outputs, reject_of, translation_row
+    def translate_step(self, shard: Shard) -> Translated:
+        """The model stage: the shard's sentences translated into its language (through the
+        cache, flushed), with the model that made them."""
+        translator = self.translator
+        before = translator.stats.translated
+        translations = list(
+            translator.translate(
+                (s.text for s in shard.records), self.src_lang, shard.key,
+                options=self.config.decoding,
+            )
+        )  # fmt: skip
+        translator.flush()
+        return Translated(
+            translations,
+            translator.model_id,
+            translator.quantization,
+            translator.stats.translated - before,
+        )
+
+    def project_step(self, shard: Shard, translated: Translated) -> ShardOutput:
+        """The CPU stage: tokenize and project the translations ``translate_step`` made."""
+        from xproj.flows._steps import reject_of, translation_row
         from xproj.projectors.projector import ProjectionTask, not_translated
         from xproj.text.words import tokenizer_for
 
-        config, lang, translator = self.config, shard.key, self.translator
-        options = config.decoding
+        config, lang, out = self.config, shard.key, ShardOutput()
+        before, translator = self.work(), self.translator  # no model in a CPU stage of its own
+        before_translated = translator.stats.translated if translator is not None else 0
         tokenizer = tokenizer_for(lang)
-        common = {
+        sentences = list(shard.records)
+        tasks = []
+        for s, tr in zip(sentences, translated.translations, strict=True):
+            if tr.ok:
+                tasks.append(ProjectionTask(s, tr.text, f"{s.id}@{lang}"))
+            else:
+                out.rejects.append(reject_of(not_translated(tr, lang), config.source.path, s))
+        results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
+        marked = {r.task.source.id: r.marked for r in results}
+        common = self._row_common(lang, translated)
+        t_rows = [
+            translation_row(s, tr, **common, marked=marked.get(s.id))
+            for s, tr in zip(sentences, translated.translations, strict=True)
+        ]
+        self._outputs(out, results, t_rows, tokenizer, translated.model_id)
+        # a model route (codec) may translate while it projects
+        extra = translator.stats.translated - before_translated if translator is not None else 0
+        out.stats = {"translated": translated.count + extra, **counts_delta(self.work(), before)}
+        return self._with_prepared(out)
+
+    def _row_common(self, lang: str, model: Any) -> dict[str, Any]:
+        """What every ``translations`` row of a shard shares (``model``: its ``model_id`` and
+        ``quantization``)."""
+        return {
             "src_lang": self.src_lang,
             "tgt_lang": lang,
-            "decoding": json.dumps(options.to_dict(), sort_keys=True),
-            "translator": translator,
+            "decoding": json.dumps(self.config.decoding.to_dict(), sort_keys=True),
+            "translator": model,
         }
-        sentences = list(shard.records)
-        if self.projector.makes_targets:
-            # the projector translates (the marked source): no plain translation is made
-            tasks = [ProjectionTask(s, None, f"{s.id}@{lang}") for s in sentences]
-            results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
-            translator.flush()
-            t_rows = [
-                translation_row(r.task.source, r.translation, **common, marked=r.marked)
-                for r in results
-                if r.translation is not None
-            ]
-        else:
-            translations = list(
-                translator.translate(
-                    (s.text for s in sentences), self.src_lang, lang, options=options
-                )
-            )
-            translator.flush()
-            tasks = []
-            for s, tr in zip(sentences, translations, strict=True):
-                if tr.ok:
-                    tasks.append(ProjectionTask(s, tr.text, f"{s.id}@{lang}"))
-                else:
-                    problem = not_translated(tr, lang)
-                    out.rejects.append(reject_of(problem, config.source.path, s))
-            results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
-            marked = {r.task.source.id: r.marked for r in results}
-            t_rows = [
-                translation_row(s, tr, **common, marked=marked.get(s.id))
-                for s, tr in zip(sentences, translations, strict=True)
-            ]
+
+    def _outputs(self, out, results, t_rows, tokenizer, model_id: str) -> None:
+        from xproj.flows._steps import projection_outputs
+
         rows, rejects = projection_outputs(
             results,
             self.projector,
-            source=config.source.path,
+            source=self.config.source.path,
             tokenizer=tokenizer.name,
-            translation_model=translator.model_id,
+            translation_model=model_id,
         )
         out.rejects += rejects
         out.rows = {"translations": t_rows, **rows}
+
+    def _project_marked(self, shard: Shard, out: ShardOutput) -> None:
+        """The step of a projector that translates the marked source itself (``markers``): no
+        plain translation is made."""
+        from xproj.flows._steps import translation_row
+        from xproj.projectors.projector import ProjectionTask
+        from xproj.text.words import tokenizer_for
+
+        lang, translator = shard.key, self.translator
+        tokenizer = tokenizer_for(lang)
+        tasks = [ProjectionTask(s, None, f"{s.id}@{lang}") for s in shard.records]
+        results = self.projector.project(tasks, self.src_lang, lang, tokenizer=tokenizer)
+        translator.flush()
+        common = self._row_common(lang, translator)
+        t_rows = [
+            translation_row(r.task.source, r.translation, **common, marked=r.marked)
+            for r in results
+            if r.translation is not None
+        ]
+        self._outputs(out, results, t_rows, tokenizer, translator.model_id)
 
     def finish(self, summary: RunSummary) -> dict[str, Any]:
         out: dict[str, Any] = {"rejected": self._extra_rejects} if self._extra_rejects else {}
