@@ -314,6 +314,33 @@ class RunRecord:
         )
 
 
+#: The shortest run id prefix accepted where a run id is asked for (cards and ``xproj versions``
+#: show eight characters).
+MIN_RUN_PREFIX = 6
+
+
+def full_run_id(given: str, present: Iterable[str], where: str) -> str:
+    """``given``, a run id or a unique prefix (at least :data:`MIN_RUN_PREFIX` characters) of
+    one of ``present``, as the full id (unchanged when nothing matches: the caller says so).
+
+    Raises:
+        ConfigError: XP301 when the prefix matches several runs of ``where``.
+    """
+    from xproj.schemas.errors import E_BAD_CONFIG, ConfigError
+
+    given, present = given.strip(), set(present)
+    if given in present or len(given) < MIN_RUN_PREFIX:
+        return given
+    hits = sorted(r for r in present if r.startswith(given))
+    if len(hits) > 1:
+        raise ConfigError(
+            f"run id prefix {given!r} matches {len(hits)} runs in {where}: {', '.join(hits)}.",
+            fix="give more characters of the run id.",
+            code=E_BAD_CONFIG,
+        )
+    return hits[0] if hits else given
+
+
 def check_flow_run(lake: Any, run_id: str, flow: str) -> None:
     """Raise unless the lake holds a committed run ``run_id`` of ``flow``.
 

@@ -331,6 +331,23 @@ def versions(
         typer.echo(f"{table}: no versions yet (no run has written rows to it)", err=True)
 
 
+@app.command(epilog="Example: xproj report 4c4b9621 -o report.html")
+def report(
+    run: Annotated[str, typer.Argument(help="Run id (or its first 8 characters).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--out", help="HTML file (default: <lake>/_reports/<run id>.html)."),
+    ] = None,
+    lake: LakeOpt = None,
+) -> None:
+    """Write a run's HTML report: rates, drop reasons, examples with spans and alignments."""
+    from xproj.catalog import Lake
+    from xproj.report import write_report
+
+    path = write_report(Lake(lake), run, out)
+    typer.echo(f"report: {path}")
+
+
 @app.command(
     epilog='Example: xproj query "SELECT label, reason, count(*) FROM outcomes GROUP BY ALL" --format csv'
 )

@@ -185,6 +185,10 @@ class Reporter:
     def progress(self, flow: str, shards: int, records: int, rejected: int) -> None:
         """Where the run stands after each staged shard (the CLI shows its own progress bar)."""
 
+    def report(self, summary: RunSummary, path: Any) -> None:
+        """Publish the path of the run's HTML report (nowhere, outside Prefect: the summary
+        names it)."""
+
 
 class Backend(Protocol):
     """Runs a plan's step over shards and hands the outputs back in any order (``run``: the run

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 from typing import Any
 
 from xproj.executor.core import Plan, Reporter, Shard, ShardOutput, execute
@@ -55,6 +56,18 @@ class PrefectReporter(Reporter):
             description=summary.title,
         )
 
+    def report(self, summary: RunSummary, path: Path) -> None:
+        """The summary artifact again, now naming the report, and a link artifact to it."""
+        from prefect.artifacts import create_link_artifact
+
+        self.artifact(summary)
+        create_link_artifact(
+            path.resolve().as_uri(),
+            link_text=f"report of run {summary.run_id[:8]} ({path.name})",
+            key=f"{summary.flow.replace('_', '-')}-report",
+            description=f"{summary.title}: the HTML report (rates, drop reasons, examples)",
+        )
+
 
 def _call(step, shard: Shard) -> ShardOutput:
     return step(shard)
@@ -92,7 +105,28 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
 
         published = publish_run(summary, config.publish, config.lake)
         summary.notes.append(published.render())
+    write_run_report(config.lake, summary, reporter)
     return summary
+
+
+def write_run_report(lake: Any, summary: RunSummary, reporter: Reporter) -> Path | None:
+    """Write the committed run's HTML report (``<lake>/_reports/<run id>.html``), name it in the
+    summary and hand it to the reporter (a Prefect artifact). The run is committed by now, so a
+    report that cannot be written is a warning, not a failed run."""
+    from xproj.catalog import Lake
+    from xproj.report import write_report
+    from xproj.report.data import REPORTED_FLOWS
+
+    if summary.flow not in REPORTED_FLOWS:
+        return None
+    try:
+        path = write_report(Lake(lake), summary.run_id)
+    except Exception as err:  # any failure here must not fail a committed run
+        reporter.log.warning("the run is committed, but its report could not be written: %s", err)
+        return None
+    summary.notes.append(f"report: {path} (again: xproj report {summary.run_id[:8]} -o FILE)")
+    reporter.report(summary, path)
+    return path
 
 
 @contextlib.contextmanager

@@ -107,8 +107,6 @@ def check_license(license: str, where: str = "--license") -> str:
 
 #: Tables of the lake's own bookkeeping: their lineage is in every card, not a dataset.
 NOT_DATASETS = frozenset({"runs", "translation_cache"})
-#: The shortest run id prefix accepted for ``runs``.
-MIN_RUN_PREFIX = 6
 #: A Parquet file a publish writes: ``{config}/{split}-{i:05d}-of-{n:05d}.parquet``.
 SHARD_FILE = re.compile(r"(?P<config>[^/]+)/(?P<split>\w+(?:\.\w+)*)-\d{5}-of-\d{5}\.parquet")
 
@@ -342,6 +340,7 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from xproj.catalog.lineage import full_run_id
     from xproj.schemas.errors import E_NOTHING_TO_EXPORT, E_UNKNOWN_VERSION, CatalogError
     from xproj.schemas.languages import normalize_lang
 
@@ -362,7 +361,7 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
     data = lake.read(spec.table, version)
     if runs:
         present = set(data["run_id"].to_pylist()) if "run_id" in data.column_names else set()
-        runs = [_full_run_id(r, present, spec.table, version) for r in runs]
+        runs = [full_run_id(r, present, f"{spec.table}@{version}") for r in runs]
         missing = [r for r in runs if r not in present]
         if missing:
             raise CatalogError(
@@ -384,36 +383,13 @@ def _select(lake: Any, spec: TableSpec, runs: Sequence[str], langs: Sequence[str
     return version, data
 
 
-def _full_run_id(given: str, present: set[str], table: str, version: int) -> str:
-    """A run id, or a unique prefix of one of ``present`` (at least :data:`MIN_RUN_PREFIX`
-    characters, as cards and ``xproj versions`` show them)."""
-    given = given.strip()
-    if given in present or len(given) < MIN_RUN_PREFIX:
-        return given
-    hits = sorted(r for r in present if r.startswith(given))
-    if len(hits) > 1:
-        raise ConfigError(
-            f"run id prefix {given!r} matches {len(hits)} runs in {table}@{version}: "
-            f"{', '.join(hits)}.",
-            fix="give more characters of the run id.",
-            code=E_BAD_CONFIG,
-        )
-    return hits[0] if hits else given
-
-
 def _entitycs_tags(run_rows: Sequence[dict[str, Any]]) -> dict[str, tuple[str, str]]:
     """Run id → the run's switch tag templates (``switch.open_tag`` / ``close_tag``)."""
-    from xproj.schemas.tables import CS_CLOSE_TAG, CS_OPEN_TAG
+    from xproj.io.exports.entitycs import switch_tags
 
-    out = {}
-    for run in run_rows:
-        params = json.loads(run.get("parameters") or "{}")
-        switch = params.get("switch") or {}
-        out[run["run_id"]] = (
-            switch.get("open_tag") or CS_OPEN_TAG,
-            switch.get("close_tag") or CS_CLOSE_TAG,
-        )
-    return out
+    return {
+        run["run_id"]: switch_tags(json.loads(run.get("parameters") or "{}")) for run in run_rows
+    }
 
 
 def check_layout_options(table: str, config_by: str, tokenizer: str | None) -> None:

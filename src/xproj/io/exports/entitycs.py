@@ -156,6 +156,13 @@ def _tag_error(message: str, tagged: str, at: int, record: str | None) -> InputF
     )
 
 
+def switch_tags(parameters: Mapping[str, Any]) -> tuple[str, str]:
+    """The opening and closing tag templates of an EntityCS run (its ``switch.open_tag`` and
+    ``close_tag`` parameters, else the defaults)."""
+    switch = parameters.get("switch") or {}
+    return switch.get("open_tag") or CS_OPEN_TAG, switch.get("close_tag") or CS_CLOSE_TAG
+
+
 def strip_tags(
     tagged: str,
     *,
