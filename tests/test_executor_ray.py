@@ -147,12 +147,14 @@ def test_ray_two_stages_with_priors_and_a_killed_translation_actor(
             _config(tiny_mt_models["nllb"]["ct2"], lake, projector="align", **kw)
         )
 
-    run(tmp_path / "local")
+    local_summary = run(tmp_path / "local")
     marker = tmp_path / "killed"
     monkeypatch.setenv("XPROJ_FAULTS", f"kill_in_shard_once={marker}")
     summary = run(tmp_path / "ray", executor="ray", ray={"actors": 1, "align_actors": 1})
     assert marker.exists()
     assert summary.metrics["attempt"]["shards_run"] == 6
+    # the driver translated the priors' sample, the actors the rest: all of it is counted
+    assert summary.stats["translated"] == local_summary.stats["translated"] == 2 * 36
     local, got = _rows(tmp_path / "local"), _rows(tmp_path / "ray")
     assert got["translations"] == local["translations"]
     ids = "SELECT pair_id, span_index, count(*) AS n FROM outcomes GROUP BY ALL ORDER BY ALL"

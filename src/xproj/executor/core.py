@@ -41,6 +41,8 @@ from xproj.schemas.errors import E_NOTHING_USED, InputFormatError, Reject
 
 REJECTED = "rejected"
 FINAL_SHARD = "final"
+#: The staged unit that holds the counts of what ``Plan.prepare`` did for the run.
+PREPARE_SHARD = "prepare"
 
 logger = logging.getLogger("xproj")
 
@@ -119,8 +121,12 @@ class Plan(Protocol):
         """The run's identity (may load what identifies a model)."""
         ...
 
-    def prepare(self, run: Any, log: Any) -> None:
-        """Build what the steps need (models, caches), once the run is known to go ahead."""
+    def prepare(self, run: Any, log: Any) -> dict[str, Any] | None:
+        """Build what the steps need (models, caches), once the run is known to go ahead.
+
+        Returns the counts of any work done here that belongs to the run (e.g. the translations
+        of the aligner priors' sample), staged once so the summary counts them whichever
+        backend runs the shards; None when there is none."""
         ...
 
     def records(self) -> Iterable[Any]:
@@ -152,7 +158,7 @@ class TwoStagePlan(Protocol):
         """Whether this run's step splits (e.g. not when projecting needs the model too)."""
         ...
 
-    def prepare(self, run: Any, log: Any, stage: str = "all") -> None:
+    def prepare(self, run: Any, log: Any, stage: str = "all") -> dict[str, Any] | None:
         """Build what ``stage`` needs: ``"all"``, ``"translate"`` or ``"project"``."""
         ...
 
@@ -333,7 +339,9 @@ def _staged_summary(plan, run, staging, reporter, backend, progress, log) -> Run
     if sealed is not None:
         log.info("every shard of this run was staged by an earlier attempt; committing it")
         return RunSummary.from_metrics(plan.flow, run.run_id, run.run_key, sealed)
-    plan.prepare(run, log)
+    prepared = plan.prepare(run, log)
+    if prepared and not staging.done(PREPARE_SHARD):  # a resumed run keeps the first count
+        staging.put(PREPARE_SHARD, {}, meta={"stats": prepared})
     try:
         attempt = _shard_loop(plan, run, staging, reporter, backend, progress, log)
     finally:
@@ -538,7 +546,11 @@ def _interrupted(exc: BaseException, staging, lake, run) -> RunInterrupted:
             "(any staging left behind is cleared by the next run)."
         )
         return RunInterrupted(signum, message)
-    units = [s for s in staging.shards() if not s.endswith(".read") and s != FINAL_SHARD]
+    units = [
+        s
+        for s in staging.shards()
+        if not s.endswith(".read") and s not in (FINAL_SHARD, PREPARE_SHARD)
+    ]
     message = (
         f"interrupted by {name}: nothing was committed; {len(units)} shard(s) are staged in "
         f"{staging.folder}. Run the same command again to resume from them."

@@ -179,8 +179,6 @@ class TranslateTrain(TranslatingPlan):
         self._extra: dict[str, list] = {}
         self._extra_rejects: list[Reject] = []
         self._priors: list[dict[str, Any]] = []  # aligner_priors rows, one per language
-        #: what the priors pass translated in prepare, reported by the next shard
-        self._prepared_translations = 0
 
     def check_languages(self) -> None:
         for lang in self.keys:
@@ -192,7 +190,7 @@ class TranslateTrain(TranslatingPlan):
         model routes (``markers``, ``codec``) translate or score while they project."""
         return not self.config.projector_info()["needs_model"]
 
-    def prepare(self, run: Any, log: Any, stage: str = "all") -> None:
+    def prepare(self, run: Any, log: Any, stage: str = "all") -> dict[str, Any] | None:
         """Build the model, the projector and the aligner priors (``stage="all"``), or only the
         model (``"translate"``), or only the projector with the priors the run learned before
         (``"project"``): the halves a backend runs apart."""
@@ -203,7 +201,7 @@ class TranslateTrain(TranslatingPlan):
         if stage != "project":
             self.open_translator(run)
         if stage == "translate":
-            return
+            return None
         self._extra, self._extra_rejects = {}, []
         for lang, specs in self.config.extra_bitext.items():
             code = normalize_lang(lang)
@@ -233,9 +231,10 @@ class TranslateTrain(TranslatingPlan):
                 )
                 if row is not None:
                     self._priors.append(row)
-        # what the priors pass translated counts as the run's work: the next shard reports it
-        if self.translator is not None:
-            self._prepared_translations = self.translator.stats.translated - translated
+        # what the priors pass translated counts as the run's work
+        if self.translator is None:
+            return None
+        return {"translated": self.translator.stats.translated - translated}
 
     def _token_pairs(self, lang: str, limit: int) -> Iterator[tuple[list[str], list[str]]]:
         """The first ``limit`` source sentences and their translations into ``lang``, as token
@@ -267,14 +266,8 @@ class TranslateTrain(TranslatingPlan):
         if self.projector.makes_targets:
             out = ShardOutput()
             out.stats = self.shard_stats(lambda: self._project_marked(shard, out))
-            return self._with_prepared(out)
+            return out
         return self.project_step(shard, self.translate_step(shard))
-
-    def _with_prepared(self, out: ShardOutput) -> ShardOutput:
-        """Add what the priors pass translated (in :meth:`prepare`) to this shard's work."""
-        pending, self._prepared_translations = self._prepared_translations, 0
-        out.stats["translated"] = out.stats.get("translated", 0) + pending
-        return out
 
     def translate_step(self, shard: Shard) -> Translated:
         """The model stage: the shard's sentences translated into its language (through the
@@ -323,7 +316,7 @@ class TranslateTrain(TranslatingPlan):
         # a model route (codec) may translate while it projects
         extra = translator.stats.translated - before_translated if translator is not None else 0
         out.stats = {"translated": translated.count + extra, **counts_delta(self.work(), before)}
-        return self._with_prepared(out)
+        return out
 
     def _row_common(self, lang: str, model: Any) -> dict[str, Any]:
         """What every ``translations`` row of a shard shares (``model``: its ``model_id`` and
