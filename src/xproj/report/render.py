@@ -99,12 +99,12 @@ def _reason_bars(reasons: dict[str, int]) -> str:
 # -- examples -------------------------------------------------------------------------------
 
 
-def _tokens(tokens: Sequence[str], spans: Sequence[tuple[int, int, str]], side: str) -> str:
-    """Tokens with ``spans`` (``(start, end, mark)``; ``mark`` is the ready ``<mark …>`` open
-    tag, with the label appended before the close) wrapped around their ranges."""
-    opening: dict[int, tuple[int, str]] = {}
+def _tokens(tokens: Sequence[str], spans: Sequence[tuple[int, int, Any]], side: str) -> str:
+    """Tokens with ``spans`` (``(start, end, mark)``, ``mark`` from :func:`_mark`) around their
+    ranges."""
+    opening: dict[int, tuple[int, tuple[str, str]]] = {}
     taken = [False] * len(tokens)
-    for start, end, mark in sorted(spans):
+    for start, end, mark in sorted(spans, key=lambda s: (s[0], s[1])):
         start, end = max(0, start), min(len(tokens), end)
         if start >= end or any(taken[start:end]):
             continue  # outside the sentence, or overlapping one already shown
@@ -116,7 +116,7 @@ def _tokens(tokens: Sequence[str], spans: Sequence[tuple[int, int, str]], side: 
         if i in opening:
             end, mark = opening[i]
             inner = " ".join(_token(k, tokens[k], side) for k in range(i, end))
-            out.append(mark.replace("\x00", inner))
+            out.append(mark[0] + inner + mark[1])
             i = end
         else:
             out.append(_token(i, tokens[i], side))
@@ -128,12 +128,16 @@ def _token(i: int, token: str, side: str) -> str:
     return f'<span class="t" data-{side}="{i}">{_e(token)}</span>'
 
 
-def _mark(colour: int, span: int, label: str, extra: str = "", title: str = "") -> str:
-    """A ``<mark>`` with ``\\x00`` where its content goes."""
+def _mark(
+    colour: int, span: int | str, label: str, extra: str = "", title: str = ""
+) -> tuple[str, str]:
+    """A span's ``<mark>``: its opening and its closing (with the label), to put around the
+    span's escaped content."""
     t = f' title="{_e(title)}"' if title else ""
     return (
-        f'<mark class="ent c{colour}{" " + extra if extra else ""}" data-span="{span}" '
-        f'data-label="{_e(label)}"{t}>\x00<span class="lab">{_e(label)}</span></mark>'
+        f'<mark class="ent c{colour}{" " + extra if extra else ""}" data-span="{_e(span)}" '
+        f'data-label="{_e(label)}"{t}>',
+        f'<span class="lab">{_e(label)}</span></mark>',
     )
 
 
@@ -168,14 +172,14 @@ def _pair(ex: Example, colours: dict[str, int]) -> str:
     )
 
 
-def _chars(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
+def _chars(text: str, spans: Sequence[tuple[int, int, Any]]) -> str:
     """``text`` with character ``spans`` (``(start, end, mark)``) marked; overlaps skipped."""
     out, at = [], 0
-    for start, end, mark in sorted(spans):
+    for start, end, mark in sorted(spans, key=lambda s: (s[0], s[1])):
         if start < at or end > len(text) or start >= end:
             continue
         out.append(_e(text[at:start]))
-        out.append(mark.replace("\x00", _e(text[start:end])))
+        out.append(mark[0] + _e(text[start:end]) + mark[1])
         at = end
     out.append(_e(text[at:]))
     return "".join(out)
