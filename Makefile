@@ -20,7 +20,8 @@ lint: setup
 # make bench-NAME runs benchmarks/NAME.py (dashes for underscores), or the module named below;
 # each writes benchmarks/results/<module>.json. NAME: projection, alignment-quality,
 # alignment-speed, translate, memory, projection-cost, entitycs-wikitext, wikidata-dump,
-# answer-projection, constrained-translation, segmentation, shard-size-quality, scale-out.
+# answer-projection, constrained-translation, segmentation, shard-size-quality, scale-out,
+# report-scale.
 BENCH_projection := projection_quality
 BENCH_translate := translate_throughput
 BENCH_memory := pipeline_memory

@@ -153,6 +153,18 @@ def test_report_of_a_paxqa_run_marks_question_and_answer_in_both_contexts(
     data = load_report_data(Lake(cfg.lake), run_id)
     kept = _count(Lake(cfg.lake), run_id, "SELECT count(*) AS n FROM paxqa WHERE run_id = RUN")
     assert data.kind == "qa" and len(data.examples) == min(kept[0]["n"], 60) > 0
+    kinds = _count(Lake(cfg.lake), run_id, "SELECT answer_kind, count(*) AS n FROM paxqa "
+                   "WHERE run_id = RUN GROUP BY ALL")  # fmt: skip
+    assert data.counts == {r["answer_kind"]: r["n"] for r in kinds}
+    langs = _count(
+        Lake(cfg.lake), run_id,
+        "SELECT language, sum(k) AS kept, count(*) AS total FROM (SELECT language, 1 AS k FROM "
+        "paxqa WHERE run_id = RUN UNION ALL SELECT language, 0 FROM paxqa_dropped WHERE "
+        "run_id = RUN) GROUP BY language ORDER BY language",
+    )  # fmt: skip
+    assert [(r.name, r.kept, r.total) for r in data.by_lang] == [
+        (r["language"], r["kept"], r["total"]) for r in langs
+    ]
     page = render_report(data)
     articles = page.split('<article class="ex qa"')[1:]
     assert len(articles) == len(data.examples)
@@ -172,6 +184,12 @@ def test_report_of_an_entitycs_run_marks_the_switched_entities(tmp_path):
     data = load_report_data(Lake(config.lake), run_id)
     rows = _count(Lake(config.lake), run_id, "SELECT * FROM entitycs_cs WHERE run_id = RUN")
     assert data.kind == "cs" and data.total_examples == len(rows) > 0
+    english = _count(Lake(config.lake), run_id, "SELECT count(*) AS n FROM entitycs_en "
+                     "WHERE run_id = RUN")[0]["n"]  # fmt: skip
+    dropped = _count(Lake(config.lake), run_id, "SELECT count(*) AS n FROM entitycs_dropped "
+                     "WHERE run_id = RUN")[0]["n"]  # fmt: skip
+    assert [(r.kept, r.total) for r in data.by_lang] == [(english, english + dropped)]
+    assert data.counts == dict(sorted(Counter(r["language"] for r in rows).items()))
     page = render_report(data)
     by_key = {f"{r['id']}@{r['language']}": r for r in rows}
     for ex in data.examples:
@@ -314,3 +332,53 @@ def test_report_reason_filter_and_worst_cases_in_chromium(ner_run, page_of):
     assert visible.first.get_attribute("data-reason") == reason
     assert visible.first.locator("p.why").inner_text().strip()
     assert problems == []
+
+
+def test_report_hover_lights_the_aligned_words(ner_run, page_of):
+    """Hovering a word lights its links and the words at their other ends, from either side."""
+    lake, run_id, path = ner_run
+    page, problems = page_of(path)
+    pair = page.locator("#sample div.pair").first
+    links = [tuple(map(int, x.split(","))) for x in pair.get_attribute("data-links").split()]
+    i, j = links[0]
+    pair.locator(f'.src .t[data-s="{i}"]').hover()
+    lit = pair.locator(".tgt .t.on")
+    assert lit.count() == sum(1 for s, _ in links if s == i)
+    assert f'data-t="{j}"' in lit.first.evaluate("e => e.outerHTML")
+    assert pair.locator("svg.links line.on").count() == lit.count()
+    pair.locator(f'.tgt .t[data-t="{j}"]').hover()
+    assert pair.locator(f'.src .t.on[data-s="{i}"]').count() == 1
+    assert problems == []
+
+
+def test_report_page_allows_only_its_own_script(ner_run):
+    """The Content-Security-Policy names the hash of the page's one script: markup that slipped
+    through could run nothing."""
+    import base64
+    import hashlib
+
+    _, _, path = ner_run
+    page = path.read_text(encoding="utf-8")
+    script = page.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page
+    assert "script-src 'unsafe-inline'" not in page
+    markup = re.sub(r"<script>.*</script>", "", page, flags=re.S)
+    assert not re.search(r"<[^>]*\son[a-z]+\s*=", markup)  # no inline event handlers
+
+
+def test_report_into_a_folder_and_not_written_when_off(ner_run, tmp_path):
+    from xproj.flows.project_parallel import project_parallel
+    from xproj.report import write_report
+
+    lake, run_id, _ = ner_run
+    assert write_report(lake, run_id, tmp_path) == tmp_path / f"{run_id}.html"
+    config = ProjectParallelConfig(
+        source={"path": str(SAMPLES / "sample.en.conll"), "lang": "en"},
+        target={"path": str(SAMPLES / "sample.es.conll"), "lang": "es"},
+        lake=str(tmp_path / "lake"),
+        report=False,
+    )
+    summary = project_parallel.fn(config)
+    assert not (tmp_path / "lake" / "_reports").exists()
+    assert not any("report" in note for note in summary.notes)

@@ -269,8 +269,8 @@ class RayOptions(_Model):
 
 class _RunSettings(_Model):
     """Where a run commits, how it treats an earlier or an empty run, where its shards run
-    (``executor``: this process, or a Ray cluster), and where it is published once committed
-    (none of them in the run key)."""
+    (``executor``: this process, or a Ray cluster), where it is published once committed, and
+    whether its HTML report is written (none of them in the run key)."""
 
     lake: Annotated[str | None, LOCAL] = None
     force: Annotated[bool, LOCAL] = False
@@ -278,6 +278,8 @@ class _RunSettings(_Model):
     executor: Annotated[Literal["local", "ray"], LOCAL] = "local"
     ray: Annotated[RayOptions, LOCAL] = Field(default_factory=RayOptions)
     publish: Annotated[PublishTarget | None, LOCAL] = None
+    #: write the run's HTML report (``<lake>/_reports/<run id>.html``) once it is committed
+    report: Annotated[bool, LOCAL] = True
 
     def backend(self):
         """The executor backend of ``executor`` (None: this process)."""

@@ -105,7 +105,8 @@ def run_plan(plan: Plan, config: Any) -> RunSummary:
 
         published = publish_run(summary, config.publish, config.lake)
         summary.notes.append(published.render())
-    write_run_report(config.lake, summary, reporter)
+    if config.report:
+        write_run_report(config.lake, summary, reporter)
     return summary
 
 

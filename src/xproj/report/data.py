@@ -76,6 +76,9 @@ class ReportData:
     examples: list[Example]
     worst: dict[str, list[Example]] = field(default_factory=dict)
     total_examples: int = 0  #: rows the sample was drawn from
+    #: a chart of counts (not rates), with its title: e.g. kept PAXQA examples per answer kind
+    counts: dict[str, int] = field(default_factory=dict)
+    counts_title: str = ""
 
     @property
     def languages(self) -> list[str]:
@@ -142,24 +145,51 @@ def find_run(lake: Any, given: str) -> RunRecord:
     return RunRecord.from_row(row)
 
 
-def _rows(
+def _table(
     lake: Any,
     table: str,
     run_id: str,
     columns: list[str] | None = None,
-    pairs: Iterable[str] | None = None,
-) -> list[dict[str, Any]]:
-    """``table``'s rows of the run (only ``columns``; only those of ``pairs`` when given; none
-    when the table does not exist yet)."""
+    ids: Iterable[str] | None = None,
+    id_column: str = "pair_id",
+    where: Any = None,
+) -> Any:
+    """``table``'s rows of the run as Arrow: only ``columns``, only those whose ``id_column``
+    is in ``ids`` when given and where ``where`` holds; None when the table does not exist
+    yet."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if lake.latest_version(table) is None:
-        return []
-    where = pc.field("run_id") == run_id
-    if pairs is not None:
-        where = where & pc.is_in(pc.field("pair_id"), pa.array(sorted(set(pairs)), pa.string()))
-    return lake.read(table, columns=columns, filter=where).to_pylist()
+        return None
+    where = (
+        pc.field("run_id") == run_id if where is None else where & (pc.field("run_id") == run_id)
+    )
+    if ids is not None:
+        where = where & pc.is_in(pc.field(id_column), pa.array(sorted(set(ids)), pa.string()))
+    return lake.read(table, columns=columns, filter=where)
+
+
+def _rows(lake: Any, table: str, run_id: str, **kw: Any) -> list[dict[str, Any]]:
+    """:func:`_table` as Python rows (only call it for what is shown: the sample, the worst)."""
+    found = _table(lake, table, run_id, **kw)
+    return found.to_pylist() if found is not None else []
+
+
+def _counts(table: Any, keys: list[str]) -> dict[Any, int]:
+    """Rows per value of ``keys`` (a tuple of values for several keys), counted by Arrow."""
+    import pyarrow.compute as pc
+
+    if table is None or table.num_rows == 0:
+        return {}
+    grouped = table.group_by(keys).aggregate([(keys[0], "count", pc.CountOptions("all"))])
+    values = [grouped.column(k).to_pylist() for k in keys]
+    n = grouped.column(f"{keys[0]}_count").to_pylist()
+    return {(v[0] if len(keys) == 1 else tuple(v)): c for *v, c in zip(*values, n, strict=True)}
+
+
+def _rates_of(total: Mapping[Any, int], kept: Mapping[Any, int]) -> list[Rate]:
+    return [Rate(str(name), kept.get(name, 0), n) for name, n in sorted(total.items())]
 
 
 def _spread(rows: Sequence[Any], n: int) -> list[Any]:
@@ -172,101 +202,116 @@ def _spread(rows: Sequence[Any], n: int) -> list[Any]:
     return [rows[int(k * step)] for k in range(n)]
 
 
-def _sample(examples: Iterable[Example], n: int) -> list[Example]:
-    """Up to ``n`` examples per language, evenly spaced in id order: those with labels first
-    (a pair without spans shows nothing to check), then the others."""
-    by_lang: dict[str, list[Example]] = defaultdict(list)
-    for ex in sorted(examples, key=lambda e: (e.lang, e.key)):
-        by_lang[ex.lang].append(ex)
+def _sample_ids(
+    table: Any, lang_column: str, id_column: str, n: int, labelled: Any = None
+) -> list[tuple[str, str]]:
+    """Up to ``n`` ``(id, language)`` per language, evenly spaced in id order: those where
+    ``labelled`` (a boolean Arrow expression) holds first, then the others."""
+    import pyarrow.compute as pc
+
+    if table is None:
+        return []
     out = []
-    for lang in sorted(by_lang):
-        labelled = [ex for ex in by_lang[lang] if ex.labels]
-        rest = [ex for ex in by_lang[lang] if not ex.labels]
-        picked = _spread(labelled, n)
-        out += sorted(picked + _spread(rest, n - len(picked)), key=lambda e: e.key)
+    for lang in sorted(set(table.column(lang_column).to_pylist())):
+        rows = table.filter(pc.field(lang_column) == lang).sort_by(id_column)
+        groups = [rows] if labelled is None else [rows.filter(labelled),
+                                                  rows.filter(~labelled)]  # fmt: skip
+        picked: list[str] = []
+        for group in groups:
+            rows_at = _spread(range(group.num_rows), n - len(picked))
+            picked += group.column(id_column).take(rows_at).to_pylist() if rows_at else []
+        out += [(pid, lang) for pid in sorted(picked)]
     return out
-
-
-def _rates(counts: Mapping[str, Counter]) -> list[Rate]:
-    return [Rate(name, c["kept"], c["total"]) for name, c in sorted(counts.items())]
 
 
 # -- projection runs ------------------------------------------------------------------------
 
 
 def _projection(lake: Any, run: RunRecord, sample: int, worst: int) -> ReportData:
-    """Rates from every outcome of the run (four columns); full rows only for the pairs shown,
-    so a run of millions of pairs makes a report as quickly as a small one."""
-    Key = tuple[str, str]
-    by_lang: dict[str, Counter] = defaultdict(Counter)
-    by_label: dict[str, Counter] = defaultdict(Counter)
-    reasons: Counter = Counter()
-    lost: dict[str, Counter] = defaultdict(Counter)  # reason → pair → spans lost for it
-    kept_in: Counter = Counter()  # pair → spans projected
-    for o in _rows(lake, "outcomes", run.run_id, ["pair_id", "tgt_lang", "label", "reason"]):
-        key: Key = (o["pair_id"], o["tgt_lang"])
-        kept = o["reason"] is None
-        for counts in (by_lang[o["tgt_lang"]], by_label[o["label"]]):
-            counts["total"] += 1
-            counts["kept"] += kept
-        if kept:
-            kept_in[key] += 1
-        else:
-            reasons[o["reason"]] += 1
-            lost[o["reason"]][key] += 1
-    pairs = _rows(lake, "projected", run.run_id, ["pair_id", "tgt_lang", "n_source_spans"])
-    stubs = [
-        Example("pair", p["pair_id"], p["tgt_lang"], ("x",) if p["n_source_spans"] else (), (), {})
-        for p in pairs
-    ]
-    chosen: list[Key] = [(e.key, e.lang) for e in _sample(stubs, sample)]
-    worst_keys = {
-        reason: sorted(counts, key=lambda k, c=counts: (-c[k], kept_in[k], k[1], k[0]))[:worst]
-        for reason, counts in lost.items()
-    }
+    """Rates counted by Arrow over the run's outcomes (four columns); Python rows only for the
+    pairs shown, so a run of millions of pairs costs its counting, not its rows."""
+    import pyarrow.compute as pc
+
+    outcomes = _table(lake, "outcomes", run.run_id, ["pair_id", "tgt_lang", "label", "reason"])
+    dropped = kept = None
+    if outcomes is not None:
+        lost = pc.is_valid(outcomes["reason"])
+        dropped, kept = outcomes.filter(lost), outcomes.filter(pc.invert(lost))
+    reasons = dict(sorted(_counts(dropped, ["reason"]).items(), key=lambda kv: (-kv[1], kv[0])))
+    worst_keys = _most_lost(dropped, reasons, worst)
+    pairs = _table(lake, "projected", run.run_id, ["pair_id", "tgt_lang", "n_source_spans"])
+    chosen = _sample_ids(pairs, "tgt_lang", "pair_id", sample, pc.field("n_source_spans") > 0)
     wanted = set(chosen) | {k for keys in worst_keys.values() for k in keys}
     ids = {pair_id for pair_id, _ in wanted}
-    outcomes: dict[Key, list[dict]] = defaultdict(list)
-    for o in _rows(lake, "outcomes", run.run_id, pairs=ids):
-        outcomes[(o["pair_id"], o["tgt_lang"])].append(o)
+    spans: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for o in _rows(lake, "outcomes", run.run_id, ids=ids):
+        spans[(o["pair_id"], o["tgt_lang"])].append(o)
     links = {
         (a["pair_id"], a["tgt_lang"]): [(link["src"], link["tgt"]) for link in a["links"] or ()]
-        for a in _rows(lake, "alignments", run.run_id, pairs=ids)
+        for a in _rows(lake, "alignments", run.run_id, ids=ids)
     }
-    examples: dict[Key, Example] = {}
-    for row in _rows(lake, "projected", run.run_id, pairs=ids):
+    examples: dict[tuple[str, str], Example] = {}
+    for row in _rows(lake, "projected", run.run_id, ids=ids):
         key = (row["pair_id"], row["tgt_lang"])
-        if key not in wanted:
-            continue
-        spans = sorted(outcomes.get(key, []), key=lambda o: o["span_index"])
-        examples[key] = Example(
-            "pair",
-            row["pair_id"],
-            row["tgt_lang"],
-            tuple(sorted({o["label"] for o in spans})),
-            tuple(sorted({o["reason"] for o in spans if o["reason"]})),
-            {
-                "src_lang": row["src_lang"],
-                "src_tokens": list(row["src_tokens"]),
-                "tgt_tokens": list(row["tgt_tokens"]),
-                "spans": [_outcome(o) for o in spans],
-                "links": links.get(key, []),
-                "method": row["method"],
-            },
-        )
+        if key in wanted:
+            examples[key] = _pair_example(row, spans.get(key, []), links.get(key, []))
     return ReportData(
         run,
         "pair",
         "source spans projected",
-        _rates(by_lang),
-        _rates(by_label),
-        dict(reasons.most_common()),
+        _rates_of(_counts(outcomes, ["tgt_lang"]), _counts(kept, ["tgt_lang"])),
+        _rates_of(_counts(outcomes, ["label"]), _counts(kept, ["label"])),
+        reasons,
         [examples[k] for k in chosen if k in examples],
+        {r: [examples[k] for k in keys if k in examples] for r, keys in worst_keys.items()},
+        pairs.num_rows if pairs is not None else 0,
+    )
+
+
+def _most_lost(dropped: Any, reasons: Mapping[str, int], n: int) -> dict[str, list]:
+    """Per drop reason, the ``n`` pairs that lost most spans for it (ties: by language and id),
+    ranked by Arrow."""
+    import pyarrow.compute as pc
+
+    if dropped is None or dropped.num_rows == 0:
+        return {}
+    keys = ["reason", "pair_id", "tgt_lang"]
+    lost = dropped.group_by(keys).aggregate([("reason", "count", pc.CountOptions("all"))])
+    out = {}
+    for reason in reasons:
+        top = (
+            lost.filter(pc.field("reason") == reason)
+            .sort_by(
+                [
+                    ("reason_count", "descending"),
+                    ("tgt_lang", "ascending"),
+                    ("pair_id", "ascending"),
+                ]
+            )  # fmt: skip
+            .slice(0, n)
+        )
+        out[reason] = list(
+            zip(top["pair_id"].to_pylist(), top["tgt_lang"].to_pylist(), strict=True)
+        )
+    return out
+
+
+def _pair_example(row: Mapping[str, Any], outcomes: list[dict], links: list) -> Example:
+    spans = sorted(outcomes, key=lambda o: o["span_index"])
+    return Example(
+        "pair",
+        row["pair_id"],
+        row["tgt_lang"],
+        tuple(sorted({o["label"] for o in spans})),
+        tuple(sorted({o["reason"] for o in spans if o["reason"]})),
         {
-            reason: [examples[k] for k in worst_keys[reason] if k in examples]
-            for reason, _ in reasons.most_common()
+            "src_lang": row["src_lang"],
+            "src_tokens": list(row["src_tokens"]),
+            "tgt_tokens": list(row["tgt_tokens"]),
+            "spans": [_outcome(o) for o in spans],
+            "links": links,
+            "method": row["method"],
         },
-        len(pairs),
     )
 
 
@@ -286,73 +331,82 @@ def _outcome(o: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _paxqa(lake: Any, run: RunRecord, sample: int, worst: int) -> ReportData:
-    kept = _rows(lake, "paxqa", run.run_id)
-    dropped = _rows(lake, "paxqa_dropped", run.run_id)
-    by_lang: dict[str, Counter] = defaultdict(Counter)
-    by_kind: dict[str, Counter] = defaultdict(Counter)
-    for row in kept:
-        for counts in (by_lang[row["language"]], by_kind[row["answer_kind"]]):
-            counts["total"] += 1
-            counts["kept"] += 1
-    reasons: Counter = Counter()
-    for row in dropped:
-        by_lang[row["language"]]["total"] += 1
-        reasons[row["reason"]] += 1
-    examples = [
-        Example(
-            "qa",
-            row["id"],
-            row["language"],
-            (row["answer_kind"],),
-            (),
-            {
-                "title": row["title"],
-                "question_en": row["question_en"],
-                "question_x": row["question_x"],
-                "context_en": row["context_en"],
-                "context_x": row["context_x"],
-                "answers_en": _answers(row["answers_en"]),
-                "answers_x": _answers(row["answers_x"]),
-                "question_source": row["question_source"],
-            },
-        )
-        for row in kept
-    ]
-    dropped_examples = [
-        Example(
-            "drop",
-            f"{row['id']}#{k}",
-            row["language"],
-            (),
-            (row["reason"],),
-            {
-                "stage": row["stage"],
-                "detail": row["detail"],
-                "question_en": row.get("question_en"),
-                "answer_en": row.get("answer_en"),
-            },
-        )
-        for k, row in enumerate(dropped)
-    ]
+    kept = _table(lake, "paxqa", run.run_id, ["id", "language", "answer_kind"])
+    dropped = _table(lake, "paxqa_dropped", run.run_id, ["id", "language", "stage", "reason"])
+    total = Counter(_counts(kept, ["language"])) + Counter(_counts(dropped, ["language"]))
+    reasons = dict(sorted(_counts(dropped, ["reason"]).items(), key=lambda kv: (-kv[1], kv[0])))
+    chosen = _sample_ids(kept, "language", "id", sample)
+    rows = {
+        (r["id"], r["language"]): r
+        for r in _rows(lake, "paxqa", run.run_id, ids={i for i, _ in chosen}, id_column="id")
+    }
+    examples = [_qa_example(rows[k]) for k in chosen if k in rows]
+    worst_examples = {
+        reason: [
+            _drop_example(r, r["language"])
+            for r in _dropped_of(lake, "paxqa_dropped", run.run_id, reason, worst)
+        ]
+        for reason in reasons
+    }
     return ReportData(
         run,
         "qa",
         "examples kept",
-        _rates(by_lang),
-        _rates(by_kind),
-        dict(reasons.most_common()),
-        _sample(examples, sample),
+        _rates_of(total, _counts(kept, ["language"])),
+        [],
+        reasons,
+        examples,
+        worst_examples,
+        kept.num_rows if kept is not None else 0,
+        counts=dict(sorted(_counts(kept, ["answer_kind"]).items())),
+        counts_title="Kept examples by answer kind",
+    )
+
+
+def _dropped_of(lake: Any, table: str, run_id: str, reason: str, n: int) -> list[dict[str, Any]]:
+    """``n`` of the run's dropped rows of one reason, evenly spaced in id order."""
+    import pyarrow.compute as pc
+
+    found = _table(lake, table, run_id, where=pc.field("reason") == reason)
+    if found is None:
+        return []
+    found = found.sort_by("id")
+    return found.take(_spread(range(found.num_rows), n)).to_pylist()
+
+
+def _qa_example(row: Mapping[str, Any]) -> Example:
+    return Example(
+        "qa",
+        row["id"],
+        row["language"],
+        (row["answer_kind"],),
+        (),
         {
-            reason: _spread(
-                sorted(
-                    (e for e in dropped_examples if reason in e.reasons),
-                    key=lambda e: (e.lang, e.key),
-                ),
-                worst,
-            )
-            for reason in reasons
-        },  # fmt: skip
-        len(examples),
+            "title": row["title"],
+            "question_en": row["question_en"],
+            "question_x": row["question_x"],
+            "context_en": row["context_en"],
+            "context_x": row["context_x"],
+            "answers_en": _answers(row["answers_en"]),
+            "answers_x": _answers(row["answers_x"]),
+            "question_source": row["question_source"],
+        },
+    )
+
+
+def _drop_example(row: Mapping[str, Any], lang: str) -> Example:
+    return Example(
+        "drop",
+        row["id"],
+        lang,
+        (),
+        (row["reason"],),
+        {
+            "stage": row.get("stage"),
+            "detail": row.get("detail"),
+            "question_en": row.get("question_en"),
+            "answer_en": row.get("answer_en"),
+        },
     )
 
 
@@ -370,57 +424,63 @@ def _answers(answers: Mapping[str, Any] | None) -> list[tuple[int, int]]:
 
 
 def _entitycs(lake: Any, run: RunRecord, sample: int, worst: int) -> ReportData:
-    from xproj.io.exports.entitycs import strip_tags, switch_tags
+    from xproj.io.exports.entitycs import switch_tags
 
-    open_tag, close_tag = switch_tags(run.parameters)
-    english = {row["id"]: row["en_sentence"] for row in _rows(lake, "entitycs_en", run.run_id)}
-    kept = _rows(lake, "entitycs_cs", run.run_id)
-    dropped = _rows(lake, "entitycs_dropped", run.run_id)
-    by_lang: dict[str, Counter] = defaultdict(Counter)
-    examples = []
-    for row in kept:
-        lang = row["language"]
-        by_lang[lang]["total"] += 1
-        by_lang[lang]["kept"] += 1
-        cs_text, cs_spans = strip_tags(
-            row["cs_sentence"], open_tag=open_tag, close_tag=close_tag, record=row["id"]
-        )
-        en_text, en_spans = "", []
-        if row["id"] in english:
-            en_text, en_spans = strip_tags(
-                english[row["id"]], open_tag=open_tag, close_tag=close_tag, record=row["id"]
-            )
-        examples.append(
-            Example(
-                "cs",
-                f"{row['id']}@{lang}",
-                lang,
-                (),
-                (),
-                {
-                    "en": en_text,
-                    "en_spans": [(s.start, s.end, s.language) for s in en_spans],
-                    "cs": cs_text,
-                    "cs_spans": [(s.start, s.end, s.language) for s in cs_spans],
-                },
-            )
-        )
-    reasons = Counter(row["reason"] for row in dropped)
-    drops = [
-        Example("drop", row["id"], "", (), (row["reason"],), {"stage": "", "detail": ""})
-        for row in dropped
-    ]
+    tags = switch_tags(run.parameters)
+    english = _table(lake, "entitycs_en", run.run_id, ["id"])
+    kept = _table(lake, "entitycs_cs", run.run_id, ["id", "language"])
+    dropped = _table(lake, "entitycs_dropped", run.run_id, ["id", "reason"])
+    n_english = english.num_rows if english is not None else 0
+    n_dropped = dropped.num_rows if dropped is not None else 0
+    reasons = dict(sorted(_counts(dropped, ["reason"]).items(), key=lambda kv: (-kv[1], kv[0])))
+    chosen = _sample_ids(kept, "language", "id", sample)
+    ids = {i for i, _ in chosen}
+    rows = {
+        (r["id"], r["language"]): r
+        for r in _rows(lake, "entitycs_cs", run.run_id, ids=ids, id_column="id")
+    }
+    en = {
+        r["id"]: r["en_sentence"]
+        for r in _rows(lake, "entitycs_en", run.run_id, ids=ids, id_column="id")
+    }
+    examples = [_cs_example(rows[k], en.get(k[0]), tags) for k in chosen if k in rows]
     return ReportData(
         run,
         "cs",
-        "sentences kept",
-        _rates(by_lang),
+        "English sentences kept",
+        [Rate("all languages", n_english, n_english + n_dropped)],
         [],
-        dict(reasons.most_common()),
-        _sample(examples, sample),
-        {r: _spread([d for d in drops if r in d.reasons], worst) for r in reasons},
-        len(examples),
+        reasons,
+        examples,
+        {
+            r: [
+                _drop_example(d, "")
+                for d in _dropped_of(lake, "entitycs_dropped", run.run_id, r, worst)
+            ]
+            for r in reasons
+        },  # fmt: skip
+        kept.num_rows if kept is not None else 0,
+        counts=dict(sorted(_counts(kept, ["language"]).items())),
+        counts_title="Code-switched sentences by language",
     )
+
+
+def _cs_example(row: Mapping[str, Any], english: str | None, tags: tuple[str, str]) -> Example:
+    """Both sentences without their tags, and the entity spans; a sentence whose tags do not
+    parse is shown as stored, with the problem named."""
+    from xproj.io.exports.entitycs import strip_tags
+    from xproj.schemas.errors import InputFormatError
+
+    payload: dict[str, Any] = {}
+    for key, tagged in (("en", english or ""), ("cs", row["cs_sentence"])):
+        try:
+            text, spans = strip_tags(tagged, open_tag=tags[0], close_tag=tags[1], record=row["id"])
+            payload[key], payload[f"{key}_spans"] = text, [(s.start, s.end, s.language)
+                                                             for s in spans]  # fmt: skip
+        except InputFormatError as err:
+            payload[key], payload[f"{key}_spans"] = tagged, []
+            payload["problem"] = str(err)
+    return Example("cs", f"{row['id']}@{row['language']}", row["language"], (), (), payload)
 
 
 def run_summary_lines(run: RunRecord) -> list[tuple[str, str]]:

@@ -34,6 +34,16 @@ def _asset(name: str) -> str:
     return resources.files("xproj.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+def _script_hash(script: str) -> str:
+    """The page's script as a Content-Security-Policy source: only it may run, so even markup
+    that slipped through could run nothing."""
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
 def _explanation(reason: str) -> str:
     from xproj.schemas.records import DROP_EXPLANATIONS, DropReason
 
@@ -69,30 +79,39 @@ def _bars(title: str, rates: Sequence[Rate], chart_id: str) -> str:
     )
 
 
-def _reason_bars(reasons: dict[str, int]) -> str:
-    if not reasons:
-        return '<p class="none">Nothing was dropped.</p>'
-    top = max(reasons.values())
+def _count_bars(title: str, counts: dict[str, int], chart_id: str, kind: str = "") -> str:
+    """A bar per name, as long as its count (the longest for the largest)."""
+    if not counts:
+        return ""
+    top = max(counts.values()) or 1
     row, width, left = 24, 560, 190
     rows = []
-    for k, (reason, n) in enumerate(reasons.items()):
+    for k, (name, n) in enumerate(counts.items()):
         y = k * row
         w = max(1, round((width - left - 80) * n / top))
         rows.append(
-            f'<g class="bar drop" data-name="{_e(reason)}">'
-            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{_e(reason)}</text>'
+            f'<g class="bar{" " + kind if kind else ""}" data-name="{_e(name)}">'
+            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{_e(name)}</text>'
             f'<rect x="{left}" y="{y + 4}" width="{w}" height="16"></rect>'
             f'<text x="{left + w + 6}" y="{y + 16}">{n:,}</text></g>'
         )
-    height = row * len(reasons) + 4
+    height = row * len(counts) + 4
+    return (
+        f'<figure class="chart" id="{chart_id}"><figcaption>{_e(title)}</figcaption>'
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}">{"".join(rows)}</svg></figure>'
+    )
+
+
+def _reason_bars(reasons: dict[str, int]) -> str:
+    if not reasons:
+        return '<p class="none">Nothing was dropped.</p>'
     explained = "".join(
         f"<dt>{_e(reason)}</dt><dd>{_e(_explanation(reason))}</dd>" for reason in reasons
     )
     return (
-        '<figure class="chart" id="chart-reasons"><figcaption>Drop reasons</figcaption>'
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="Drop reasons">{"".join(rows)}</svg></figure>'
-        f'<dl class="reasons">{explained}</dl>'
+        _count_bars("Drop reasons", reasons, "chart-reasons", "drop")
+        + f'<dl class="reasons">{explained}</dl>'
     )
 
 
@@ -212,7 +231,8 @@ def _cs(ex: Example) -> str:
             f'<p class="line" lang="{_e(lang)}"><span class="code">'
             f"{'en' if key == 'en' else 'cs · ' + _e(lang)}</span>{_chars(p[key], marks)}</p>"
         )
-    return "".join(rows)
+    problem = p.get("problem")
+    return "".join(rows) + (f'<p class="problem">{_e(problem)}</p>' if problem else "")
 
 
 def _drop(ex: Example) -> str:
@@ -270,12 +290,13 @@ def render_report(data: ReportData) -> str:
         if examples
     )
     title = f"xproj report · {run.flow} · run {run.run_id[:8]}"
+    script = _asset("report.js")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '{_script_hash(script)}'; img-src data:">
 <title>{_e(title)}</title>
 <style>{_asset("report.css")}</style>
 </head>
@@ -284,33 +305,35 @@ def render_report(data: ReportData) -> str:
 <details><summary>Settings</summary><pre>{_e(run_parameters(run))}</pre></details></header>
 <section id="charts"><h2>Rates: {_e(data.unit)}</h2>
 <div class="charts">{_bars("By language", data.by_lang, "chart-lang")}
-{_bars("By " + label_title, data.by_label, "chart-label")}</div>
+{_bars("By " + label_title, data.by_label, "chart-label")}
+{_count_bars(data.counts_title, data.counts, "chart-counts")}</div>
 <h2>Why spans or examples were dropped</h2>{_reason_bars(data.reasons)}</section>
 <section id="filters"><h2>Examples</h2><div class="legend">{legend}</div>
-<form class="filters" onsubmit="return false">{filters}
+<form class="filters">{filters}
 <span class="count"><b id="shown">{len(data.examples)}</b> of {len(data.examples):,} sampled
 examples shown ({data.total_examples:,} in the run)</span></form></section>
 <section id="sample">{sample or '<p class="none">The run has no examples.</p>'}</section>
 <section id="worst"><h2>Worst cases per drop reason</h2>
 {worst or '<p class="none">No drops.</p>'}</section>
 <footer>Made by xproj from the lake's committed tables; self-contained (no network).</footer>
-<script>{_asset("report.js")}</script>
+<script>{script}</script>
 </body>
 </html>
 """
 
 
 def write_report(lake: Any, run_id: str, out: str | os.PathLike[str] | None = None) -> Path:
-    """Write the report of run ``run_id`` to ``out`` (default ``<lake>/_reports/<run id>.html``,
-    written to a temporary name and renamed); returns the path."""
+    """Write the report of run ``run_id`` to ``out`` (a file, or a folder to put
+    ``<run id>.html`` in; default ``<lake>/_reports/<run id>.html``), through a temporary name
+    renamed at the end; returns the path."""
     from xproj.io.writers.atomic import atomic_path
     from xproj.report.data import load_report_data
 
     data = load_report_data(lake, run_id)
-    path = (
-        Path(out) if out is not None else Path(lake.root) / "_reports" / f"{data.run.run_id}.html"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    name = f"{data.run.run_id}.html"
+    path = Path(out) if out is not None else Path(lake.root) / "_reports" / name
+    if path.is_dir():  # a folder: the report goes in it
+        path = path / name
     with atomic_path(path) as tmp:
         Path(tmp).write_text(render_report(data), encoding="utf-8")
     return path

@@ -50,7 +50,8 @@
     tok.classList.toggle("on", on);
     pair.querySelectorAll("line[data-" + side + '="' + index + '"]').forEach(function (line) {
       line.classList.toggle("on", on);
-      var peer = pair.querySelector("[data-" + other + '="' + line.getAttribute("data-" + other) + '"]');
+      var peer = pair.querySelector((other === "s" ? ".src" : ".tgt") + " .t[data-" + other +
+        '="' + line.getAttribute("data-" + other) + '"]');
       if (peer) { peer.classList.toggle("on", on); }
     });
   }
@@ -79,6 +80,9 @@
 
   document.querySelectorAll("select[data-filter]").forEach(function (sel) {
     sel.addEventListener("change", applyFilters);
+  });
+  document.querySelectorAll("form.filters").forEach(function (form) {
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
   });
   document.addEventListener("mouseover", function (e) { hover(e, true); });
   document.addEventListener("mouseout", function (e) { hover(e, false); });
