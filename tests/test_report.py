@@ -382,3 +382,25 @@ def test_report_into_a_folder_and_not_written_when_off(ner_run, tmp_path):
     summary = project_parallel.fn(config)
     assert not (tmp_path / "lake" / "_reports").exists()
     assert not any("report" in note for note in summary.notes)
+
+
+def test_report_is_a_prefect_artifact_of_the_flow_run(tmp_path):
+    """Under Prefect, the flow run's artifacts link the report, and the summary names it."""
+    from prefect.client.orchestration import get_client
+
+    from xproj.flows.project_parallel import project_parallel
+
+    config = ProjectParallelConfig(
+        source={"path": str(SAMPLES / "sample.en.conll"), "lang": "en"},
+        target={"path": str(SAMPLES / "sample.fr.conll"), "lang": "fr"},
+        lake=str(tmp_path / "lake"),
+    )
+    summary = project_parallel(config)
+    path = tmp_path / "lake" / "_reports" / f"{summary.run_id}.html"
+    assert path.exists()
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    links = [a.data for a in artifacts if a.key == "project-parallel-report"]
+    assert any(path.resolve().as_uri() in link for link in links), links
+    summaries = [a.data for a in artifacts if a.key == "project-parallel-summary"]
+    assert any(str(path) in text for text in summaries)
