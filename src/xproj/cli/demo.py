@@ -85,6 +85,9 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
             f"   run {result.run_id} {state}: "
             + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
         )
+        for note in result.notes:
+            if note.startswith("report: "):
+                print(f"   {note.split(' (')[0]}")
     lk = Lake(lake)
     print(f"\nLake: {lk.root}\n")
     print('$ xproj query "<projection rate and drop reasons per dataset and label>"')
