@@ -44,9 +44,8 @@ def _config(model: Path, lake: Path, **kw):
         target_langs=["de", "es"],
         model=str(model),
         lake=str(lake),
-        shard_size=12,
         max_decoding_length=24,
-        **{"projector": "codec", **kw},
+        **{"projector": "codec", "shard_size": 12, **kw},
     )
 
 
@@ -110,12 +109,16 @@ def tiny_bert(tmp_path_factory) -> Path:
 
 
 def test_ray_two_stages_translation_actors_then_align_actors(
-    local_ray, tiny_mt_models, tiny_bert, tmp_path
+    local_ray, tiny_mt_models, tiny_bert, tmp_path, monkeypatch
 ):
-    """A projector that aligns words splits the step: translation actors hand their shards to
-    CPU actors that align and project (SimAlign on a tiny BERT: deterministic, so the tables
-    must equal a local run's)."""
+    """The step split in two: translation actors hand their shards to CPU actors that align
+    and project. SimAlign on a tiny BERT is deterministic, so the tables must equal a local
+    run's; it is told to count as a CPU aligner here so that the run splits (on GPU actors it
+    stays with the translation model, see the next test)."""
     from xproj.flows.translate_train import translate_train
+    from xproj.projectors.aligners.simalign import SimAlignAligner
+
+    monkeypatch.setattr(SimAlignAligner, "neural", False)
 
     def run(lake: Path, **kw):
         return translate_train.fn(
@@ -131,6 +134,42 @@ def test_ray_two_stages_translation_actors_then_align_actors(
     local = _rows(tmp_path / "local")
     assert all(local[t] for t in TABLES)  # every table has rows to compare
     assert _rows(tmp_path / "ray") == local
+
+
+def test_ray_splits_only_for_cpu_aligners(tiny_mt_models, tiny_bert, tmp_path):
+    """eflomal and given links split off the translation actors; SimAlign (a neural model that
+    wants the GPU) and the model routes stay with the translation model."""
+    from xproj.executor.ray_backend import RaySettings
+    from xproj.flows.translate_train import TranslateTrain
+
+    model = tiny_mt_models["nllb"]["ct2"]
+    gpu = RaySettings(actors=2, gpus_per_actor=1)  # align_actors unset: as many, on GPU actors
+    simalign = {"model": str(tiny_bert), "layer": 1}
+    cases = [
+        ({"projector": "align"}, 2),
+        ({"projector": "align", "aligner": "simalign", "aligner_options": simalign}, 0),
+        ({"projector": "codec"}, 0),
+        ({"projector": "markers"}, 0),
+    ]
+    for extra, want in cases:
+        plan = TranslateTrain(_config(model, tmp_path / "lake", **extra))
+        assert gpu.aligners_for(plan) == want, extra
+    assert RaySettings(actors=2).aligners_for(TranslateTrain(_config(model, tmp_path))) == 0
+
+
+def test_ray_two_stages_small_input_without_priors(local_ray, tiny_mt_models, tmp_path):
+    """An input that fits in one shard needs no priors: the driver saves none, and the align
+    actors align without them instead of trying to learn them (they hold no model)."""
+    from xproj.flows.translate_train import translate_train
+
+    summary = translate_train.fn(
+        _config(tiny_mt_models["nllb"]["ct2"], tmp_path / "lake", projector="align",
+                shard_size=40, executor="ray", ray={"actors": 1, "align_actors": 1})
+    )  # fmt: skip
+    assert summary.metrics["attempt"]["shards_run"] == 2  # one shard × de, es
+    outcomes = query(Lake(tmp_path / "lake"), "SELECT count(*) AS n FROM outcomes").to_pylist()
+    assert outcomes[0]["n"] > 0
+    assert Lake(tmp_path / "lake").latest_version("aligner_priors") is None
 
 
 def test_ray_two_stages_with_priors_and_a_killed_translation_actor(
@@ -182,6 +221,8 @@ def test_ray_pools_that_cannot_fit_are_refused(local_ray, tiny_mt_models, tmp_pa
         translate_train.fn(config)
     assert err.value.code == "XP508"
     assert "3 CPU wanted, 2 in the cluster" in str(err.value)
+    # refused before the run prepared: nothing translated for the aligner priors
+    assert Lake(tmp_path / "lake").latest_version("translation_cache") is None
 
 
 TWO_NODES = r"""

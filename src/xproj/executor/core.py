@@ -198,7 +198,13 @@ class Reporter:
 
 class Backend(Protocol):
     """Runs a plan's step over shards and hands the outputs back in any order (``run``: the run
-    record, for a backend that prepares copies of the plan elsewhere)."""
+    record, for a backend that prepares copies of the plan elsewhere). ``start`` comes before the
+    plan prepares (a backend that cannot run it refuses then), ``stop`` after the last shard or
+    a failure."""
+
+    def start(self, plan: Plan) -> None: ...
+
+    def stop(self) -> None: ...
 
     def map(
         self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
@@ -216,6 +222,12 @@ def run_step(step: Callable[[Shard], Any], shard: Shard) -> Any:
 
 class LocalBackend:
     """Every step in this process, one shard after the other."""
+
+    def start(self, plan: Plan) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
 
     def map(
         self, plan: Plan, shards: Iterator[Shard], reporter: Reporter, run: Any = None
@@ -339,13 +351,18 @@ def _staged_summary(plan, run, staging, reporter, backend, progress, log) -> Run
     if sealed is not None:
         log.info("every shard of this run was staged by an earlier attempt; committing it")
         return RunSummary.from_metrics(plan.flow, run.run_id, run.run_key, sealed)
-    prepared = plan.prepare(run, log)
-    if prepared and not staging.done(PREPARE_SHARD):  # a resumed run keeps the first count
-        staging.put(PREPARE_SHARD, {}, meta={"stats": prepared})
+    backend.start(plan)
     try:
-        attempt = _shard_loop(plan, run, staging, reporter, backend, progress, log)
+        prepared = plan.prepare(run, log)
+        if prepared and any(prepared.values()) and not staging.done(PREPARE_SHARD):
+            # a resumed run keeps the first attempt's count
+            staging.put(PREPARE_SHARD, {}, meta={"stats": prepared})
+        try:
+            attempt = _shard_loop(plan, run, staging, reporter, backend, progress, log)
+        finally:
+            plan.close()
     finally:
-        plan.close()
+        backend.stop()
     summary = _summarize(plan, run, staging)
     summary.attempt = attempt
     final = plan.finish(summary)

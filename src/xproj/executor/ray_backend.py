@@ -158,6 +158,7 @@ class RayBackend:
 
     def __init__(self, settings: RaySettings | None = None) -> None:
         self.settings = settings or RaySettings()
+        self._started = False  # whether start() started Ray (stop() shuts it down)
 
     def _init(self, ray: Any) -> bool:
         """Start or join Ray; True when this call started it (and must shut it down)."""
@@ -173,36 +174,47 @@ class RayBackend:
         ctx.enable_progress_bars = False
         return True
 
+    def start(self, plan: Any) -> None:
+        """Start or join Ray and refuse pools it cannot hold, before the plan prepares (its
+        aligner priors may take long): a refusal costs nothing."""
+        ray = _ray()
+        self._started = self._init(ray) or self._started
+        try:
+            self._check_resources(ray, self.settings.aligners_for(plan))
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Shut down the Ray that :meth:`start` started (a joined one is left running)."""
+        if self._started:
+            self._started = False
+            _ray().shutdown()
+
     def map(
         self, plan: Any, shards: Iterator[Any], reporter: Any, run: Any = None
     ) -> Iterator[tuple[Any, Any]]:
         ray = _ray()
-        started = self._init(ray)
+        if not ray.is_initialized():  # used without start()
+            self.start(plan)
         s = self.settings
         aligners = s.aligners_for(plan)
-        try:
-            self._check_resources(ray, aligners, started)
-            if aligners:
-                logger.info(
-                    "Ray: %d translation actor(s), %d align-and-project actor(s)",
-                    s.actors,
-                    aligners,
-                )
-            while True:
-                window = list(itertools.islice(shards, s.window))
-                if not window:
-                    return
-                by_id = {shard.id: shard for shard in window}
-                items = [{"id": shard.id, "shard": pickle.dumps(shard)} for shard in window]
-                with warnings.catch_warnings():  # restart and retry settings: no named
-                    # parameter of map_batches takes them yet
-                    warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
-                    dataset = self._pipeline(ray, items, plan, run, aligners)
-                for row in dataset.iter_rows():
-                    yield by_id[row["id"]], pickle.loads(row["output"])
-        finally:
-            if started:
-                ray.shutdown()
+        if aligners:
+            logger.info(
+                "Ray: %d translation actor(s), %d align-and-project actor(s)", s.actors, aligners
+            )
+        while True:
+            window = list(itertools.islice(shards, s.window))
+            if not window:
+                return
+            by_id = {shard.id: shard for shard in window}
+            items = [{"id": shard.id, "shard": pickle.dumps(shard)} for shard in window]
+            with warnings.catch_warnings():  # restart and retry settings: no named
+                # parameter of map_batches takes them yet
+                warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
+                dataset = self._pipeline(ray, items, plan, run, aligners)
+            for row in dataset.iter_rows():
+                yield by_id[row["id"]], pickle.loads(row["output"])
 
     def _pipeline(self, ray: Any, items: list, plan: Any, run: Any, aligners: int) -> Any:
         """One window's Ray Data pipeline: items → (translation actors → align actors, or
@@ -234,28 +246,30 @@ class RayBackend:
             )
         return dataset
 
-    def _check_resources(self, ray: Any, aligners: int, started: bool) -> None:
+    def _check_resources(self, ray: Any, aligners: int) -> None:
         """Refuse pools a local Ray cannot hold (Ray Data would wait for them forever); on a
-        cluster that may grow, only warn."""
+        cluster joined by address, which may grow, only warn."""
         s = self.settings
+        # a window's pools hold at most ``window`` actors each
         need = {
-            "CPU": s.actors * s.cpus_per_actor + aligners * s.cpus_per_align_actor,
-            "GPU": s.actors * s.gpus_per_actor,
+            "CPU": min(s.actors, s.window) * s.cpus_per_actor
+            + min(aligners, s.window) * s.cpus_per_align_actor,
+            "GPU": min(s.actors, s.window) * s.gpus_per_actor,
         }
         have = ray.cluster_resources()
-        short = {k: (v, have.get(k, 0.0)) for k, v in need.items() if v > have.get(k, 0.0)}
+        short = {k: (v, have.get(k, 0.0)) for k, v in need.items() if v > have.get(k, 0.0) + 1e-9}
         if not short:
             return
-        what = "; ".join(f"{need:g} {k} wanted, {got:g} in the cluster" for k, (need, got) in
-                         short.items())  # fmt: skip
+        what = "; ".join(f"{want:g} {k} wanted, {got:g} in the cluster"
+                         for k, (want, got) in short.items())  # fmt: skip
         fix = (
             "use fewer actors (--ray-actors, ray.align_actors) or fewer CPUs or GPUs each "
             "(ray.cpus_per_actor, ray.cpus_per_align_actor, ray.gpus_per_actor)"
-            + (", or a local Ray with more CPUs (ray.num_cpus)" if started else "")
-            + "."
         )
-        if started or s.address is None:
+        if s.address is None:  # a local Ray: it will not grow
             raise BackendError(
-                f"the Ray actor pools do not fit: {what}.", fix=fix, code=E_RAY_RESOURCES
+                f"the Ray actor pools do not fit: {what}.",
+                fix=fix + ", or give the local Ray more CPUs (ray.num_cpus).",
+                code=E_RAY_RESOURCES,
             )
-        logger.warning("the Ray actor pools do not fit the cluster yet (%s): %s", what, fix)
+        logger.warning("the Ray actor pools do not fit the cluster yet (%s): %s.", what, fix)

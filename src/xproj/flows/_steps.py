@@ -155,13 +155,15 @@ def prepare_priors(
     tgt_lang: str,
     token_pairs: Any,
     shard_size: int,
+    learn: bool = True,
 ) -> dict[str, Any] | None:
     """Learn the aligner's priors for ``tgt_lang`` once over the whole input, and make
     ``projector`` align every shard with them (``config.aligner_priors``; eflomal only).
 
     ``token_pairs(n)`` yields the run's first ``n`` ``(source tokens, target tokens)`` in input
     order; the first ``config.aligner_priors_sample`` pairs (and the extra bitext) are aligned
-    once. An input
+    once. ``learn=False`` (a worker that only projects: the driver learned them) loads saved
+    priors and otherwise aligns without. An input
     that fits in one shard needs none. The priors are saved in the run's staging area first, so
     a resumed run (or a worker elsewhere) aligns with the same ones instead of learning new ones.
 
@@ -184,6 +186,8 @@ def prepare_priors(
         priors = EflomalPriors.load(path)
         projector.use_priors(tgt_lang, priors)
         log.info("aligner priors for %s: the ones this run learned before (%s)", tgt_lang, path)
+    elif not learn:  # the driver saved none: the input fits in one shard
+        return None
     else:
         wanted = max(config.aligner_priors_sample, shard_size + 1)
         pairs = list(itertools.islice(token_pairs(wanted), wanted))

@@ -186,9 +186,14 @@ class TranslateTrain(TranslatingPlan):
 
     def splits(self) -> bool:
         """Whether the step may run as two stages apart (:class:`~xproj.executor.core.
-        TwoStagePlan`): the projectors that align words need no model after translation; the
-        model routes (``markers``, ``codec``) translate or score while they project."""
-        return not self.config.projector_info()["needs_model"]
+        TwoStagePlan`): a projector that aligns words with a CPU aligner (eflomal, given links)
+        needs no model after translation. The model routes (``markers``, ``codec``) translate
+        or score while they project, and a neural aligner (SimAlign) wants the GPU the
+        translation actors hold, so those run in one stage."""
+        from xproj.projectors.aligners import aligner_class
+
+        info = self.config.projector_info()
+        return bool(info["uses_aligner"]) and not aligner_class(self.config.aligner).neural
 
     def prepare(self, run: Any, log: Any, stage: str = "all") -> dict[str, Any] | None:
         """Build the model, the projector and the aligner priors (``stage="all"``), or only the
@@ -228,6 +233,7 @@ class TranslateTrain(TranslatingPlan):
                     tgt_lang=lang,
                     token_pairs=lambda n, lang=lang: self._token_pairs(lang, n),
                     shard_size=self.shard_size,
+                    learn=stage == "all",
                 )
                 if row is not None:
                     self._priors.append(row)

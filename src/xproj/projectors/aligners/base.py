@@ -25,6 +25,9 @@ class Aligner(ABC):
     name: str = ""
     #: the model behind a neural aligner (Hub id or path), recorded with the output rows
     model_id: str | None = None
+    #: whether it runs a neural model (on a GPU when there is one), so it belongs beside the
+    #: translation model rather than on CPU workers of its own
+    neural: bool = False
 
     @abstractmethod
     def align(self, pairs: Sequence[TokenPair]) -> list[Alignment]:

@@ -210,6 +210,7 @@ class SimAlignAligner(Aligner):
     """
 
     name = "simalign.v1"
+    neural = True
 
     def __init__(
         self,
