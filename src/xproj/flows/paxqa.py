@@ -33,7 +33,7 @@ from xproj.flows.config import (
     nest,
 )
 from xproj.flows.runtime import run_plan
-from xproj.flows.translate_train import TranslatingPlan
+from xproj.flows.translating import TranslatingPlan
 from xproj.generators.paxqa.candidates import CandidateSettings
 from xproj.generators.paxqa.pipeline import FilterSettings
 from xproj.generators.paxqa.questions import QG_DECODING

@@ -26,7 +26,7 @@ from xproj.executor.core import Shard, ShardOutput
 from xproj.executor.summary import RunSummary
 from xproj.flows.config import TranslateTestConfig
 from xproj.flows.runtime import run_plan
-from xproj.flows.translate_train import TranslatingPlan, method
+from xproj.flows.translating import TranslatingPlan, method
 from xproj.schemas.errors import E_BAD_PREDICTION, E_NO_PREDICTION, Reject
 from xproj.schemas.records import AnnotatedSentence
 
