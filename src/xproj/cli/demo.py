@@ -71,6 +71,7 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
     from xproj.flows.project_parallel import project_parallel
     from xproj.flows.runtime import launch
     from xproj.io.writers.results import render
+    from xproj.report.render import report_path
 
     shared = shared_data_dir(shared_data)
     configs = demo_configs(shared)
@@ -85,9 +86,9 @@ def run_demo(lake: str | None = None, shared_data: Path | None = None) -> None:
             f"   run {result.run_id} {state}: "
             + ", ".join(f"{t}@v{v}" for t, v in sorted(result.versions.items()))
         )
-        for note in result.notes:
-            if note.startswith("report: "):
-                print(f"   {note.split(' (')[0]}")
+        report = report_path(Lake(lake), result.run_id)
+        if report.exists():
+            print(f"   report: {report}")
     lk = Lake(lake)
     print(f"\nLake: {lk.root}\n")
     print('$ xproj query "<projection rate and drop reasons per dataset and label>"')

@@ -636,14 +636,10 @@ def _reasons(dropped: Mapping[str, int]) -> str:
 
 
 def _explanations(reasons: Iterable[str]) -> list[str]:
-    from xproj.schemas.records import DropReason
+    from xproj.schemas.records import explain_reason
 
-    known = {r.value for r in DropReason}
-    return [
-        f"- `{reason}`: {DropReason(reason).explanation}"
-        for reason in sorted(set(reasons))
-        if reason in known
-    ]
+    explained = ((reason, explain_reason(reason)) for reason in sorted(set(reasons)))
+    return [f"- `{reason}`: {text}" for reason, text in explained if text]
 
 
 def _run_section(run_id: str, lineage: Mapping[str, Any]) -> list[str]:

@@ -45,62 +45,51 @@ def _script_hash(script: str) -> str:
 
 
 def _explanation(reason: str) -> str:
-    from xproj.schemas.records import DROP_EXPLANATIONS, DropReason
+    from xproj.schemas.records import explain_reason
 
-    try:
-        return DROP_EXPLANATIONS[DropReason(reason)]
-    except ValueError:  # a generator's own reason (PAXQA, EntityCS): its name says it
-        return reason.replace("_", " ").capitalize() + "."
+    # a generator's own reason (PAXQA, EntityCS) has no sentence: its name says it
+    return explain_reason(reason) or reason.replace("_", " ").capitalize() + "."
 
 
 # -- charts ---------------------------------------------------------------------------------
 
 
-def _bars(title: str, rates: Sequence[Rate], chart_id: str) -> str:
-    if not rates:
+def _chart(
+    title: str, bars: Sequence[tuple[str, float, str]], chart_id: str, left: int, kind: str = ""
+) -> str:
+    """Horizontal bars as inline SVG: ``(name, fraction of the longest bar, value text)``."""
+    if not bars:
         return ""
-    row, width, left = 24, 560, 150
+    row, width = 24, 560
+    room = width - left - (170 if not kind else 80)  # leave room for the value text
     rows = []
-    for k, r in enumerate(rates):
-        y = k * row
-        w = round((width - left - 170) * r.rate)
-        rows.append(
-            f'<g class="bar" data-name="{_e(r.name)}">'
-            f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{_e(r.name)}</text>'
-            f'<rect x="{left}" y="{y + 4}" width="{w}" height="16"></rect>'
-            f'<text x="{left + w + 6}" y="{y + 16}">{r.rate:.1%} ({r.kept:,}/{r.total:,})</text>'
-            "</g>"
-        )
-    height = row * len(rates) + 4
-    return (
-        f'<figure class="chart" id="{chart_id}"><figcaption>{_e(title)}</figcaption>'
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{_e(title)}">{"".join(rows)}</svg></figure>'
-    )
-
-
-def _count_bars(title: str, counts: dict[str, int], chart_id: str, kind: str = "") -> str:
-    """A bar per name, as long as its count (the longest for the largest)."""
-    if not counts:
-        return ""
-    top = max(counts.values()) or 1
-    row, width, left = 24, 560, 190
-    rows = []
-    for k, (name, n) in enumerate(counts.items()):
-        y = k * row
-        w = max(1, round((width - left - 80) * n / top))
+    for k, (name, fraction, value) in enumerate(bars):
+        y, w = k * row, round(room * fraction)
         rows.append(
             f'<g class="bar{" " + kind if kind else ""}" data-name="{_e(name)}">'
             f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{_e(name)}</text>'
             f'<rect x="{left}" y="{y + 4}" width="{w}" height="16"></rect>'
-            f'<text x="{left + w + 6}" y="{y + 16}">{n:,}</text></g>'
+            f'<text x="{left + w + 6}" y="{y + 16}">{_e(value)}</text></g>'
         )
-    height = row * len(counts) + 4
+    height = row * len(bars) + 4
     return (
         f'<figure class="chart" id="{chart_id}"><figcaption>{_e(title)}</figcaption>'
         f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{_e(title)}">{"".join(rows)}</svg></figure>'
     )
+
+
+def _bars(title: str, rates: Sequence[Rate], chart_id: str) -> str:
+    """Rates: each bar as long as its rate."""
+    bars = [(r.name, r.rate, f"{r.rate:.1%} ({r.kept:,}/{r.total:,})") for r in rates]
+    return _chart(title, bars, chart_id, left=150)
+
+
+def _count_bars(title: str, counts: dict[str, int], chart_id: str, kind: str = "") -> str:
+    """Counts: the longest bar for the largest (at least a sliver for any)."""
+    top = max(counts.values(), default=0) or 1
+    bars = [(name, max(n / top, 0.003), f"{n:,}") for name, n in counts.items()]
+    return _chart(title, bars, chart_id, left=190, kind=kind or "count")
 
 
 def _reason_bars(reasons: dict[str, int]) -> str:
@@ -322,6 +311,11 @@ examples shown ({data.total_examples:,} in the run)</span></form></section>
 """
 
 
+def report_path(lake: Any, run_id: str) -> Path:
+    """Where a flow writes the report of run ``run_id``: ``<lake>/_reports/<run id>.html``."""
+    return Path(lake.root) / "_reports" / f"{run_id}.html"
+
+
 def write_report(lake: Any, run_id: str, out: str | os.PathLike[str] | None = None) -> Path:
     """Write the report of run ``run_id`` to ``out`` (a file, or a folder to put
     ``<run id>.html`` in; default ``<lake>/_reports/<run id>.html``), through a temporary name
@@ -330,10 +324,9 @@ def write_report(lake: Any, run_id: str, out: str | os.PathLike[str] | None = No
     from xproj.report.data import load_report_data
 
     data = load_report_data(lake, run_id)
-    name = f"{data.run.run_id}.html"
-    path = Path(out) if out is not None else Path(lake.root) / "_reports" / name
+    path = Path(out) if out is not None else report_path(lake, data.run.run_id)
     if path.is_dir():  # a folder: the report goes in it
-        path = path / name
+        path = path / f"{data.run.run_id}.html"
     with atomic_path(path) as tmp:
         Path(tmp).write_text(render_report(data), encoding="utf-8")
     return path

@@ -271,6 +271,15 @@ DROP_EXPLANATIONS: dict[DropReason, str] = {
 }
 
 
+def explain_reason(reason: str) -> str | None:
+    """The one-sentence explanation of a stored drop reason, or None for a value that is not a
+    :class:`DropReason` (a generator's own reason)."""
+    try:
+        return DROP_EXPLANATIONS[DropReason(reason)]
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectionOutcome:
     """What happened to one source span: exactly one per source span.
