@@ -33,6 +33,12 @@ def test_fanout_per_language_configs(tiny_mt_models, tmp_path):
     assert (de.target_langs, de.name, list(de.extra_bitext)) == (["de"], "conll-de", ["de"])
     assert (es.target_langs, es.name, es.extra_bitext) == (["es"], "conll-es", {})
     assert de.source == config.source and de.model == config.model
+    # a key in another form of the language code goes with its language, as in a single run
+    config = _config(
+        tiny_mt_models["nllb"]["ct2"], tmp_path, ["de", "es"],
+        extra_bitext={"deu": [{"path": "de.tsv"}]},
+    )  # fmt: skip
+    assert [list(part.extra_bitext) for part in per_language(config)] == [["deu"], []]
 
 
 def test_fanout_runs_each_language_as_its_own_committed_run(tiny_mt_models, tmp_path):

@@ -29,10 +29,13 @@ FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 
 def per_language(config: TranslateTrainConfig) -> list[TranslateTrainConfig]:
-    """One config per target language, named ``<name>-<lang>`` (its extra bitext only)."""
+    """One config per target language, named ``<name>-<lang>`` (its extra bitext only, keyed by
+    any code of the language, as a single run reads it)."""
+    from xproj.schemas.languages import normalize_lang
+
     parts = []
     for lang in config.target_langs:
-        extra = {k: v for k, v in config.extra_bitext.items() if k == lang}
+        extra = {k: v for k, v in config.extra_bitext.items() if normalize_lang(k) == lang}
         name = f"{config.name}-{lang}" if config.name else ""
         parts.append(
             config.model_copy(update={"target_langs": [lang], "extra_bitext": extra, "name": name})
@@ -99,7 +102,10 @@ def translate_train_fanout(
     if failed:
         raise BackendError(
             "translate-train did not complete for "
-            + ", ".join(f"{lang} ({state.lower()})" for lang, state in sorted(failed.items()))
+            + ", ".join(
+                f"{lang} ({state.lower()}) in flow run {started[lang]}"
+                for lang, state in sorted(failed.items())
+            )
             + "; the other languages are committed.",
             fix="see those flow runs' logs in the Prefect UI, fix the cause, and run the fan-out "
             "again: committed languages are reused, not redone.",
