@@ -173,17 +173,17 @@ def prepare_priors(
     import hashlib
     import itertools
     import time
-    from pathlib import Path
 
     from xproj.catalog import Lake
-    from xproj.catalog.staging import STAGING_DIR
+    from xproj.catalog.staging import Staging
     from xproj.projectors.aligners.priors import EflomalPriors
 
     if config.aligner_priors == "off" or not projector.learns_priors():
         return None
-    path = Path(Lake(config.lake).root) / STAGING_DIR / run.run_key / f"priors.{tgt_lang}.tsv"
+    path = Staging(Lake(config.lake), run.run_key).folder / f"priors.{tgt_lang}.tsv"
     if path.exists():
-        priors = EflomalPriors.load(path)
+        text = path.read_text(encoding="utf-8")
+        priors = EflomalPriors.load_text(text, str(path))
         projector.use_priors(tgt_lang, priors)
         log.info("aligner priors for %s: the ones this run learned before (%s)", tgt_lang, path)
     elif not learn:  # the driver saved none: the input fits in one shard
@@ -197,13 +197,13 @@ def prepare_priors(
         started = time.perf_counter()
         priors = projector.learn_priors(pairs[: config.aligner_priors_sample], tgt_lang)
         priors.save(path)
+        text = path.read_text(encoding="utf-8")
         log.info(
             "aligner priors for %s learned from %d pairs in %.1f s; every shard aligns with them",
             tgt_lang,
             priors.pairs,
             time.perf_counter() - started,
         )
-    text = path.read_text(encoding="utf-8")
     return {
         "src_lang": src_lang,
         "tgt_lang": tgt_lang,

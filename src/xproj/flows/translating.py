@@ -172,6 +172,8 @@ class TranslateTrain(TranslatingPlan):
         self._extra: dict[str, list] = {}
         self._extra_rejects: list[Reject] = []
         self._priors: list[dict[str, Any]] = []  # aligner_priors rows, one per language
+        #: the input's first sentences the priors pass translates, read once for every language
+        self._sample: tuple[int, list[Any]] = (0, [])
 
     def check_languages(self) -> None:
         for lang in self.keys:
@@ -230,6 +232,7 @@ class TranslateTrain(TranslatingPlan):
                 )
                 if row is not None:
                     self._priors.append(row)
+            self._sample = (0, [])  # the shards read the input again: free the sample
         # what the priors pass translated counts as the run's work
         if self.translator is None:
             return None
@@ -241,9 +244,10 @@ class TranslateTrain(TranslatingPlan):
         from xproj.projectors.projector import ProjectionTask, target_sentence
         from xproj.text.words import tokenizer_for
 
-        sentences = [
-            r for r in itertools.islice(self.records(), limit) if not isinstance(r, Reject)
-        ]
+        if self._sample[0] != limit:  # read once for every language
+            records = itertools.islice(self.records(), limit)
+            self._sample = (limit, [r for r in records if not isinstance(r, Reject)])
+        sentences = self._sample[1]
         translations = list(
             self.translator.translate(
                 (s.text for s in sentences), self.src_lang, lang, options=self.config.decoding
