@@ -198,8 +198,7 @@ def _check_shapes(meta: Mapping[str, Any], where: str) -> None:
         and all(isinstance(c, dict) and c.get("config_name") for c in configs)
     ):
         problems.append("configs is not a list of entries with a config_name")
-    infos = meta.get("dataset_info")
-    infos = [infos] if isinstance(infos, dict) else infos
+    infos = _infos(meta)
     if infos is not None and not (
         isinstance(infos, list)
         and all(isinstance(i, dict) and isinstance(i.get("features", []), list) for i in infos)
@@ -228,13 +227,19 @@ def as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
+def _infos(meta: Mapping[str, Any]) -> Any:
+    """A card's ``dataset_info`` as a list (the Hub writes one config's as a mapping); None when
+    the card has none."""
+    infos = meta.get("dataset_info")
+    return [infos] if isinstance(infos, dict) else infos
+
+
 def known_class_names(meta: Mapping[str, Any], feature: str = "ner_tags") -> list[str]:
     """The ``ClassLabel`` names of ``feature`` over all configs of an existing card's
     ``dataset_info``, in the order they first appear, so a later push keeps the ids of the tags
     the card already has."""
-    infos = meta.get("dataset_info") or []
     found: list[str] = []
-    for info in [infos] if isinstance(infos, dict) else infos:
+    for info in _infos(meta) or []:
         for feat in (info or {}).get("features") or []:
             if feat.get("name") != feature:
                 continue
@@ -480,12 +485,7 @@ def build_metadata(meta: Mapping[str, Any], push: Push) -> dict[str, Any]:
         )
     configs = dict(xp.get("configs") or {})
     theirs = {c.get("config_name") for c in meta.get("configs") or [] if isinstance(c, dict)}
-    infos_raw = meta.get("dataset_info") or []
-    infos = {
-        i.get("config_name", "default"): i
-        for i in ([infos_raw] if isinstance(infos_raw, dict) else infos_raw)
-        if isinstance(i, dict)
-    }
+    infos = {i.get("config_name", "default"): i for i in _infos(meta) or [] if isinstance(i, dict)}
     for config in push.configs:
         old = configs.get(config.name)
         if old is None and (config.name in theirs or config.name in infos):

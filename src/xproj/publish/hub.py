@@ -49,6 +49,7 @@ from xproj.publish.layouts import (
     LANGUAGE_COLUMNS,
     Config,
     check_not_empty,
+    check_qa_config_by,
     entitycs_configs,
     layout_of,
     ner_configs,
@@ -407,13 +408,8 @@ def check_layout_options(table: str, config_by: str, tokenizer: str | None) -> N
             fix="use --config-by language or --config-by none.",
             code=E_BAD_CONFIG,
         )
-    if kind == "qa" and config_by != "language":
-        raise ConfigError(
-            "paxqa is published as one config per language and direction: an example's English "
-            "side would repeat once per language in a config of all languages.",
-            fix="leave --config-by out (language); pick languages with --lang.",
-            code=E_BAD_CONFIG,
-        )
+    if kind == "qa":
+        check_qa_config_by(config_by)
 
 
 def build_configs(

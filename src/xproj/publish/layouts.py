@@ -330,11 +330,8 @@ def squad_features():
     )
 
 
-def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
-    """Configs of ``paxqa`` rows: one per language and direction, SQuAD rows; every answer is
-    checked against its context first (``xproj.io.exports.paxqa.check_rows``)."""
-    from xproj.io.exports.paxqa import _SIDES, DIRECTIONS, check_rows
-
+def check_qa_config_by(config_by: str) -> None:
+    """Refuse (XP301) a PAXQA layout other than by language."""
     if config_by != "language":
         raise ConfigError(
             "paxqa is published as one config per language and direction: an example's English "
@@ -342,6 +339,14 @@ def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
             fix="leave --config-by out (language); pick languages with --lang.",
             code=E_BAD_CONFIG,
         )
+
+
+def qa_configs(rows: list[dict[str, Any]], config_by: str) -> list[Config]:
+    """Configs of ``paxqa`` rows: one per language and direction, SQuAD rows; every answer is
+    checked against its context first (``xproj.io.exports.paxqa.check_rows``)."""
+    from xproj.io.exports.paxqa import _SIDES, DIRECTIONS, check_rows
+
+    check_qa_config_by(config_by)
     features = squad_features()
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     langs: dict[str, set[str]] = defaultdict(set)
