@@ -155,7 +155,7 @@ def gpu_slot(name: str | None):
         raise ConfigError(
             f"gpu_slots names the concurrency limit {name!r}, which the Prefect server does not "
             "have.",
-            fix=f"create it once with one slot per GPU: prefect gcl create {name} --limit 2",
+            fix=f"create it once with one slot per GPU: prefect gcl create {name} --limit <GPUs>",
             code=E_BAD_CONFIG,
         ) from None
     with concurrency(name, occupy=1, strict=True):
